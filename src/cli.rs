@@ -1,0 +1,246 @@
+//! The command line: every clap type of devctl, whose doc comments are the help text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A safe dev-control CLI around `docker compose`.
+///
+/// devctl runs compose with the files, env files, compose profiles and project name of a devctl
+/// profile (profiles/*.yaml beside your compose files), waits for health, and reports status.
+#[derive(Debug, Parser)]
+#[command(
+    name = "devctl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags that every verb takes. They go before or after the verb.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The devctl profile to use (profiles/NAME.yaml) — not a compose profile.
+    #[arg(long, global = true, env = "DEVCTL_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The project root; by default the nearest directory, from here upwards, holding
+    /// profiles/ or a compose file.
+    #[arg(long, global = true, env = "DEVCTL_PROJECT_DIR", value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+
+    /// The docker context to talk to (as `docker --context`).
+    #[arg(long, global = true, env = "DOCKER_CONTEXT", value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Print the exact compose command lines and run nothing.
+    #[arg(short = 'n', long, global = true, env = "DEVCTL_DRY_RUN")]
+    pub dry_run: bool,
+
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print more: every command devctl runs and where its state lives.
+    #[arg(long, global = true)]
+    pub verbose: bool,
+
+    /// When to use colours (NO_COLOR is honoured under `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the profile's services detached and wait until they are healthy.
+    Up(UpArgs),
+    /// Stop and remove every container and network of the project; never a volume.
+    Down(DownArgs),
+    /// Show each service's state, health, published ports, mounts and image.
+    Status(StatusArgs),
+    /// Show the services' logs.
+    Logs(LogsArgs),
+    /// Run a command in a running service container.
+    Exec(ExecArgs),
+    /// List the devctl profiles, or show one resolved.
+    Profiles(ProfilesArgs),
+    /// Show what a verb would run (and, as JSON, the resolved compose model), running nothing.
+    Plan(PlanArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// Only these services (and what they depend on).
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+
+    /// How long to wait for health, e.g. 90s or 2m (default: the profile's up.wait_timeout).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub wait_timeout: Option<Duration>,
+
+    /// Start the services and return without waiting for health.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    /// Build images before starting.
+    #[arg(long)]
+    pub build: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownArgs {
+    /// Keep containers of services no longer in the compose files.
+    #[arg(long)]
+    pub keep_orphans: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Shorthand for --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl FormatArgs {
+    pub fn resolved(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// Only these services.
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+
+    /// Follow the log output.
+    #[arg(short, long)]
+    pub follow: bool,
+
+    /// Number of lines to show from the end of each log.
+    #[arg(long, value_name = "N")]
+    pub tail: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// The service to run in.
+    pub service: String,
+
+    /// The command and its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub action: Option<ProfilesAction>,
+
+    #[command(flatten)]
+    pub format: FormatArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ProfilesAction {
+    /// Show one profile with `extends` resolved.
+    Show {
+        /// The profile's name (its file name without .yaml).
+        name: String,
+
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Output format; json also carries the resolved compose model.
+    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub verb: PlanVerb,
+}
+
+/// The verbs `plan` can show.
+#[derive(Debug, Subcommand)]
+pub enum PlanVerb {
+    Up(UpArgs),
+    Down(DownArgs),
+    Logs(LogsArgs),
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print completions for.
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses `90s`, `2m`, `1m30s` or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(text).map_err(|error| {
+        format!("`{text}` is not a duration ({error}); write e.g. 90s, 2m or 1m30s")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+    }
+}

@@ -1,0 +1,42 @@
+//! `devctl exec`: run a command in a service's container, with the profile applied.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use crate::cli::{ExecArgs, GlobalArgs};
+use crate::failure::Failure;
+use crate::printer::Printer;
+use crate::project::{Project, ServiceScope};
+use crate::verb_plan::VerbPlan;
+
+pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<VerbPlan> {
+    let model = project.model(ServiceScope::Profile, false, printer)?;
+    if model.service(&args.service).is_none() {
+        return Err(Failure::bad_input(format!(
+            "service `{}` is not in profile `{}`",
+            args.service, project.profile.name
+        ))
+        .hint(format!("services: {}", model.service_names().join(", ")))
+        .into());
+    }
+    let mut arguments = vec!["exec".to_string()];
+    if !std::io::stdin().is_terminal() {
+        arguments.push("-T".into());
+    }
+    arguments.push(args.service.clone());
+    arguments.extend(args.command.iter().cloned());
+    let command = project.command(&model, ServiceScope::Profile, &arguments);
+    Ok(VerbPlan {
+        verb: "exec",
+        model,
+        commands: vec![command],
+        wait: None,
+    })
+}
+
+pub fn run(args: &ExecArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let project = super::open(global, printer)?;
+    let plan = plan(&project, args, printer)?;
+    super::execute(&plan, global.dry_run, printer)
+}

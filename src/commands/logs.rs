@@ -1,0 +1,33 @@
+//! `devctl logs`: the services' logs, through compose with the profile applied.
+
+use anyhow::Result;
+
+use crate::cli::{GlobalArgs, LogsArgs};
+use crate::printer::Printer;
+use crate::project::{Project, ServiceScope};
+use crate::verb_plan::VerbPlan;
+
+pub fn plan(project: &Project, args: &LogsArgs, printer: &Printer) -> Result<VerbPlan> {
+    let model = project.model(ServiceScope::Profile, false, printer)?;
+    let mut arguments = vec!["logs".to_string()];
+    if args.follow {
+        arguments.push("--follow".into());
+    }
+    if let Some(tail) = &args.tail {
+        arguments.extend(["--tail".into(), tail.clone()]);
+    }
+    arguments.extend(args.services.iter().cloned());
+    let command = project.command(&model, ServiceScope::Profile, &arguments);
+    Ok(VerbPlan {
+        verb: "logs",
+        model,
+        commands: vec![command],
+        wait: None,
+    })
+}
+
+pub fn run(args: &LogsArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let project = super::open(global, printer)?;
+    let plan = plan(&project, args, printer)?;
+    super::execute(&plan, global.dry_run, printer)
+}

@@ -1,0 +1,139 @@
+//! `devctl profiles`: list the project's devctl profiles, or show one with `extends` applied.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::{Format, GlobalArgs, ProfilesAction, ProfilesArgs};
+use crate::printer::Printer;
+use crate::profile::Profile;
+use crate::profile_set::ProfileSet;
+use crate::project_root::ProjectRoot;
+use crate::verb_plan::SCHEMA_VERSION;
+
+pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let working = std::env::current_dir()?;
+    let root = ProjectRoot::discover(&working, global.project_dir.as_deref())?;
+    let set = ProfileSet::load(&root.profiles_dir())?;
+    match &args.action {
+        None => list(&set, global, args.format.resolved(), printer),
+        Some(ProfilesAction::Show { name, format }) => {
+            let profile = set.resolve(name)?;
+            show(&profile, format.resolved(), printer);
+            Ok(0)
+        }
+    }
+}
+
+fn list(set: &ProfileSet, global: &GlobalArgs, format: Format, printer: &Printer) -> Result<u8> {
+    let selected = set.select(global.profile.as_deref()).ok().flatten();
+    let profiles: Vec<Profile> = if set.is_empty() {
+        vec![Profile::implicit()]
+    } else {
+        set.names()
+            .iter()
+            .map(|name| set.resolve(name))
+            .collect::<Result<_>>()?
+    };
+    let selected = selected.unwrap_or_else(|| "default".into());
+    match format {
+        Format::Json => {
+            let document = json!({
+                "schema_version": SCHEMA_VERSION,
+                "selected": selected,
+                "profiles": profiles,
+            });
+            printer.data(format!("{document:#}\n"));
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = profiles
+                .iter()
+                .map(|profile| {
+                    let marker = if profile.name == selected { "*" } else { " " };
+                    vec![
+                        format!("{marker} {}", profile.name),
+                        profile
+                            .extends
+                            .first()
+                            .cloned()
+                            .unwrap_or_else(|| "-".into()),
+                        profile.compose_profiles.join(", "),
+                        profile.description.clone().unwrap_or_else(|| {
+                            if profile.is_implicit() {
+                                "(implicit: the compose file as it is)".into()
+                            } else {
+                                String::new()
+                            }
+                        }),
+                    ]
+                })
+                .collect();
+            printer.data(crate::table::render(
+                &["  PROFILE", "EXTENDS", "COMPOSE PROFILES", "DESCRIPTION"],
+                &rows,
+            ));
+        }
+    }
+    Ok(0)
+}
+
+fn show(profile: &Profile, format: Format, printer: &Printer) {
+    match format {
+        Format::Json => {
+            let document = json!({ "schema_version": SCHEMA_VERSION, "profile": profile });
+            printer.data(format!("{document:#}\n"));
+        }
+        Format::Table => {
+            let list = |items: &[String]| {
+                if items.is_empty() {
+                    "-".to_string()
+                } else {
+                    items.join(", ")
+                }
+            };
+            let rows = vec![
+                vec!["name".into(), profile.name.clone()],
+                vec![
+                    "source".into(),
+                    profile
+                        .source
+                        .as_ref()
+                        .map_or("-".into(), |path| path.display().to_string()),
+                ],
+                vec!["extends".into(), list(&profile.extends)],
+                vec![
+                    "description".into(),
+                    profile.description.clone().unwrap_or_else(|| "-".into()),
+                ],
+                vec![
+                    "compose.project_name".into(),
+                    profile
+                        .project_name
+                        .clone()
+                        .unwrap_or_else(|| "(compose decides)".into()),
+                ],
+                vec!["compose.files".into(), list(&profile.compose_files)],
+                vec!["compose.env_files".into(), list(&profile.env_files)],
+                vec!["compose.profiles".into(), list(&profile.compose_profiles)],
+                vec![
+                    "up.wait_timeout".into(),
+                    humantime::format_duration(profile.wait_timeout).to_string(),
+                ],
+                vec![
+                    "paths.backup_dir".into(),
+                    profile
+                        .backup_dir
+                        .clone()
+                        .unwrap_or_else(|| "(default)".into()),
+                ],
+                vec![
+                    "paths.state_dir".into(),
+                    profile
+                        .state_dir
+                        .clone()
+                        .unwrap_or_else(|| "(default)".into()),
+                ],
+            ];
+            printer.data(crate::table::render(&["KEY", "VALUE"], &rows));
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `devctl status`: each service's state, health, published ports, mounts and image.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::cli::{Format, GlobalArgs, StatusArgs};
+use crate::engine::Engine;
+use crate::printer::Printer;
+use crate::project::ServiceScope;
+use crate::service_status::ServiceStatus;
+use crate::verb_plan::SCHEMA_VERSION;
+
+pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let project = super::open(global, printer)?;
+    let model = project.model(ServiceScope::Profile, false, printer)?;
+    let engine = Engine::connect(project.context.as_deref())?;
+    let containers = engine.project_containers(model.name())?;
+    let rows = ServiceStatus::collect(&model, &containers);
+    match args.format.resolved() {
+        Format::Json => {
+            let document = json!({
+                "schema_version": SCHEMA_VERSION,
+                "project": model.name(),
+                "profile": project.profile.name,
+                "engine": engine.host(),
+                "services": rows,
+            });
+            printer.data(format!("{document:#}\n"));
+        }
+        Format::Table => {
+            let table_rows: Vec<Vec<String>> = rows.iter().map(table_row).collect();
+            printer.data(crate::table::render(
+                &["SERVICE", "STATE", "HEALTH", "PORTS", "MOUNTS", "IMAGE"],
+                &table_rows,
+            ));
+        }
+    }
+    Ok(0)
+}
+
+fn table_row(row: &ServiceStatus) -> Vec<String> {
+    let mut service = row.service.clone();
+    if !row.in_profile {
+        service.push_str(" (not in profile)");
+    }
+    let state = match row.exit_code {
+        Some(code) => format!("{} ({code})", row.state),
+        None => row.state.clone(),
+    };
+    let mounts = row
+        .mounts
+        .iter()
+        .map(|mount| format!("{}:{}→{}", mount.kind, mount.source, mount.target))
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        service,
+        state,
+        row.health.clone().unwrap_or_else(|| "-".into()),
+        if row.ports.is_empty() {
+            "-".into()
+        } else {
+            row.ports.join(", ")
+        },
+        if mounts.is_empty() {
+            "-".into()
+        } else {
+            mounts
+        },
+        row.image.clone().unwrap_or_else(|| "-".into()),
+    ]
+}

@@ -1,0 +1,172 @@
+//! `devctl up`: start the profile's services detached, then wait for health.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use console::style;
+
+use crate::cli::{GlobalArgs, UpArgs};
+use crate::engine::Engine;
+use crate::exit_status::{ExitStatus, signal_code};
+use crate::health_wait::{self, ContainerWait, Verdict, WaitOutcome};
+use crate::printer::Printer;
+use crate::project::{Project, ServiceScope};
+use crate::verb_plan::{VerbPlan, WaitPlan};
+
+/// Lines of each failing service's log shown after a failed wait.
+const LOG_TAIL_LINES: usize = 20;
+
+pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbPlan> {
+    let model = project.model(ServiceScope::Profile, false, printer)?;
+    let mut arguments = vec!["up".to_string(), "--detach".to_string()];
+    if args.build {
+        arguments.push("--build".into());
+    }
+    arguments.extend(args.services.iter().cloned());
+    let command = project.command(&model, ServiceScope::Profile, &arguments);
+    let wait = (!args.no_wait).then(|| WaitPlan {
+        services: model.service_names(),
+        timeout: args.wait_timeout.unwrap_or(project.profile.wait_timeout),
+    });
+    Ok(VerbPlan {
+        verb: "up",
+        model,
+        commands: vec![command],
+        wait,
+    })
+}
+
+pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let started = Instant::now();
+    let project = super::open(global, printer)?;
+    let plan = plan(&project, args, printer)?;
+    if global.dry_run {
+        return super::execute(&plan, true, printer);
+    }
+    let engine = Engine::connect(project.context.as_deref())?;
+    let code = super::execute(&plan, false, printer)?;
+    if code != 0 {
+        return Ok(code);
+    }
+    let Some(wait) = &plan.wait else {
+        return Ok(0);
+    };
+    match health_wait::wait(
+        &engine,
+        plan.model.name(),
+        &wait.services,
+        wait.timeout,
+        started,
+    )? {
+        WaitOutcome::Interrupted(signal) => Ok(signal_code(signal)),
+        WaitOutcome::Ready(containers) => {
+            for container in &containers {
+                printer.info(format!("  {} {}", style("✔").green(), describe(container)));
+            }
+            printer.info(format!(
+                "{} is up ({} services) in {:.1}s",
+                plan.model.name(),
+                containers.len(),
+                started.elapsed().as_secs_f64()
+            ));
+            Ok(0)
+        }
+        WaitOutcome::Failed {
+            containers,
+            timed_out,
+        } => {
+            report_failure(&engine, &containers, timed_out, wait.timeout, printer);
+            Ok(ExitStatus::Unhealthy.code())
+        }
+    }
+}
+
+fn describe(container: &ContainerWait) -> String {
+    let state = match &container.verdict {
+        Verdict::Healthy => "healthy".to_string(),
+        Verdict::Running => "running (no healthcheck)".to_string(),
+        Verdict::Completed => "completed (exit 0)".to_string(),
+        Verdict::Pending => "still starting".to_string(),
+        Verdict::Failed(reason) => reason.clone(),
+    };
+    let took = match container.took {
+        Some(took) => format!(" after {:.1}s", took.as_secs_f64()),
+        None if matches!(container.verdict, Verdict::Healthy | Verdict::Running) => {
+            " (already)".to_string()
+        }
+        None => String::new(),
+    };
+    format!("{:<16} {state}{took}", container.service)
+}
+
+fn report_failure(
+    engine: &Engine,
+    containers: &[ContainerWait],
+    timed_out: bool,
+    timeout: std::time::Duration,
+    printer: &Printer,
+) {
+    for container in containers {
+        let ready = matches!(
+            container.verdict,
+            Verdict::Healthy | Verdict::Running | Verdict::Completed
+        );
+        let mark = if ready {
+            style("✔").green()
+        } else {
+            style("✘").red()
+        };
+        printer.warn(format!("{mark} {}", describe(container)));
+    }
+    for container in containers
+        .iter()
+        .filter(|container| matches!(container.verdict, Verdict::Failed(_) | Verdict::Pending))
+    {
+        eprintln!(
+            "\n{} {}",
+            style("──").dim(),
+            style(&container.service).bold()
+        );
+        if !container.health_outputs.is_empty() {
+            eprintln!("last health checks:");
+            for output in &container.health_outputs {
+                eprintln!("  {output}");
+            }
+        }
+        match engine.log_tail(&container.container, LOG_TAIL_LINES) {
+            Ok(log) if !log.trim().is_empty() => {
+                eprintln!("last {LOG_TAIL_LINES} log lines:");
+                for line in log.lines() {
+                    eprintln!("  {line}");
+                }
+            }
+            Ok(_) => eprintln!("(its log is empty)"),
+            Err(error) => eprintln!("(its log could not be read: {error:#})"),
+        }
+    }
+    let failing: Vec<&str> = containers
+        .iter()
+        .filter(|container| {
+            !matches!(
+                container.verdict,
+                Verdict::Healthy | Verdict::Running | Verdict::Completed
+            )
+        })
+        .map(|container| container.service.as_str())
+        .collect();
+    let what = if timed_out {
+        format!("not healthy after {}", humantime::format_duration(timeout))
+    } else {
+        "failed".to_string()
+    };
+    eprintln!(
+        "\n{} {}: {what}",
+        style("error:").red().bold(),
+        failing.join(", ")
+    );
+    eprintln!(
+        "{} read `devctl logs {}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
+        style("hint:").cyan().bold(),
+        failing.first().copied().unwrap_or_default()
+    );
+}

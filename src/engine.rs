@@ -1,0 +1,182 @@
+//! `Engine`: direct Docker Engine API calls (through bollard) for the facts compose's CLI is
+//! slow or poor at: container state, health logs, mounts, log tails.
+//!
+//! The endpoint follows the docker CLI's rules, so a remote engine works the same way:
+//! `--context` / `DOCKER_CONTEXT`, else `DOCKER_HOST`, else the current context in
+//! `$DOCKER_CONFIG/config.json`, else the local socket.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use bollard::Docker;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{ListContainersOptions, LogsOptions};
+use futures_util::StreamExt;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::failure::Failure;
+
+const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// A connection to the engine devctl's compose calls talk to.
+pub struct Engine {
+    docker: Docker,
+    runtime: tokio::runtime::Runtime,
+    host: String,
+}
+
+impl Engine {
+    /// Connects and checks the engine answers.
+    pub fn connect(context: Option<&str>) -> Result<Engine> {
+        let host = endpoint(context)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let unreachable = |detail: String| {
+            Failure::engine(format!("the Docker engine at {host} is not answering: {detail}")).hint(
+                "start it: `sudo systemctl start docker` or `dockerd` (Linux), Docker Desktop (macOS, Windows); \
+scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a running engine",
+            )
+        };
+        let docker =
+            Docker::connect_with_host(&host).map_err(|error| unreachable(error.to_string()))?;
+        let docker = runtime
+            .block_on(docker.negotiate_version())
+            .map_err(|error| unreachable(error.to_string()))?;
+        Ok(Engine {
+            docker,
+            runtime,
+            host,
+        })
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Every container (running or not) of compose project `project`, inspected.
+    pub fn project_containers(&self, project: &str) -> Result<Vec<ContainerInspectResponse>> {
+        self.runtime.block_on(async {
+            let filters = HashMap::from([(
+                "label".to_string(),
+                vec![format!("com.docker.compose.project={project}")],
+            )]);
+            let options = ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            };
+            let summaries = self
+                .docker
+                .list_containers(Some(options))
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot list the containers of project {project} on {}",
+                        self.host
+                    )
+                })?;
+            let inspections = summaries
+                .iter()
+                .filter_map(|summary| summary.id.clone())
+                .map(|id| {
+                    let docker = &self.docker;
+                    async move { docker.inspect_container(&id, None).await }
+                });
+            let mut containers = Vec::new();
+            for result in futures_util::future::join_all(inspections).await {
+                match result {
+                    Ok(container) => containers.push(container),
+                    // Removed between the list and the inspect: it is simply gone.
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => {}
+                    Err(error) => return Err(error).context("cannot inspect a container"),
+                }
+            }
+            Ok(containers)
+        })
+    }
+
+    /// The last `lines` lines of a container's log (stdout and stderr).
+    pub fn log_tail(&self, container: &str, lines: usize) -> Result<String> {
+        self.runtime.block_on(async {
+            let options = LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: lines.to_string(),
+                ..Default::default()
+            };
+            let mut stream = self.docker.logs(container, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.with_context(|| format!("cannot read the log of {container}"))?;
+                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            Ok(text)
+        })
+    }
+}
+
+/// The engine address the docker CLI would use.
+pub fn endpoint(context: Option<&str>) -> Result<String> {
+    let context = context.map(String::from).or_else(|| {
+        std::env::var("DOCKER_CONTEXT")
+            .ok()
+            .filter(|c| !c.is_empty())
+    });
+    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+    if context.is_none() {
+        if let Some(host) = host {
+            return Ok(host);
+        }
+    }
+    let context = context.or_else(current_context);
+    match context.as_deref() {
+        None | Some("default") => Ok(host.unwrap_or_else(|| DEFAULT_HOST.to_string())),
+        Some(name) => context_host(name),
+    }
+}
+
+fn docker_config_dir() -> Option<PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
+}
+
+fn current_context() -> Option<String> {
+    let text = std::fs::read_to_string(docker_config_dir()?.join("config.json")).ok()?;
+    let config: Value = serde_json::from_str(&text).ok()?;
+    config["currentContext"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+}
+
+/// Reads a named context's docker endpoint from the CLI's context store.
+fn context_host(name: &str) -> Result<String> {
+    let missing = || {
+        Failure::engine(format!("docker context `{name}` not found")).hint(
+            "list contexts with `docker context ls`; choose one with --context or DOCKER_CONTEXT",
+        )
+    };
+    let directory = docker_config_dir().ok_or_else(missing)?;
+    let digest = hex::encode(Sha256::digest(name.as_bytes()));
+    let meta = directory
+        .join("contexts")
+        .join("meta")
+        .join(digest)
+        .join("meta.json");
+    let text = std::fs::read_to_string(&meta).map_err(|_| missing())?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("cannot read docker context file {}", meta.display()))?;
+    value
+        .pointer("/Endpoints/docker/Host")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| missing().into())
+}

@@ -1,0 +1,99 @@
+//! The fixed table of devctl's exit codes.
+//!
+//! devctl's own outcomes use values compose never returns (compose exits 1 on its errors), in
+//! the sysexits range; compose's own code is passed through unchanged; signals give 128 + n.
+
+/// Why devctl stopped, when the reason is devctl's own rather than compose's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Bad input: a flag, a profile, a compose file or a value that cannot be used.
+    BadInput,
+    /// The integrity of stored data could not be proven.
+    IntegrityFailure,
+    /// Docker, compose or the engine is missing, too old or not answering.
+    EngineUnavailable,
+    /// A bug in devctl.
+    Internal,
+    /// A file or directory devctl needed could not be read or written.
+    Io,
+    /// Another devctl run holds the project's lock for too long.
+    LockTimeout,
+    /// The guard refused a destructive step.
+    Refused,
+    /// Services did not become healthy (or exited) within the wait timeout.
+    Unhealthy,
+}
+
+impl ExitStatus {
+    /// Every status, in the order the documentation lists them.
+    pub const ALL: [ExitStatus; 8] = [
+        ExitStatus::BadInput,
+        ExitStatus::IntegrityFailure,
+        ExitStatus::EngineUnavailable,
+        ExitStatus::Internal,
+        ExitStatus::Io,
+        ExitStatus::LockTimeout,
+        ExitStatus::Refused,
+        ExitStatus::Unhealthy,
+    ];
+
+    /// The process exit code for this status.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::BadInput => 64,
+            ExitStatus::IntegrityFailure => 65,
+            ExitStatus::EngineUnavailable => 69,
+            ExitStatus::Internal => 70,
+            ExitStatus::Io => 74,
+            ExitStatus::LockTimeout => 75,
+            ExitStatus::Refused => 77,
+            ExitStatus::Unhealthy => 79,
+        }
+    }
+
+    /// A short description, as the documentation's table gives it.
+    pub fn description(self) -> &'static str {
+        match self {
+            ExitStatus::BadInput => "bad input: flag, profile, compose file or value",
+            ExitStatus::IntegrityFailure => "integrity failure: stored data does not verify",
+            ExitStatus::EngineUnavailable => {
+                "engine unavailable: docker, compose or the daemon missing, too old or not answering"
+            }
+            ExitStatus::Internal => "internal error: a bug in devctl",
+            ExitStatus::Io => {
+                "I/O error: a file or directory devctl needed could not be read or written"
+            }
+            ExitStatus::LockTimeout => "lock timeout: another devctl run holds the project",
+            ExitStatus::Refused => "refused by the guard",
+            ExitStatus::Unhealthy => "services not healthy within the wait timeout",
+        }
+    }
+}
+
+/// Exit code for an interrupt by SIGINT (Ctrl-C).
+pub const INTERRUPTED: u8 = 130;
+
+/// The exit code a shell reports for a process ended by `signal`.
+pub fn signal_code(signal: i32) -> u8 {
+    (128 + signal).clamp(0, 255) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_never_compose_generic_failure() {
+        let mut codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
+        assert!(codes.iter().all(|&c| (64..=79).contains(&c)));
+        codes.sort();
+        codes.dedup();
+        assert_eq!(codes.len(), ExitStatus::ALL.len());
+    }
+
+    #[test]
+    fn signals_map_to_128_plus_n() {
+        assert_eq!(signal_code(libc::SIGINT), INTERRUPTED);
+        assert_eq!(signal_code(libc::SIGTERM), 143);
+    }
+}

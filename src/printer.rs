@@ -1,0 +1,72 @@
+//! `Printer`: decides colour, quiet and verbose output for every command.
+//!
+//! Human output goes to stderr; data (tables, JSON) goes to stdout through `data`.
+
+use std::io::{IsTerminal, Write};
+
+use console::{Style, style};
+
+use crate::cli::ColorChoice;
+
+/// Where and how a command speaks to the person.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    quiet: bool,
+    verbose: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool, verbose: bool, color: ColorChoice) -> Self {
+        let enabled = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+                    && std::env::var("TERM").map_or(true, |term| term != "dumb")
+            }
+        };
+        console::set_colors_enabled(
+            enabled && std::io::stdout().is_terminal() || color == ColorChoice::Always,
+        );
+        console::set_colors_enabled_stderr(
+            enabled && std::io::stderr().is_terminal() || color == ColorChoice::Always,
+        );
+        Printer { quiet, verbose }
+    }
+
+    /// A progress or result line for the person (stderr); silent under `--quiet`.
+    pub fn info(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+
+    /// A warning (stderr); shown even under `--quiet`.
+    pub fn warn(&self, message: impl AsRef<str>) {
+        eprintln!("{} {}", style("warning:").yellow().bold(), message.as_ref());
+    }
+
+    /// Detail shown only with `--verbose`.
+    pub fn detail(&self, message: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("{}", style(message.as_ref()).dim());
+        }
+    }
+
+    pub fn is_verbose(&self) -> bool {
+        self.verbose
+    }
+
+    /// Data for programs and pipes (stdout).
+    pub fn data(&self, text: impl AsRef<str>) {
+        let mut stdout = std::io::stdout().lock();
+        // A closed pipe (`devctl status | head`) is not an error worth reporting.
+        let _ = stdout.write_all(text.as_ref().as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// The style for a headline word (`error:`, service names, …).
+    pub fn bold() -> Style {
+        Style::new().bold()
+    }
+}

@@ -1,0 +1,237 @@
+//! `ProfileFile`: one `profiles/NAME.yaml` as written, before `extends` is applied.
+//!
+//! Every key is optional so that a child profile can inherit it. Each section is its own
+//! struct with `deny_unknown_fields`; adding a section means adding a struct, a field here and
+//! its `merge`. Unknown keys are errors that name the closest valid key.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::failure::Failure;
+
+/// A profile file as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFile {
+    /// One line shown by `devctl profiles`.
+    pub description: Option<String>,
+    /// Another profile in the same folder whose keys this one inherits.
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub compose: ComposeSection,
+    #[serde(default)]
+    pub up: UpSection,
+    #[serde(default)]
+    pub paths: PathsSection,
+}
+
+/// How compose is invoked.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeSection {
+    /// The compose project name (`-p`).
+    pub project_name: Option<String>,
+    /// Compose files (`-f`), relative to the project root.
+    pub files: Option<Vec<String>>,
+    /// Env files (`--env-file`), relative to the project root.
+    pub env_files: Option<Vec<String>>,
+    /// Compose profiles to activate (`--profile`).
+    pub profiles: Option<Vec<String>>,
+}
+
+/// Settings of `devctl up`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpSection {
+    /// How long to wait for health, e.g. `90s` or `2m`.
+    #[serde(default, deserialize_with = "deserialize_duration")]
+    pub wait_timeout: Option<String>,
+}
+
+/// Where devctl keeps backups and per-project state.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsSection {
+    pub backup_dir: Option<String>,
+    pub state_dir: Option<String>,
+}
+
+impl ProfileFile {
+    /// Parses a profile's text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<ProfileFile, Failure> {
+        if text.trim().is_empty() {
+            return Ok(ProfileFile::default());
+        }
+        serde_saphyr::from_str(text).map_err(|error| describe_error(&error, path))
+    }
+
+    /// This profile with every unset key taken from `parent`.
+    ///
+    /// Scalars override and lists replace; lists of protections (added by later sections)
+    /// union, so a child can never drop a parent's protection.
+    pub fn merge(self, parent: ProfileFile) -> ProfileFile {
+        ProfileFile {
+            description: self.description.or(parent.description),
+            extends: parent.extends,
+            compose: ComposeSection {
+                project_name: self.compose.project_name.or(parent.compose.project_name),
+                files: self.compose.files.or(parent.compose.files),
+                env_files: self.compose.env_files.or(parent.compose.env_files),
+                profiles: self.compose.profiles.or(parent.compose.profiles),
+            },
+            up: UpSection {
+                wait_timeout: self.up.wait_timeout.or(parent.up.wait_timeout),
+            },
+            paths: PathsSection {
+                backup_dir: self.paths.backup_dir.or(parent.paths.backup_dir),
+                state_dir: self.paths.state_dir.or(parent.paths.state_dir),
+            },
+        }
+    }
+}
+
+fn deserialize_duration<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let text = String::deserialize(deserializer)?;
+    crate::cli::parse_duration(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text))
+}
+
+/// Turns a YAML or schema error into `file:line:column: what` with a hint.
+fn describe_error(error: &serde_saphyr::Error, path: &Path) -> Failure {
+    let mut error = error;
+    while let serde_saphyr::Error::WithSnippet { error: inner, .. }
+    | serde_saphyr::Error::AliasError { error: inner, .. } = error
+    {
+        error = inner;
+    }
+    let location = error
+        .location()
+        .filter(|location| location.line() > 0)
+        .map(|location| {
+            format!(
+                "{}:{}:{}",
+                path.display(),
+                location.line(),
+                location.column()
+            )
+        })
+        .unwrap_or_else(|| path.display().to_string());
+    if let serde_saphyr::Error::SerdeUnknownField {
+        field, expected, ..
+    } = error
+    {
+        let closest = expected
+            .iter()
+            .map(|candidate| (strsim::jaro_winkler(field, candidate), candidate))
+            .filter(|(score, _)| *score > 0.7)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let valid = expected
+            .iter()
+            .map(|key| format!("`{key}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hint = match closest {
+            Some((_, key)) => format!("did you mean `{key}`? Valid keys here: {valid}"),
+            None => format!("valid keys here: {valid}"),
+        };
+        return Failure::bad_input(format!("{location}: unknown key `{field}`")).hint(hint);
+    }
+    let message = first_line(&error.to_string());
+    Failure::bad_input(format!("{location}: {message}"))
+        .hint("fix the YAML at that position; docs/profiles.md lists every key")
+}
+
+/// serde-saphyr's message without its own `error: line N column M:` prefix (the location is
+/// given as `file:line:column` instead) and without the snippet lines that follow.
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or(message).trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    let without_position = line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+        .filter(|(position, _)| position.contains(" column "))
+        .map(|(_, message)| message);
+    without_position.unwrap_or(line).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ProfileFile, Failure> {
+        ProfileFile::parse(text, Path::new("profiles/dev.yaml"))
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let profile = parse(
+            "description: d\nextends: base\ncompose:\n  project_name: p\n  files: [a.yaml]\n  env_files: [.env]\n  profiles: [tools]\nup:\n  wait_timeout: 2m\npaths:\n  backup_dir: /b\n  state_dir: /s\n",
+        )
+        .unwrap();
+        assert_eq!(profile.compose.files.unwrap(), vec!["a.yaml"]);
+        assert_eq!(profile.up.wait_timeout.as_deref(), Some("2m"));
+        assert_eq!(profile.paths.state_dir.as_deref(), Some("/s"));
+    }
+
+    #[test]
+    fn unknown_key_suggests_the_closest_with_location() {
+        let failure = parse("compose:\n  fils: [a.yaml]\n").unwrap_err();
+        assert!(
+            failure.message.starts_with("profiles/dev.yaml:2:"),
+            "{}",
+            failure.message
+        );
+        assert!(failure.message.contains("`fils`"), "{}", failure.message);
+        assert!(failure.hint.unwrap().contains("did you mean `files`?"));
+    }
+
+    #[test]
+    fn unknown_top_level_section_suggests() {
+        let failure = parse("compse:\n  files: []\n").unwrap_err();
+        assert!(failure.hint.unwrap().contains("`compose`"));
+    }
+
+    #[test]
+    fn malformed_yaml_gives_line_and_column() {
+        let failure = parse("compose:\n  files: [a.yaml\n  env_files: x\n").unwrap_err();
+        assert!(
+            failure.message.starts_with("profiles/dev.yaml:"),
+            "{}",
+            failure.message
+        );
+        let position: Vec<&str> = failure.message.split(':').collect();
+        assert!(
+            position[1].parse::<u32>().is_ok() && position[2].parse::<u32>().is_ok(),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn bad_duration_is_located() {
+        let failure = parse("up:\n  wait_timeout: soon\n").unwrap_err();
+        assert!(failure.message.contains(":2:"), "{}", failure.message);
+        assert!(failure.message.contains("`soon`"), "{}", failure.message);
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_profile() {
+        assert!(parse("# nothing yet\n").unwrap().compose.files.is_none());
+    }
+
+    #[test]
+    fn child_overrides_scalars_and_replaces_lists() {
+        let parent =
+            parse("compose:\n  project_name: p\n  files: [a.yaml, b.yaml]\n  profiles: [x]\n")
+                .unwrap();
+        let child = parse("extends: parent\ncompose:\n  files: [c.yaml]\n").unwrap();
+        let merged = child.merge(parent);
+        assert_eq!(merged.compose.project_name.as_deref(), Some("p"));
+        assert_eq!(merged.compose.files.unwrap(), vec!["c.yaml"]);
+        assert_eq!(merged.compose.profiles.unwrap(), vec!["x"]);
+    }
+}

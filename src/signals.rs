@@ -1,0 +1,56 @@
+//! Signal forwarding for child processes.
+//!
+//! While devctl runs compose, SIGINT/SIGTERM/SIGHUP/SIGQUIT reach devctl's handler instead of
+//! killing it. A signal that another process sent to devctl alone (`kill -INT`) is forwarded
+//! to the running child; a Ctrl-C typed at a terminal already reaches the whole foreground
+//! process group, child included, so it is not sent a second time. Either way devctl records
+//! the signal, waits for the child, and exits 128 + n.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::origin::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
+
+static INSTALL: Once = Once::new();
+static CHILD: AtomicI32 = AtomicI32::new(0);
+static RECEIVED: AtomicI32 = AtomicI32::new(0);
+
+/// Starts catching the termination signals (once per process).
+pub fn install() {
+    INSTALL.call_once(|| {
+        let Ok(mut signals) = SignalsInfo::<WithOrigin>::new([SIGINT, SIGTERM, SIGHUP, SIGQUIT])
+        else {
+            return;
+        };
+        std::thread::spawn(move || {
+            for origin in signals.forever() {
+                RECEIVED.store(origin.signal, Ordering::SeqCst);
+                let child = CHILD.load(Ordering::SeqCst);
+                let typed_at_terminal = matches!(origin.cause, Cause::Kernel)
+                    && matches!(origin.signal, SIGINT | SIGQUIT);
+                if child > 0 && !typed_at_terminal {
+                    // SAFETY: kill(2) with a pid we spawned and a valid signal number.
+                    unsafe {
+                        libc::kill(child, origin.signal);
+                    }
+                }
+            }
+        });
+    });
+}
+
+/// Records the child that signals are forwarded to (0 for none).
+pub fn set_child(pid: u32) {
+    CHILD.store(pid as i32, Ordering::SeqCst);
+}
+
+/// The last termination signal received, if any.
+pub fn received() -> Option<i32> {
+    match RECEIVED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
