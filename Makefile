@@ -1,0 +1,55 @@
+# devctl: build, test and try the demo. `make demo` and `make test` work on a fresh Debian
+# machine: both prepare the Docker engine first (scripts/prepare-engine.sh, idempotent).
+
+CARGO      ?= cargo
+DEVCTL     ?= target/release/devctl
+DEMO       ?= examples/demo
+PROFILE    ?=
+PREFIX     ?= $(HOME)/.cargo
+
+DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
+
+.PHONY: all build install engine demo test lint bench up down status clean
+
+all: build
+
+## build: compile devctl (release)
+build:
+	$(CARGO) build --release --locked
+
+## install: install devctl into $(PREFIX)/bin
+install:
+	$(CARGO) install --path . --locked --root $(PREFIX)
+
+## engine: make sure docker, the daemon, compose v2+ and the test images are there
+engine:
+	scripts/prepare-engine.sh
+
+## demo: prepare the engine, build devctl, bring the demo stack up healthy, show its status
+demo: engine build
+	$(DEVCTL) $(DEMO_FLAGS) up
+	$(DEVCTL) $(DEMO_FLAGS) status
+
+## test: prepare what the tests need and run them all
+test: engine
+	$(CARGO) test --locked --all-targets
+
+## lint: formatting and clippy, as CI checks them
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+## bench: devctl against raw docker compose on the demo stack, side by side
+bench: engine build
+	$(CARGO) bench --locked --bench compare -- --demo $(DEMO)
+
+## up / down / status: the demo project's everyday verbs (PROFILE=full for the admin UI)
+up: build
+	$(DEVCTL) $(DEMO_FLAGS) up
+down: build
+	$(DEVCTL) $(DEMO_FLAGS) down
+status: build
+	$(DEVCTL) $(DEMO_FLAGS) status
+
+clean:
+	$(CARGO) clean
