@@ -130,10 +130,8 @@ pub fn endpoint(context: Option<&str>) -> Result<String> {
             .filter(|c| !c.is_empty())
     });
     let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    if context.is_none() {
-        if let Some(host) = host {
-            return Ok(host);
-        }
+    if let (None, Some(host)) = (&context, &host) {
+        return Ok(host.clone());
     }
     let context = context.or_else(current_context);
     match context.as_deref() {

@@ -49,7 +49,10 @@ impl std::error::Error for Failure {}
 
 /// The `Failure` somewhere in an error's chain, if there is one.
 pub fn find(error: &anyhow::Error) -> Option<&Failure> {
-    error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<Failure>())
+    // `downcast_ref` on the error itself also finds a `Failure` attached with `.context(…)`.
+    error.downcast_ref::<Failure>().or_else(|| {
+        error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<Failure>())
+    })
 }

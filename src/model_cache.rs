@@ -103,10 +103,17 @@ fn fingerprint(identity: &str, inputs: &ComposeInputs) -> Option<String> {
     Some(hex::encode(hasher.finalize()))
 }
 
+/// A file's content and modification time: an edit, or a `touch`, makes the entry stale.
 fn hash_file(hasher: &mut Sha256, file: &Path) {
+    let modified = std::fs::metadata(file)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |duration| duration.as_nanos());
     match std::fs::read(file) {
         Ok(bytes) => {
             hasher.update(b"present\0");
+            hasher.update(modified.to_le_bytes());
             hasher.update(Sha256::digest(&bytes));
         }
         Err(_) => hasher.update(b"absent\0"),

@@ -34,10 +34,9 @@ impl ProfileSet {
                     path.extension().and_then(|e| e.to_str()),
                     Some("yaml" | "yml")
                 );
-                if is_yaml && path.is_file() {
-                    if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                        names.push(stem.to_string());
-                    }
+                let stem = path.file_stem().and_then(|s| s.to_str());
+                if let (true, Some(stem)) = (is_yaml && path.is_file(), stem) {
+                    names.push(stem.to_string());
                 }
             }
         }

@@ -46,6 +46,9 @@ impl Project {
         let profiles = ProfileSet::load(&root.profiles_dir())?;
         let profile = profiles.resolve_selected(global.profile.as_deref())?;
         check_files(&root, &profile)?;
+        let context = global.context.clone().filter(|context| !context.is_empty());
+        // Fails early, before any compose call, when the named docker context does not exist.
+        crate::engine::endpoint(context.as_deref())?;
         let layout = StateLayout::resolve(&profile, &root)?;
         let compose = ComposeProgram::locate(&layout.compose_probe())?;
         Ok(Project {
@@ -53,7 +56,7 @@ impl Project {
             profile,
             layout,
             compose,
-            context: global.context.clone().filter(|context| !context.is_empty()),
+            context,
         })
     }
 
@@ -124,11 +127,10 @@ impl Project {
             serde_json::to_string(&self.profile).unwrap_or_default(),
         );
         let cache = ModelCache::new(self.layout.model_cache(&self.root));
-        if !fresh {
-            if let Some(value) = cache.lookup(&identity) {
-                printer.detail("compose model: unchanged inputs, using the cached model");
-                return Ok(ComposeModel::new(value)?);
-            }
+        let cached = if fresh { None } else { cache.lookup(&identity) };
+        if let Some(value) = cached {
+            printer.detail("compose model: unchanged inputs, using the cached model");
+            return Ok(ComposeModel::new(value)?);
         }
         let inputs = ComposeInputs::collect(
             self.root.path(),

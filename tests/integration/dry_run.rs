@@ -1,0 +1,83 @@
+//! `--dry-run` and `plan`: the exact compose lines, and nothing created on the engine.
+
+use crate::harness::{Fixture, require_engine};
+
+#[test]
+fn dry_run_prints_the_exact_lines_and_creates_nothing() {
+    require_engine();
+    let demo = Fixture::demo("dry");
+    let up = demo.devctl().args(["--dry-run", "up"]).status(0).run();
+    let expected = format!(
+        "docker compose -f compose.yaml --env-file .env -p {} up --detach",
+        demo.name
+    );
+    assert!(
+        up.stdout.lines().any(|line| line == expected),
+        "{}",
+        up.stdout
+    );
+    assert!(up.stdout.contains("# then wait up to 1m"), "{}", up.stdout);
+    let down = demo.devctl().args(["down", "-n"]).status(0).run();
+    let expected = format!(
+        "docker compose -f compose.yaml --env-file .env --profile '*' -p {} down --remove-orphans",
+        demo.name
+    );
+    assert!(
+        down.stdout.lines().any(|line| line == expected),
+        "{}",
+        down.stdout
+    );
+    demo.devctl()
+        .args(["-n", "exec", "db", "ls", "-l"])
+        .status(0)
+        .stdout(&format!("-p {} exec -T db ls -l", demo.name))
+        .run();
+    demo.devctl()
+        .args(["logs", "--dry-run", "-f"])
+        .status(0)
+        .stdout("logs --follow")
+        .run();
+    assert!(demo.containers().is_empty(), "{:?}", demo.containers());
+    assert!(demo.networks().is_empty(), "{:?}", demo.networks());
+    assert!(demo.volumes().is_empty(), "{:?}", demo.volumes());
+}
+
+#[test]
+fn plan_json_carries_the_commands_and_the_resolved_model() {
+    require_engine();
+    let demo = Fixture::demo("plan");
+    let plan = demo
+        .devctl()
+        .args([
+            "--profile",
+            "full",
+            "plan",
+            "--format",
+            "json",
+            "up",
+            "--wait-timeout",
+            "5s",
+        ])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["verb"], "up");
+    assert_eq!(plan["profile"]["name"], "full");
+    assert_eq!(plan["wait"]["timeout"], 5.0);
+    let line = plan["commands"][0]["line"].as_str().unwrap();
+    assert!(line.contains("--profile tools"), "{line}");
+    assert_eq!(plan["model"]["name"], demo.name.as_str());
+    assert!(
+        plan["model"]["services"]["admin"].is_object(),
+        "{:#}",
+        plan["model"]
+    );
+    let text = demo.devctl().args(["plan", "down"]).status(0).run();
+    assert!(
+        text.stdout.contains("down --remove-orphans"),
+        "{}",
+        text.stdout
+    );
+    assert!(demo.containers().is_empty());
+}

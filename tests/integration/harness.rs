@@ -1,0 +1,369 @@
+//! The test harness: `Fixture`, a project on disk with a unique compose project name that is
+//! removed from the engine (containers, networks, volumes) when dropped, even after a failed
+//! assertion; and `Test`, a builder over the real `devctl` binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The image every fixture service runs (built by scripts/prepare-engine.sh).
+pub const BUSYBOX: &str = "devctl-test/busybox:1";
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+static ENGINE: Once = Once::new();
+
+/// Fails early, with what to do, when the engine the tests need is not there.
+pub fn require_engine() {
+    ENGINE.call_once(|| {
+        let answered = Command::new("docker")
+            .args(["image", "inspect", BUSYBOX])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        assert!(
+            answered,
+            "the Docker engine or the image {BUSYBOX} is missing: run scripts/prepare-engine.sh (make test does)"
+        );
+    });
+}
+
+pub fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub struct Fixture {
+    temp: tempfile::TempDir,
+    pub name: String,
+    env: Vec<(String, String)>,
+}
+
+impl Fixture {
+    /// An empty project directory with a unique project name `devctl-t-<label>-<pid>-<n>`.
+    pub fn new(label: &str) -> Fixture {
+        let temp = tempfile::Builder::new()
+            .prefix("devctl-test-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(temp.path().join("root")).unwrap();
+        let name = format!(
+            "devctl-t-{label}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        Fixture {
+            temp,
+            name,
+            env: Vec::new(),
+        }
+    }
+
+    /// A copy of examples/demo under a unique project name, on free host ports.
+    pub fn demo(label: &str) -> Fixture {
+        let mut fixture = Fixture::new(label);
+        copy_tree(&repository().join("examples/demo"), &fixture.root());
+        for profile in ["default.yaml", "full.yaml"] {
+            let path = fixture.root().join("profiles").join(profile);
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace("devctl-demo", &fixture.name)).unwrap();
+        }
+        fixture
+            .env
+            .push(("BACKEND_PORT".into(), free_port().to_string()));
+        fixture
+            .env
+            .push(("ADMIN_PORT".into(), free_port().to_string()));
+        fixture
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.temp.path().join("root")
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.temp.path().join("state")
+    }
+
+    /// Writes a file under the root; `{project}` and `{busybox}` are replaced.
+    pub fn write(&self, path: &str, content: &str) -> &Fixture {
+        let target = self.root().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        let content = content
+            .replace("{project}", &self.name)
+            .replace("{busybox}", BUSYBOX);
+        std::fs::write(target, content).unwrap();
+        self
+    }
+
+    /// devctl in this project's root, with its own state and backup directories.
+    pub fn devctl(&self) -> Test {
+        let mut test = Test::new(&self.root());
+        test.command
+            .env("DEVCTL_STATE_DIR", self.state_dir())
+            .env("DEVCTL_BACKUP_DIR", self.temp.path().join("backups"));
+        for (key, value) in &self.env {
+            test.command.env(key, value);
+        }
+        test
+    }
+
+    /// Names of this project's containers (all states).
+    pub fn containers(&self) -> Vec<String> {
+        self.engine_list(&["ps", "-a", "--format", "{{.Names}}"])
+    }
+
+    pub fn running(&self) -> Vec<String> {
+        self.engine_list(&["ps", "--format", "{{.Names}}"])
+    }
+
+    pub fn networks(&self) -> Vec<String> {
+        self.engine_list(&["network", "ls", "--format", "{{.Name}}"])
+    }
+
+    pub fn volumes(&self) -> Vec<String> {
+        self.engine_list(&["volume", "ls", "--format", "{{.Name}}"])
+    }
+
+    fn engine_list(&self, command: &[&str]) -> Vec<String> {
+        let label = format!("label=com.docker.compose.project={}", self.name);
+        let output = Command::new("docker")
+            .args(command)
+            .args(["--filter", &label])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "docker {command:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(String::from)
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let label = format!("label=com.docker.compose.project={}", self.name);
+        for (list, remove) in [
+            (vec!["ps", "-aq"], vec!["rm", "-f"]),
+            (vec!["network", "ls", "-q"], vec!["network", "rm"]),
+            (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
+        ] {
+            let Ok(output) = Command::new("docker")
+                .args(&list)
+                .args(["--filter", &label])
+                .output()
+            else {
+                continue;
+            };
+            let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker")
+                    .args(&remove)
+                    .args(&ids)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+    }
+}
+
+/// One run of the devctl binary, with expectations checked by `run`.
+pub struct Test {
+    pub command: Command,
+    stdin: Option<String>,
+    status: Option<i32>,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+}
+
+impl Test {
+    pub fn new(directory: &Path) -> Test {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_devctl"));
+        command.current_dir(directory).env("NO_COLOR", "1");
+        for variable in [
+            "DEVCTL_PROFILE",
+            "DEVCTL_PROJECT_DIR",
+            "DEVCTL_COMPOSE",
+            "DEVCTL_DRY_RUN",
+            "DEVCTL_STATE_DIR",
+            "DEVCTL_BACKUP_DIR",
+            "COMPOSE_PROJECT_NAME",
+            "COMPOSE_FILE",
+            "COMPOSE_PROFILES",
+        ] {
+            command.env_remove(variable);
+        }
+        Test {
+            command,
+            stdin: None,
+            status: None,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Test {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Test {
+        self.stdin = Some(text.to_string());
+        self
+    }
+
+    /// The exit code expected.
+    pub fn status(mut self, code: i32) -> Test {
+        self.status = Some(code);
+        self
+    }
+
+    /// Text stdout must contain.
+    pub fn stdout(mut self, text: &str) -> Test {
+        self.stdout.push(text.to_string());
+        self
+    }
+
+    /// Text stderr must contain.
+    pub fn stderr(mut self, text: &str) -> Test {
+        self.stderr.push(text.to_string());
+        self
+    }
+
+    /// Starts devctl without waiting (stdout and stderr piped).
+    pub fn spawn(mut self) -> Child {
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Runs devctl, checks every expectation, and returns what it printed.
+    pub fn run(mut self) -> Outcome {
+        self.command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = self.command.spawn().expect("devctl starts");
+        if let Some(text) = &self.stdin {
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+        }
+        let output = child.wait_with_output().unwrap();
+        let outcome = Outcome::from(output);
+        let context = format!(
+            "devctl {:?}\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.command.get_args().collect::<Vec<_>>(),
+            outcome.code,
+            outcome.stdout,
+            outcome.stderr
+        );
+        assert!(
+            !outcome.stderr.contains("devctl hit a bug"),
+            "devctl panicked\n{context}"
+        );
+        if let Some(expected) = self.status {
+            assert_eq!(
+                outcome.code,
+                Some(expected),
+                "unexpected exit code\n{context}"
+            );
+        }
+        for text in &self.stdout {
+            assert!(
+                outcome.stdout.contains(text.as_str()),
+                "stdout lacks {text:?}\n{context}"
+            );
+        }
+        for text in &self.stderr {
+            assert!(
+                outcome.stderr.contains(text.as_str()),
+                "stderr lacks {text:?}\n{context}"
+            );
+        }
+        outcome
+    }
+}
+
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Outcome {
+    fn from(output: Output) -> Outcome {
+        Outcome {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Outcome {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A host port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An executable script at `path`.
+pub fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

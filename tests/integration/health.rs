@@ -1,0 +1,120 @@
+//! `up` waits for health: failures print health output and log tails; one-shot jobs succeed.
+
+use std::time::{Duration, Instant};
+
+use crate::harness::{Fixture, require_engine};
+
+/// devctl's exit code for services that are not healthy.
+const UNHEALTHY: i32 = 79;
+
+fn profile(fixture: &Fixture, timeout: &str) {
+    fixture.write(
+        "profiles/default.yaml",
+        &format!("compose:\n  project_name: {{project}}\nup:\n  wait_timeout: {timeout}\n"),
+    );
+}
+
+#[test]
+fn a_healthcheck_that_never_passes_fails_within_the_timeout() {
+    require_engine();
+    let fixture = Fixture::new("never");
+    profile(&fixture, "4s");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  stuck:\n    image: {busybox}\n    init: true\n    command: [sh, -c, 'echo stuck-log-line; sleep 600']\n    healthcheck:\n      test: [CMD-SHELL, 'echo probe-said-no; exit 1']\n      interval: 1s\n      retries: 1000\n  fine:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n",
+    );
+    let started = Instant::now();
+    let outcome = fixture.devctl().args(["up"]).status(UNHEALTHY).run();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(60),
+        "up took {took:?} with a 4s timeout"
+    );
+    let stderr = &outcome.stderr;
+    assert!(stderr.contains("stuck: not healthy after 4s"), "{stderr}");
+    assert!(
+        stderr.contains("probe-said-no"),
+        "health output missing:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("stuck-log-line"),
+        "log tail missing:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("hint:") && stderr.contains("--wait-timeout"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("fine") && stderr.contains("running (no healthcheck)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn wait_timeout_flag_overrides_the_profile() {
+    require_engine();
+    let fixture = Fixture::new("flag");
+    profile(&fixture, "10m");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  stuck:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    healthcheck:\n      test: [CMD, 'false']\n      interval: 1s\n      retries: 1000\n",
+    );
+    fixture
+        .devctl()
+        .args(["up", "--wait-timeout", "2s"])
+        .status(UNHEALTHY)
+        .stderr("not healthy after 2s")
+        .run();
+}
+
+#[test]
+fn an_unhealthy_or_crashed_service_fails_at_once() {
+    require_engine();
+    let fixture = Fixture::new("crash");
+    profile(&fixture, "5m");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  sick:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    healthcheck:\n      test: [CMD-SHELL, 'echo sick-probe; exit 1']\n      interval: 1s\n      retries: 2\n  crash:\n    image: {busybox}\n    command: [sh, -c, 'echo crash-says-bye; exit 4']\n",
+    );
+    let started = Instant::now();
+    let outcome = fixture.devctl().args(["up"]).status(UNHEALTHY).run();
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "waited for the 5m timeout"
+    );
+    assert!(
+        outcome.stderr.contains("exited with code 4"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome.stderr.contains("crash-says-bye"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn a_one_shot_job_that_exits_zero_is_a_success() {
+    require_engine();
+    let fixture = Fixture::new("oneshot");
+    profile(&fixture, "60s");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  init:\n    image: {busybox}\n    command: [sh, -c, 'echo initialised']\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    healthcheck:\n      test: [CMD, 'true']\n      interval: 1s\n",
+    );
+    let outcome = fixture.devctl().args(["up"]).status(0).run();
+    assert!(
+        outcome.stderr.contains("completed (exit 0)"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
+        outcome
+            .stderr
+            .lines()
+            .any(|line| line.contains("app") && line.contains("healthy after")),
+        "time to healthy not reported:\n{}",
+        outcome.stderr
+    );
+}

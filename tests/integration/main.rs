@@ -1,0 +1,11 @@
+//! End-to-end tests: the real devctl binary against the real Docker engine.
+
+mod bad_input;
+mod cli;
+mod demo;
+mod dry_run;
+mod harness;
+mod health;
+mod interrupt;
+mod model_cache;
+mod profiles;
