@@ -32,7 +32,7 @@ demo: engine build
 
 ## test: prepare what the tests need and run them all
 test: engine
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --lib --bins --tests
 
 ## lint: formatting and clippy, as CI checks them
 lint:

@@ -36,8 +36,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "DEVCTL_PROJECT_DIR", value_name = "DIR")]
     pub project_dir: Option<PathBuf>,
 
-    /// The docker context to talk to (as `docker --context`).
-    #[arg(long, global = true, env = "DOCKER_CONTEXT", value_name = "NAME")]
+    /// The docker context to talk to, as `docker --context` (else DOCKER_HOST, else
+    /// DOCKER_CONTEXT, else the current docker context).
+    #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
 
     /// Print the exact compose command lines and run nothing.
@@ -91,7 +92,7 @@ pub struct UpArgs {
     pub services: Vec<String>,
 
     /// How long to wait for health, e.g. 90s or 2m (default: the profile's up.wait_timeout).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
     pub wait_timeout: Option<Duration>,
 
     /// Start the services and return without waiting for health.
@@ -192,9 +193,9 @@ pub enum ProfilesAction {
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Output format; json also carries the resolved compose model.
-    #[arg(long, value_enum, default_value_t = Format::Table, global = true)]
-    pub format: Format,
+    /// json also carries the profile and the resolved compose model.
+    #[command(flatten)]
+    pub format: FormatArgs,
 
     #[command(subcommand)]
     pub verb: PlanVerb,
@@ -203,9 +204,13 @@ pub struct PlanArgs {
 /// The verbs `plan` can show.
 #[derive(Debug, Subcommand)]
 pub enum PlanVerb {
+    /// What `devctl up` would run.
     Up(UpArgs),
+    /// What `devctl down` would run.
     Down(DownArgs),
+    /// What `devctl logs` would run.
     Logs(LogsArgs),
+    /// What `devctl exec` would run.
     Exec(ExecArgs),
 }
 

@@ -41,6 +41,11 @@ struct Probe {
 }
 
 impl ComposeProgram {
+    /// True for `docker compose` (the CLI plugin), which takes docker's global flags first.
+    pub fn is_docker_plugin(&self) -> bool {
+        self.argv.len() == 2 && self.argv[1] == "compose"
+    }
+
     /// Finds compose, reusing the version read last time when no candidate binary changed.
     pub fn locate(probe_file: &Path) -> Result<ComposeProgram> {
         let candidates = candidates()?;

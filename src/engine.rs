@@ -122,18 +122,21 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
     }
 }
 
-/// The engine address the docker CLI would use.
+/// The engine address the docker CLI would use: `--context`, else `DOCKER_HOST`, else
+/// `DOCKER_CONTEXT`, else the current context of the CLI's config, else the local socket.
 pub fn endpoint(context: Option<&str>) -> Result<String> {
-    let context = context.map(String::from).or_else(|| {
-        std::env::var("DOCKER_CONTEXT")
-            .ok()
-            .filter(|c| !c.is_empty())
-    });
     let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    if let (None, Some(host)) = (&context, &host) {
+    if let (None, Some(host)) = (context, &host) {
         return Ok(host.clone());
     }
-    let context = context.or_else(current_context);
+    let context = context
+        .map(String::from)
+        .or_else(|| {
+            std::env::var("DOCKER_CONTEXT")
+                .ok()
+                .filter(|c| !c.is_empty())
+        })
+        .or_else(current_context);
     match context.as_deref() {
         None | Some("default") => Ok(host.unwrap_or_else(|| DEFAULT_HOST.to_string())),
         Some(name) => context_host(name),

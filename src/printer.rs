@@ -46,6 +46,11 @@ impl Printer {
         eprintln!("{} {}", style("warning:").yellow().bold(), message.as_ref());
     }
 
+    /// A line of a failure report (stderr); shown even under `--quiet`.
+    pub fn report(&self, message: impl AsRef<str>) {
+        eprintln!("{}", message.as_ref());
+    }
+
     /// Detail shown only with `--verbose`.
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbose {

@@ -36,6 +36,8 @@ pub struct Project {
     pub layout: StateLayout,
     pub compose: ComposeProgram,
     pub context: Option<String>,
+    /// `--quiet`: compose prints no progress either.
+    pub quiet: bool,
 }
 
 impl Project {
@@ -57,12 +59,19 @@ impl Project {
             layout,
             compose,
             context,
+            quiet: global.quiet,
         })
     }
 
     /// The compose arguments that come before the subcommand.
     fn global_arguments(&self, project_name: Option<&str>, scope: ServiceScope) -> Vec<String> {
         let mut argv = self.compose.argv.clone();
+        if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
+            argv.splice(1..1, ["--context".to_string(), context.clone()]);
+        }
+        if self.quiet {
+            argv.extend(["--progress".into(), "quiet".into()]);
+        }
         for file in &self.profile.compose_files {
             argv.extend(["-f".into(), file.clone()]);
         }
@@ -97,7 +106,7 @@ impl Project {
 
     fn command_from(&self, argv: Vec<String>) -> ComposeCommand {
         let mut env = BTreeMap::new();
-        if let Some(context) = &self.context {
+        if let (Some(context), false) = (&self.context, self.compose.is_docker_plugin()) {
             env.insert("DOCKER_CONTEXT".to_string(), context.clone());
         }
         ComposeCommand {

@@ -25,13 +25,24 @@ pub struct StateLayout {
 
 impl StateLayout {
     pub fn resolve(profile: &Profile, root: &ProjectRoot) -> Result<StateLayout> {
+        StateLayout::resolve_with(profile, root, |name| std::env::var_os(name))
+    }
+
+    /// `resolve`, reading variables through `variable` (tests pass their own).
+    pub fn resolve_with(
+        profile: &Profile,
+        root: &ProjectRoot,
+        variable: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<StateLayout> {
         let backup_root = choose(
+            variable("DEVCTL_BACKUP_DIR"),
             "DEVCTL_BACKUP_DIR",
             profile.backup_dir.as_deref(),
             root.path(),
             || dirs::data_dir().map(|dir| dir.join("devctl").join("backups")),
         )?;
         let state_root = choose(
+            variable("DEVCTL_STATE_DIR"),
             "DEVCTL_STATE_DIR",
             profile.state_dir.as_deref(),
             root.path(),
@@ -71,12 +82,13 @@ impl StateLayout {
 }
 
 fn choose(
+    from_environment: Option<std::ffi::OsString>,
     variable: &str,
     from_profile: Option<&str>,
     root: &Path,
     default: impl FnOnce() -> Option<PathBuf>,
 ) -> Result<PathBuf> {
-    if let Some(value) = std::env::var_os(variable).filter(|value| !value.is_empty()) {
+    if let Some(value) = from_environment.filter(|value| !value.is_empty()) {
         return absolute(
             Path::new(&value),
             &std::env::current_dir().context("cannot read the working directory")?,
@@ -105,4 +117,63 @@ fn absolute(path: &Path, base: &Path) -> Result<PathBuf> {
     } else {
         base.join(path)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_keys_are_relative_to_the_root_and_expand_home() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = ProjectRoot::discover(temp.path(), Some(temp.path())).unwrap();
+        let mut profile = Profile::implicit();
+        profile.backup_dir = Some("../backups".into());
+        profile.state_dir = Some("~/state-here".into());
+        let layout = StateLayout::resolve_with(&profile, &root, |_| None).unwrap();
+        assert_eq!(layout.backup_root, root.path().join("../backups"));
+        assert_eq!(
+            layout.state_root,
+            dirs::home_dir().unwrap().join("state-here")
+        );
+        let state = layout.project_state("demo", &root);
+        assert!(state.starts_with(layout.state_root.join("projects")));
+        assert!(
+            state
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("demo-")
+        );
+        assert_eq!(
+            layout.project_backups("demo"),
+            layout.backup_root.join("demo")
+        );
+    }
+
+    #[test]
+    fn variables_win_over_the_profile() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = ProjectRoot::discover(temp.path(), Some(temp.path())).unwrap();
+        let mut profile = Profile::implicit();
+        profile.backup_dir = Some("/from/profile".into());
+        profile.state_dir = Some("/from/profile".into());
+        let layout =
+            StateLayout::resolve_with(&profile, &root, |name| Some(format!("/from/{name}").into()))
+                .unwrap();
+        assert_eq!(layout.backup_root, PathBuf::from("/from/DEVCTL_BACKUP_DIR"));
+        assert_eq!(layout.state_root, PathBuf::from("/from/DEVCTL_STATE_DIR"));
+    }
+
+    #[test]
+    fn defaults_live_outside_the_project() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = ProjectRoot::discover(temp.path(), Some(temp.path())).unwrap();
+        let layout = StateLayout::resolve_with(&Profile::implicit(), &root, |_| None).unwrap();
+        assert!(layout.backup_root.ends_with("devctl/backups"), "{layout:?}");
+        assert!(!layout.backup_root.starts_with(root.path()));
+        assert!(layout.state_root.ends_with("devctl"));
+        assert!(!layout.state_root.starts_with(root.path()));
+    }
 }

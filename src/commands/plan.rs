@@ -13,7 +13,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
         PlanVerb::Logs(verb) => super::logs::plan(&project, verb, printer)?,
         PlanVerb::Exec(verb) => super::exec::plan(&project, verb, printer)?,
     };
-    match args.format {
+    match args.format.resolved() {
         Format::Table => printer.data(plan.text()),
         Format::Json => printer.data(format!("{:#}\n", plan.json(&project))),
     }

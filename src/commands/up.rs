@@ -106,67 +106,58 @@ fn report_failure(
     timeout: std::time::Duration,
     printer: &Printer,
 ) {
-    for container in containers {
-        let ready = matches!(
+    let is_ready = |container: &ContainerWait| {
+        matches!(
             container.verdict,
             Verdict::Healthy | Verdict::Running | Verdict::Completed
-        );
-        let mark = if ready {
+        )
+    };
+    for container in containers {
+        let mark = if is_ready(container) {
             style("✔").green()
         } else {
             style("✘").red()
         };
-        printer.warn(format!("{mark} {}", describe(container)));
+        printer.report(format!("  {mark} {}", describe(container)));
     }
-    for container in containers
-        .iter()
-        .filter(|container| matches!(container.verdict, Verdict::Failed(_) | Verdict::Pending))
-    {
-        eprintln!(
+    let failing: Vec<&ContainerWait> = containers.iter().filter(|c| !is_ready(c)).collect();
+    for container in &failing {
+        printer.report(format!(
             "\n{} {}",
             style("──").dim(),
             style(&container.service).bold()
-        );
+        ));
         if !container.health_outputs.is_empty() {
-            eprintln!("last health checks:");
+            printer.report("last health checks:");
             for output in &container.health_outputs {
-                eprintln!("  {output}");
+                printer.report(format!("  {output}"));
             }
         }
         match engine.log_tail(&container.container, LOG_TAIL_LINES) {
             Ok(log) if !log.trim().is_empty() => {
-                eprintln!("last {LOG_TAIL_LINES} log lines:");
+                printer.report(format!("last {LOG_TAIL_LINES} log lines:"));
                 for line in log.lines() {
-                    eprintln!("  {line}");
+                    printer.report(format!("  {line}"));
                 }
             }
-            Ok(_) => eprintln!("(its log is empty)"),
-            Err(error) => eprintln!("(its log could not be read: {error:#})"),
+            Ok(_) => printer.report("(its log is empty)"),
+            Err(error) => printer.report(format!("(its log could not be read: {error:#})")),
         }
     }
-    let failing: Vec<&str> = containers
-        .iter()
-        .filter(|container| {
-            !matches!(
-                container.verdict,
-                Verdict::Healthy | Verdict::Running | Verdict::Completed
-            )
-        })
-        .map(|container| container.service.as_str())
-        .collect();
+    let names: Vec<&str> = failing.iter().map(|c| c.service.as_str()).collect();
     let what = if timed_out {
         format!("not healthy after {}", humantime::format_duration(timeout))
     } else {
         "failed".to_string()
     };
-    eprintln!(
+    printer.report(format!(
         "\n{} {}: {what}",
         style("error:").red().bold(),
-        failing.join(", ")
-    );
-    eprintln!(
+        names.join(", ")
+    ));
+    printer.report(format!(
         "{} read `devctl logs {}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
         style("hint:").cyan().bold(),
-        failing.first().copied().unwrap_or_default()
-    );
+        names.first().copied().unwrap_or_default()
+    ));
 }

@@ -82,6 +82,11 @@ impl Fixture {
         self.temp.path().join("root")
     }
 
+    /// Variables every devctl run of this fixture gets (e.g. free host ports).
+    pub fn variables(&self) -> &[(String, String)] {
+        &self.env
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.temp.path().join("state")
     }

@@ -7,5 +7,6 @@ mod dry_run;
 mod harness;
 mod health;
 mod interrupt;
+mod makefile;
 mod model_cache;
 mod profiles;

@@ -44,6 +44,12 @@ fn a_second_up_asks_compose_for_no_config_until_an_input_changes() {
 
     up();
     assert_eq!(config_calls(&log), 1);
+    let cache = fixture.state_dir().join("cache");
+    assert!(
+        cache.is_dir(),
+        "the model cache is not under DEVCTL_STATE_DIR"
+    );
+    assert!(fixture.state_dir().join("compose-probe.json").is_file());
     up();
     assert_eq!(config_calls(&log), 1, "a no-op up resolved the model again");
     fixture

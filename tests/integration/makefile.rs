@@ -1,0 +1,64 @@
+//! The Makefile's project verbs: `make demo` ends with the demo healthy; `make status` and
+//! `make down` reach the same stack.
+
+use std::process::Command;
+
+use crate::harness::{Fixture, repository, require_engine};
+
+fn make(fixture: &Fixture, target: &str) -> std::process::Output {
+    let mut command = Command::new("make");
+    command
+        .arg("-C")
+        .arg(repository())
+        .arg(target)
+        // devctl is already built by the test run; `make` must not rebuild it here.
+        .arg("CARGO=true")
+        .arg(format!("DEVCTL={}", env!("CARGO_BIN_EXE_devctl")))
+        .arg(format!("DEMO={}", fixture.root().display()))
+        .env("DEVCTL_STATE_DIR", fixture.state_dir())
+        .env("NO_COLOR", "1");
+    for (key, value) in fixture.variables() {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "make {target} failed\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn make_demo_ends_with_the_demo_healthy() {
+    require_engine();
+    let demo = Fixture::demo("make");
+    let output = make(&demo, "demo");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(&format!("{} is up", demo.name)), "{stderr}");
+    let backend = stdout
+        .lines()
+        .find(|line| line.starts_with("backend"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        backend.contains("running") && backend.contains("healthy"),
+        "{backend}"
+    );
+    let status = demo
+        .devctl()
+        .args(["status", "--json"])
+        .status(0)
+        .run()
+        .json();
+    for row in status["services"].as_array().unwrap() {
+        let ready =
+            row["health"] == "healthy" || (row["state"] == "exited" && row["exit_code"] == 0);
+        assert!(ready, "{row:#}");
+    }
+    make(&demo, "status");
+    make(&demo, "down");
+    assert!(demo.containers().is_empty());
+    assert_eq!(demo.volumes().len(), 1);
+}
