@@ -60,6 +60,27 @@ impl ComposeModel {
             .unwrap_or_default()
     }
 
+    /// `services` and everything they depend on, transitively, sorted.
+    pub fn with_dependencies(&self, services: &[String]) -> Vec<String> {
+        let mut found: Vec<String> = Vec::new();
+        let mut pending: Vec<String> = services.to_vec();
+        while let Some(service) = pending.pop() {
+            if found.contains(&service) {
+                continue;
+            }
+            if let Some(depends_on) = self
+                .service(&service)
+                .and_then(|definition| definition.get("depends_on"))
+                .and_then(Value::as_object)
+            {
+                pending.extend(depends_on.keys().cloned());
+            }
+            found.push(service);
+        }
+        found.sort();
+        found
+    }
+
     pub fn value(&self) -> &Value {
         &self.value
     }

@@ -69,9 +69,7 @@ impl Project {
         if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
             argv.splice(1..1, ["--context".to_string(), context.clone()]);
         }
-        if self.quiet {
-            argv.extend(["--progress".into(), "quiet".into()]);
-        }
+
         for file in &self.profile.compose_files {
             argv.extend(["-f".into(), file.clone()]);
         }
@@ -100,6 +98,9 @@ impl Project {
         arguments: &[String],
     ) -> ComposeCommand {
         let mut argv = self.global_arguments(Some(model.name()), scope);
+        if self.quiet {
+            argv.extend(["--progress".into(), "quiet".into()]);
+        }
         argv.extend(arguments.iter().cloned());
         self.command_from(argv)
     }

@@ -8,6 +8,7 @@ use console::style;
 use crate::cli::{GlobalArgs, UpArgs};
 use crate::engine::Engine;
 use crate::exit_status::{ExitStatus, signal_code};
+use crate::failure::Failure;
 use crate::health_wait::{self, ContainerWait, Verdict, WaitOutcome};
 use crate::printer::Printer;
 use crate::project::{Project, ServiceScope};
@@ -18,14 +19,32 @@ const LOG_TAIL_LINES: usize = 20;
 
 pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
+    let known = model.service_names();
+    if let Some(unknown) = args
+        .services
+        .iter()
+        .find(|service| !known.contains(service))
+    {
+        return Err(Failure::bad_input(format!(
+            "service `{unknown}` is not in profile `{}`",
+            project.profile.name
+        ))
+        .hint(format!("services: {}", known.join(", ")))
+        .into());
+    }
     let mut arguments = vec!["up".to_string(), "--detach".to_string()];
     if args.build {
         arguments.push("--build".into());
     }
     arguments.extend(args.services.iter().cloned());
     let command = project.command(&model, ServiceScope::Profile, &arguments);
+    let services = if args.services.is_empty() {
+        known
+    } else {
+        model.with_dependencies(&args.services)
+    };
     let wait = (!args.no_wait).then(|| WaitPlan {
-        services: model.service_names(),
+        services,
         timeout: args.wait_timeout.unwrap_or(project.profile.wait_timeout),
     });
     Ok(VerbPlan {

@@ -95,6 +95,32 @@ fn an_unhealthy_or_crashed_service_fails_at_once() {
 }
 
 #[test]
+fn up_of_named_services_waits_for_them_and_their_dependencies_only() {
+    require_engine();
+    let fixture = Fixture::new("named");
+    profile(&fixture, "60s");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  base:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    depends_on: [base]\n  broken:\n    image: {busybox}\n    command: [sh, -c, 'exit 9']\n",
+    );
+    // `broken` exists from an earlier run and has failed; `up app` is not about it.
+    fixture.devctl().args(["up"]).status(UNHEALTHY).run();
+    let outcome = fixture.devctl().args(["up", "app"]).status(0).run();
+    assert!(
+        outcome.stderr.contains("base") && !outcome.stderr.contains("broken"),
+        "{}",
+        outcome.stderr
+    );
+    fixture
+        .devctl()
+        .args(["up", "nosuch"])
+        .status(64)
+        .stderr("service `nosuch` is not in profile `default`")
+        .stderr("services: app, base, broken")
+        .run();
+}
+
+#[test]
 fn a_one_shot_job_that_exits_zero_is_a_success() {
     require_engine();
     let fixture = Fixture::new("oneshot");
@@ -117,4 +143,6 @@ fn a_one_shot_job_that_exits_zero_is_a_success() {
         "time to healthy not reported:\n{}",
         outcome.stderr
     );
+    let quiet = fixture.devctl().args(["--quiet", "up"]).status(0).run();
+    assert_eq!(quiet.stderr, "", "--quiet printed something");
 }
