@@ -29,6 +29,16 @@ pub struct VerbPlan {
 }
 
 impl VerbPlan {
+    /// A plan of one compose command and no wait.
+    pub fn single(verb: &'static str, model: ComposeModel, command: ComposeCommand) -> VerbPlan {
+        VerbPlan {
+            verb,
+            model,
+            commands: vec![command],
+            wait: None,
+        }
+    }
+
     /// The plan as shell lines: each command, then a comment for what devctl does itself.
     pub fn text(&self) -> String {
         let mut text = String::new();

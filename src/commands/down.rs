@@ -16,12 +16,7 @@ pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<Ver
         arguments.push("--remove-orphans".into());
     }
     let command = project.command(&model, ServiceScope::Everything, &arguments);
-    Ok(VerbPlan {
-        verb: "down",
-        model,
-        commands: vec![command],
-        wait: None,
-    })
+    Ok(VerbPlan::single("down", model, command))
 }
 
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {

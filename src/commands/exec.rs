@@ -27,12 +27,7 @@ pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<Ver
     arguments.push(args.service.clone());
     arguments.extend(args.command.iter().cloned());
     let command = project.command(&model, ServiceScope::Profile, &arguments);
-    Ok(VerbPlan {
-        verb: "exec",
-        model,
-        commands: vec![command],
-        wait: None,
-    })
+    Ok(VerbPlan::single("exec", model, command))
 }
 
 pub fn run(args: &ExecArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {

@@ -18,12 +18,7 @@ pub fn plan(project: &Project, args: &LogsArgs, printer: &Printer) -> Result<Ver
     }
     arguments.extend(args.services.iter().cloned());
     let command = project.command(&model, ServiceScope::Profile, &arguments);
-    Ok(VerbPlan {
-        verb: "logs",
-        model,
-        commands: vec![command],
-        wait: None,
-    })
+    Ok(VerbPlan::single("logs", model, command))
 }
 
 pub fn run(args: &LogsArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {

@@ -1,6 +1,6 @@
 //! The demo stack: up healthy, status, compose profiles, down keeping volumes.
 
-use crate::harness::{Fixture, require_engine};
+use crate::harness::{Fixture, require_engine, service_row};
 
 #[test]
 fn up_status_down_keeps_every_volume() {
@@ -30,14 +30,7 @@ fn up_status_down_keeps_every_volume() {
         .json();
     assert_eq!(status["schema_version"], 1);
     assert_eq!(status["project"], demo.name.as_str());
-    let services = status["services"].as_array().unwrap();
-    let find = |name: &str| {
-        services
-            .iter()
-            .find(|service| service["service"] == name)
-            .unwrap_or_else(|| panic!("{name} missing from {status:#}"))
-    };
-    let backend = find("backend");
+    let backend = service_row(&status, "backend");
     assert_eq!(backend["state"], "running");
     assert_eq!(backend["health"], "healthy");
     assert!(
@@ -57,11 +50,11 @@ fn up_status_down_keeps_every_volume() {
     assert_eq!(backend["mounts"][0]["kind"], "bind");
     assert_eq!(backend["mounts"][0]["target"], "/app");
     assert_eq!(backend["image"], "devctl-demo/backend:dev");
-    let db = find("db");
+    let db = service_row(&status, "db");
     assert_eq!(db["health"], "healthy");
     assert_eq!(db["mounts"][0]["kind"], "volume");
     assert_eq!(db["mounts"][0]["source"], format!("{}_db-data", demo.name));
-    let migrate = find("migrate");
+    let migrate = service_row(&status, "migrate");
     assert_eq!(migrate["state"], "exited");
     assert_eq!(migrate["exit_code"], 0);
 
@@ -109,13 +102,7 @@ fn profile_with_compose_profile_starts_it_and_down_removes_it() {
         .status(0)
         .run()
         .json();
-    let admin_row = status["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["service"] == "admin")
-        .cloned()
-        .unwrap();
+    let admin_row = service_row(&status, "admin");
     assert_eq!(admin_row["health"], "healthy");
     assert_eq!(admin_row["mounts"][0]["read_only"], true);
 
@@ -126,13 +113,7 @@ fn profile_with_compose_profile_starts_it_and_down_removes_it() {
         .status(0)
         .run()
         .json();
-    let outside = plain["services"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|row| row["service"] == "admin")
-        .cloned()
-        .unwrap();
+    let outside = service_row(&plain, "admin");
     assert_eq!(outside["in_profile"], false);
     demo.devctl().args(["down"]).status(0).run();
     assert!(
@@ -149,32 +130,24 @@ fn logs_and_exec_reach_the_services() {
     let fixture = Fixture::new("exec");
     fixture.write(
         "compose.yaml",
-        "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sh, -c, 'echo hello-from-app; sleep 600']\n",
+        "name: {project}\nservices:\n  app:\n    image: {busybox}\n    init: true\n    command: [sh, -c, 'echo hello-from-app; sleep 600']\n",
     );
-    fixture
-        .devctl()
-        .args(["up"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
-        .status(0)
-        .run();
+    fixture.devctl().args(["up"]).status(0).run();
     fixture
         .devctl()
         .args(["logs", "app"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
         .status(0)
         .stdout("hello-from-app")
         .run();
     fixture
         .devctl()
         .args(["exec", "app", "sh", "-c", "echo from-exec; exit 3"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
         .status(3)
         .stdout("from-exec")
         .run();
     fixture
         .devctl()
         .args(["exec", "app", "cat"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
         .stdin("piped-into-exec\n")
         .status(0)
         .stdout("piped-into-exec")
@@ -182,15 +155,9 @@ fn logs_and_exec_reach_the_services() {
     fixture
         .devctl()
         .args(["exec", "nope", "true"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
         .status(64)
         .stderr("service `nope` is not in profile")
         .run();
-    fixture
-        .devctl()
-        .args(["down"])
-        .env("COMPOSE_PROJECT_NAME", &fixture.name)
-        .status(0)
-        .run();
+    fixture.devctl().args(["down"]).status(0).run();
     assert!(fixture.containers().is_empty());
 }

@@ -336,6 +336,17 @@ impl From<Output> for Outcome {
     }
 }
 
+/// The row of `service` in `devctl status --json` output.
+pub fn service_row(status: &serde_json::Value, service: &str) -> serde_json::Value {
+    status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["service"] == service)
+        .cloned()
+        .unwrap_or_else(|| panic!("{service} missing from {status:#}"))
+}
+
 impl Outcome {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)

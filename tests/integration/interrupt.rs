@@ -30,11 +30,20 @@ fn wait_for(condition: impl Fn() -> bool, limit: Duration) -> bool {
     false
 }
 
-fn interrupt(child: &std::process::Child) {
+/// Sends SIGINT to devctl alone (as `kill -INT` would) and expects exit code 130.
+fn interrupt_and_expect_130(child: std::process::Child) {
+    std::thread::sleep(Duration::from_millis(500));
     // SAFETY: kill(2) on the pid of a child this test spawned.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(130),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 fn slow_fixture(label: &str) -> Fixture {
@@ -65,15 +74,7 @@ fn ctrl_c_while_compose_runs_exits_130_and_leaves_no_compose_behind() {
         "compose never started: {:?}",
         processes_mentioning(&needle)
     );
-    std::thread::sleep(Duration::from_millis(500));
-    interrupt(&child);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    interrupt_and_expect_130(child);
     assert!(
         wait_for(
             || processes_mentioning(&fixture.name).is_empty(),
@@ -87,16 +88,9 @@ fn ctrl_c_while_compose_runs_exits_130_and_leaves_no_compose_behind() {
 #[test]
 fn ctrl_c_while_devctl_waits_for_health_exits_130() {
     require_engine();
-    let fixture = Fixture::new("sigwait");
-    fixture.write(
-        "profiles/default.yaml",
-        "compose:\n  project_name: {project}\nup:\n  wait_timeout: 5m\n",
-    );
-    fixture.write(
-        "compose.yaml",
-        "services:\n  slow:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    healthcheck:\n      test: [CMD, 'false']\n      interval: 1s\n      retries: 1000\n",
-    );
-    let child = fixture.devctl().args(["up"]).spawn();
+    let fixture = slow_fixture("sigwait");
+    // Only `slow`: compose returns at once and devctl itself waits for its health.
+    let child = fixture.devctl().args(["up", "slow"]).spawn();
     let name = format!("{}-slow-1", fixture.name);
     assert!(
         wait_for(
@@ -105,14 +99,6 @@ fn ctrl_c_while_devctl_waits_for_health_exits_130() {
         ),
         "never started"
     );
-    std::thread::sleep(Duration::from_millis(500));
-    interrupt(&child);
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    interrupt_and_expect_130(child);
     assert!(processes_mentioning(&fixture.name).is_empty());
 }
