@@ -40,12 +40,17 @@ log() { printf 'prepare-engine: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # Run as root, or through sudo when available.
+# Root (or sudo) is needed only for a step that installs or starts something.
 SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 || die "need root (or sudo)"
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo -n)
 fi
-as_root() { "${SUDO[@]}" "$@"; }
+as_root() {
+    if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
+        die "need root (or sudo) to run: $*"
+    fi
+    "${SUDO[@]}" "$@"
+}
 
 apt_updated=0
 apt_install() {

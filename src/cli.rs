@@ -42,7 +42,13 @@ pub struct GlobalArgs {
     pub context: Option<String>,
 
     /// Print the exact compose command lines and run nothing.
-    #[arg(short = 'n', long, global = true, env = "DEVCTL_DRY_RUN")]
+    #[arg(
+        short = 'n',
+        long,
+        global = true,
+        env = "DEVCTL_DRY_RUN",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
     pub dry_run: bool,
 
     /// Print only warnings and errors.
@@ -56,6 +62,13 @@ pub struct GlobalArgs {
     /// When to use colours (NO_COLOR is honoured under `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+impl GlobalArgs {
+    /// The requested devctl profile; an empty `DEVCTL_PROFILE=` requests none.
+    pub fn profile_name(&self) -> Option<&str> {
+        self.profile.as_deref().filter(|name| !name.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

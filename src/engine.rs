@@ -2,7 +2,7 @@
 //! slow or poor at: container state, health logs, mounts, log tails.
 //!
 //! The endpoint follows the docker CLI's rules, so a remote engine works the same way:
-//! `--context` / `DOCKER_CONTEXT`, else `DOCKER_HOST`, else the current context in
+//! `--context`, else `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the current context in
 //! `$DOCKER_CONFIG/config.json`, else the local socket.
 
 use std::collections::HashMap;

@@ -46,7 +46,7 @@ impl Project {
         let working = std::env::current_dir().context("cannot read the working directory")?;
         let root = ProjectRoot::discover(&working, global.project_dir.as_deref())?;
         let profiles = ProfileSet::load(&root.profiles_dir())?;
-        let profile = profiles.resolve_selected(global.profile.as_deref())?;
+        let profile = profiles.resolve_selected(global.profile_name())?;
         check_files(&root, &profile)?;
         let context = global.context.clone().filter(|context| !context.is_empty());
         // Fails early, before any compose call, when the named docker context does not exist.

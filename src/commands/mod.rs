@@ -58,5 +58,10 @@ pub fn open(global: &crate::cli::GlobalArgs, printer: &Printer) -> Result<Projec
         project.compose.version,
         project.compose.argv.join(" ")
     ));
+    printer.detail(format!(
+        "state in {}, backups in {}",
+        project.layout.state_root.display(),
+        project.layout.backup_root.display()
+    ));
     Ok(project)
 }

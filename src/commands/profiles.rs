@@ -25,7 +25,7 @@ pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Resul
 }
 
 fn list(set: &ProfileSet, global: &GlobalArgs, format: Format, printer: &Printer) -> Result<u8> {
-    let selected = set.select(global.profile.as_deref()).ok().flatten();
+    let selected = set.select(global.profile_name()).ok().flatten();
     let profiles: Vec<Profile> = if set.is_empty() {
         vec![Profile::implicit()]
     } else {

@@ -33,6 +33,13 @@ fn dry_run_prints_the_exact_lines_and_creates_nothing() {
         .stdout(&format!("-p {} exec -T db ls -l", demo.name))
         .run();
     demo.devctl()
+        .env("DEVCTL_DRY_RUN", "1")
+        .env("DEVCTL_PROFILE", "")
+        .args(["up"])
+        .status(0)
+        .stdout("up --detach")
+        .run();
+    demo.devctl()
         .args(["logs", "--dry-run", "-f"])
         .status(0)
         .stdout("logs --follow")
