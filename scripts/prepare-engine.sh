@@ -82,35 +82,66 @@ docker_answers() {
 }
 
 # ---------------------------------------------------------------- 2. daemon
+# True when PID is a live dockerd: not gone, not a zombie, and not a reused pid.
+dockerd_alive() {
+    local pid=$1
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ -r "/proc/$pid/stat" ] || return 0
+    [ "$(awk '{print $3}' "/proc/$pid/stat")" != Z ] && grep -q '^dockerd' "/proc/$pid/comm"
+}
+
+# Starts dockerd detached, after clearing pid files left by a dockerd or containerd that is
+# gone (both refuse to start over one). Prints the new pid.
+start_dockerd() {
+    local dockerd_bin stale
+    dockerd_bin="$(command -v dockerd || true)"
+    [ -n "$dockerd_bin" ] || die "docker does not answer and no dockerd is installed"
+    for stale in /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
+        if [ -e "$stale" ] && ! kill -0 "$(cat "$stale" 2>/dev/null)" 2>/dev/null || \
+            { [ -e "$stale" ] && [ -r "/proc/$(cat "$stale")/stat" ] && \
+              [ "$(awk '{print $3}' "/proc/$(cat "$stale")/stat")" = Z ]; }; then
+            log "removing stale $stale"
+            as_root rm -f "$stale"
+        fi
+    done
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    as_root mkdir -p "$(dirname "$DOCKERD_LOG")"
+    # Detached in its own session so that it outlives this script (and the
+    # shell/CI step that ran it).
+    local detach=(nohup)
+    command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
+    "${SUDO[@]}" "${detach[@]}" "$dockerd_bin" --iptables=false --bridge=none \
+        >>"$DOCKERD_LOG" 2>&1 </dev/null &
+    echo $!
+    disown 2>/dev/null || true
+}
+
 ensure_daemon_running() {
     docker_answers && return 0
 
-    local pidfile=/var/run/docker.pid started_pid=""
-    if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    local pidfile=/var/run/docker.pid started_pid="" attempts=0
+    if [ -s "$pidfile" ] && dockerd_alive "$(cat "$pidfile")"; then
         log "dockerd is already starting (pid $(cat "$pidfile")), waiting for it"
     else
-        local dockerd_bin
-        dockerd_bin="$(command -v dockerd || true)"
-        [ -n "$dockerd_bin" ] || die "docker does not answer and no dockerd is installed"
-        log "starting dockerd (log: $DOCKERD_LOG)"
-        as_root mkdir -p "$(dirname "$DOCKERD_LOG")"
-        # Detached in its own session so that it outlives this script (and the
-        # shell/CI step that ran it).
-        local detach=(nohup)
-        command -v setsid >/dev/null 2>&1 && detach=(setsid nohup)
-        "${SUDO[@]}" "${detach[@]}" "$dockerd_bin" --iptables=false --bridge=none \
-            >>"$DOCKERD_LOG" 2>&1 </dev/null &
-        started_pid=$!
-        disown 2>/dev/null || true
+        started_pid=$(start_dockerd)
+        attempts=1
     fi
 
     local waited=0
     until docker_answers; do
         local reason=""
-        if [ -n "$started_pid" ] && ! kill -0 "$started_pid" 2>/dev/null; then
+        if [ -n "$started_pid" ] && ! dockerd_alive "$started_pid"; then
             reason="dockerd exited"
         elif [ "$waited" -ge "$DOCKERD_TIMEOUT" ]; then
             reason="dockerd did not answer within ${DOCKERD_TIMEOUT}s"
+        fi
+        if [ "$reason" = "dockerd exited" ] && [ "$attempts" -lt 3 ]; then
+            # A daemon killed without cleanup leaves state that can fail the next start once.
+            log "$reason; starting it again"
+            sleep 1
+            started_pid=$(start_dockerd)
+            attempts=$((attempts + 1))
+            continue
         fi
         if [ -n "$reason" ]; then
             log "$reason; last lines of $DOCKERD_LOG:"
