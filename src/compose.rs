@@ -6,6 +6,7 @@
 //! whose output devctl reads (`config --format json`).
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -283,6 +284,27 @@ impl ComposeCommand {
         Ok(exit_code(output.status))
     }
 
+    /// Starts the command with its standard output readable (a hook's dump).
+    pub fn output_reader(&self) -> Result<StreamOut> {
+        let handle = self
+            .expression()
+            .stderr_capture()
+            .reader()
+            .with_context(|| format!("cannot start `{}`", self.line()))?;
+        Ok(StreamOut {
+            handle,
+            line: self.line(),
+        })
+    }
+
+    /// Runs the command with `feed` writing its standard input (a hook's restore).
+    pub fn run_fed(
+        &self,
+        feed: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<u64>,
+    ) -> Result<u64> {
+        run_fed(self.expression(), &self.line(), feed)
+    }
+
     /// Runs the command and returns its stdout; a failure carries compose's stderr.
     pub fn capture(&self) -> Result<std::process::Output> {
         self.expression()
@@ -352,10 +374,189 @@ mod tests {
     }
 
     #[test]
+    fn docker_sizes() {
+        assert_eq!(parse_size("67B"), Some(67));
+        assert_eq!(parse_size("1.5kB"), Some(1500));
+        assert_eq!(parse_size("300MB"), Some(300_000_000));
+        assert_eq!(parse_size("2GiB"), Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("N/A"), None);
+    }
+
+    #[test]
     fn quoting() {
         assert_eq!(shell_quote("up"), "up");
         assert_eq!(shell_quote("--profile=*"), "'--profile=*'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote(""), "''");
     }
+}
+
+/// The docker CLI, for the calls compose has no verb for: volume archives in and out of a
+/// (never started) helper container, and volume disk usage.
+#[derive(Debug, Clone)]
+pub struct DockerCli {
+    program: PathBuf,
+    context: Option<String>,
+}
+
+/// A running child whose standard output devctl reads (`docker cp … -`, a hook's dump).
+pub struct StreamOut {
+    handle: duct::ReaderHandle,
+    line: String,
+}
+
+impl Read for StreamOut {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        self.handle.read(buffer)
+    }
+}
+
+impl StreamOut {
+    /// Waits for the child to end and fails with its message if it did not succeed.
+    pub fn finish(self) -> Result<()> {
+        let output = self
+            .handle
+            .try_wait()
+            .with_context(|| format!("cannot wait for `{}`", self.line))?;
+        match output {
+            Some(output) if output.status.success() => Ok(()),
+            Some(output) => Err(anyhow::anyhow!(
+                "`{}` failed: {}",
+                self.line,
+                first_line(&String::from_utf8_lossy(&output.stderr))
+            )),
+            None => Err(anyhow::anyhow!("`{}` did not finish", self.line)),
+        }
+    }
+}
+
+impl DockerCli {
+    pub fn locate(context: Option<&str>) -> Result<DockerCli> {
+        let program = find_program("docker").ok_or_else(|| {
+            Failure::engine("the docker CLI is not on PATH; volume backups need it")
+                .hint("install the docker CLI (docker.io, docker-ce-cli or Docker Desktop)")
+        })?;
+        Ok(DockerCli {
+            program,
+            context: context.map(String::from),
+        })
+    }
+
+    fn expression(&self, arguments: &[&str]) -> (duct::Expression, String) {
+        let mut argv: Vec<String> = Vec::new();
+        if let Some(context) = &self.context {
+            argv.extend(["--context".to_string(), context.clone()]);
+        }
+        argv.extend(arguments.iter().map(|argument| argument.to_string()));
+        let line = std::iter::once("docker".to_string())
+            .chain(argv.iter().map(|argument| shell_quote(argument)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        (duct::cmd(&self.program, argv).unchecked(), line)
+    }
+
+    /// Starts `docker cp CONTAINER:PATH -`, whose output is a tar stream of PATH.
+    pub fn copy_out(&self, container: &str, path: &str) -> Result<StreamOut> {
+        let source = format!("{container}:{path}");
+        let (expression, line) = self.expression(&["cp", &source, "-"]);
+        let handle = expression
+            .stderr_capture()
+            .reader()
+            .with_context(|| format!("cannot start `{line}`"))?;
+        Ok(StreamOut { handle, line })
+    }
+
+    /// Runs `docker cp -a - CONTAINER:PATH` (ownership kept) and lets `feed` write the tar
+    /// stream to its standard input.
+    pub fn copy_in(
+        &self,
+        container: &str,
+        path: &str,
+        feed: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<u64>,
+    ) -> Result<u64> {
+        let target = format!("{container}:{path}");
+        let (expression, line) = self.expression(&["cp", "-a", "-", &target]);
+        run_fed(expression, &line, feed)
+    }
+
+    /// The disk usage of every volume on the engine, in bytes, by name.
+    pub fn volume_sizes(&self) -> Result<BTreeMap<String, u64>> {
+        let (expression, line) =
+            self.expression(&["system", "df", "--verbose", "--format", "{{json .Volumes}}"]);
+        let output = expression
+            .stdout_capture()
+            .stderr_capture()
+            .run()
+            .with_context(|| format!("cannot run `{line}`"))?;
+        if !output.status.success() {
+            return Err(anyhow::anyhow!(
+                "`{line}` failed: {}",
+                first_line(&String::from_utf8_lossy(&output.stderr))
+            ));
+        }
+        #[derive(Deserialize)]
+        struct Usage {
+            #[serde(rename = "Name")]
+            name: String,
+            #[serde(rename = "Size")]
+            size: String,
+        }
+        let usages: Vec<Usage> = serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("`{line}` printed something devctl cannot read"))?;
+        Ok(usages
+            .into_iter()
+            .map(|usage| (usage.name, parse_size(&usage.size).unwrap_or(0)))
+            .collect())
+    }
+}
+
+/// Runs `expression` with `feed` writing its standard input; fails with the child's message.
+fn run_fed(
+    expression: duct::Expression,
+    line: &str,
+    feed: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<u64>,
+) -> Result<u64> {
+    let (reader, mut writer) = os_pipe::pipe().context("cannot create a pipe")?;
+    let handle = expression
+        .stdin_file(reader)
+        .stdout_capture()
+        .stderr_capture()
+        .start()
+        .with_context(|| format!("cannot start `{line}`"))?;
+    let fed = feed(&mut writer);
+    drop(writer);
+    let output = handle
+        .wait()
+        .with_context(|| format!("cannot wait for `{line}`"))?;
+    if !output.status.success() {
+        return Err(anyhow::anyhow!(
+            "`{line}` failed (exit {}): {}",
+            output.status.code().unwrap_or(-1),
+            first_line(&String::from_utf8_lossy(&output.stderr))
+        ));
+    }
+    fed
+}
+
+/// Docker's human sizes (`67B`, `1.5kB`, `300MB`, `2.1GiB`) in bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.trim().parse().ok()?;
+    let factor: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((number * factor) as u64)
 }

@@ -53,13 +53,18 @@ impl Confirmation {
             .with_prompt(format!("To {action}, type the project name `{project}`"))
             .allow_empty(true)
             .interact_text()
-            .map_err(|error| Failure::new(ExitStatus::Refused, format!("no confirmation: {error}")))?;
+            .map_err(|error| {
+                Failure::new(ExitStatus::Refused, format!("no confirmation: {error}"))
+            })?;
         if typed.trim() == project {
             Ok(())
         } else {
             Err(Failure::new(
                 ExitStatus::Refused,
-                format!("refusing to {action}: `{}` is not the project name `{project}`", typed.trim()),
+                format!(
+                    "refusing to {action}: `{}` is not the project name `{project}`",
+                    typed.trim()
+                ),
             )
             .into())
         }
@@ -73,7 +78,9 @@ impl Confirmation {
         if !can_prompt() {
             return Err(Failure::new(
                 ExitStatus::Refused,
-                format!("refusing to {action} without confirmation: there is no terminal to ask on"),
+                format!(
+                    "refusing to {action} without confirmation: there is no terminal to ask on"
+                ),
             )
             .hint("pass --yes (or DEVCTL_YES=1) to go ahead")
             .into());
@@ -82,11 +89,17 @@ impl Confirmation {
             .with_prompt(format!("{action}?"))
             .default(false)
             .interact()
-            .map_err(|error| Failure::new(ExitStatus::Refused, format!("no confirmation: {error}")))?;
+            .map_err(|error| {
+                Failure::new(ExitStatus::Refused, format!("no confirmation: {error}"))
+            })?;
         if agreed {
             Ok(())
         } else {
-            Err(Failure::new(ExitStatus::Refused, format!("not confirmed: did not {action}")).into())
+            Err(Failure::new(
+                ExitStatus::Refused,
+                format!("not confirmed: did not {action}"),
+            )
+            .into())
         }
     }
 }
@@ -96,7 +109,9 @@ mod tests {
     use super::*;
 
     fn status(result: Result<()>) -> Option<ExitStatus> {
-        result.err().and_then(|error| crate::failure::find(&error).map(|failure| failure.status))
+        result
+            .err()
+            .and_then(|error| crate::failure::find(&error).map(|failure| failure.status))
     }
 
     #[test]

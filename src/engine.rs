@@ -20,6 +20,10 @@ use crate::failure::Failure;
 
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
+/// Label on every helper container devctl creates, and the project it serves.
+const HELPER_LABEL: &str = "dev.devctl.helper";
+const HELPER_PROJECT_LABEL: &str = "dev.devctl.project";
+
 /// A connection to the engine devctl's compose calls talk to.
 pub struct Engine {
     docker: Docker,
@@ -100,6 +104,147 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             }
             Ok(containers)
         })
+    }
+
+    /// Creates (never starts) a container that mounts `volume` at `/devctl-volume`, for
+    /// streaming the volume's contents out or in. It runs nothing and has no network.
+    pub fn create_helper(&self, project: &str, image: &str, volume: &str) -> Result<String> {
+        use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+        use bollard::query_parameters::CreateContainerOptions;
+        let labels = HashMap::from([
+            (HELPER_LABEL.to_string(), "volume".to_string()),
+            (HELPER_PROJECT_LABEL.to_string(), project.to_string()),
+        ]);
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            // Never started: the entrypoint only has to be set, not to exist.
+            entrypoint: Some(vec!["/devctl-volume-helper".to_string()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![Mount {
+                    target: Some(format!("/{}", crate::volume_archive::ROOT)),
+                    source: Some(volume.to_string()),
+                    typ: Some(MountType::VOLUME),
+                    ..Default::default()
+                }]),
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let response = self
+            .runtime
+            .block_on(
+                self.docker
+                    .create_container(None::<CreateContainerOptions>, body),
+            )
+            .with_context(|| {
+                format!("cannot create a helper container for volume {volume} (image {image})")
+            })?;
+        Ok(response.id)
+    }
+
+    /// Removes a container, whatever its state.
+    pub fn remove_container(&self, id: &str) -> Result<()> {
+        use bollard::query_parameters::RemoveContainerOptions;
+        let options = RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        match self
+            .runtime
+            .block_on(self.docker.remove_container(id, Some(options)))
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(error) => Err(error).with_context(|| format!("cannot remove container {id}")),
+        }
+    }
+
+    /// Removes helper containers an interrupted run of `project` left behind.
+    pub fn remove_stale_helpers(&self, project: &str) -> Result<usize> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{HELPER_PROJECT_LABEL}={project}")],
+        )]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let stale = self
+            .runtime
+            .block_on(self.docker.list_containers(Some(options)))
+            .context("cannot list devctl's helper containers")?;
+        for container in &stale {
+            if let Some(id) = &container.id {
+                self.remove_container(id)?;
+            }
+        }
+        Ok(stale.len())
+    }
+
+    /// The volume named `name`, if it exists.
+    pub fn volume(&self, name: &str) -> Result<Option<bollard::models::Volume>> {
+        match self.runtime.block_on(self.docker.inspect_volume(name)) {
+            Ok(volume) => Ok(Some(volume)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(error).with_context(|| format!("cannot inspect volume {name}")),
+        }
+    }
+
+    /// Creates volume `name` with the driver, options and labels given.
+    pub fn create_volume(
+        &self,
+        name: &str,
+        driver: &str,
+        options: &std::collections::BTreeMap<String, String>,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        use bollard::models::VolumeCreateRequest;
+        let request = VolumeCreateRequest {
+            name: Some(name.to_string()),
+            driver: Some(driver.to_string()),
+            driver_opts: Some(options.clone().into_iter().collect()),
+            labels: Some(labels.clone().into_iter().collect()),
+            ..Default::default()
+        };
+        self.runtime
+            .block_on(self.docker.create_volume(request))
+            .with_context(|| format!("cannot create volume {name}"))?;
+        Ok(())
+    }
+
+    /// Removes volume `name` (it must not be in use).
+    pub fn remove_volume(&self, name: &str) -> Result<()> {
+        use bollard::query_parameters::RemoveVolumeOptions;
+        self.runtime
+            .block_on(self.docker.remove_volume(name, None::<RemoveVolumeOptions>))
+            .with_context(|| format!("cannot remove volume {name}"))
+    }
+
+    /// Whether image `name` is present on the engine.
+    pub fn has_image(&self, name: &str) -> bool {
+        self.runtime
+            .block_on(self.docker.inspect_image(name))
+            .is_ok()
+    }
+
+    /// Any image present on the engine, smallest first (for helpers when no service image is).
+    pub fn any_image(&self) -> Result<Option<String>> {
+        use bollard::query_parameters::ListImagesOptions;
+        let mut images = self
+            .runtime
+            .block_on(self.docker.list_images(Some(ListImagesOptions::default())))
+            .context("cannot list images")?;
+        images.sort_by_key(|image| image.size);
+        Ok(images.first().map(|image| image.id.clone()))
     }
 
     /// The last `lines` lines of a container's log (stdout and stderr).

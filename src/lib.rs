@@ -27,6 +27,7 @@ pub mod signals;
 pub mod state_layout;
 pub mod table;
 pub mod verb_plan;
+pub mod volume_archive;
 
 use std::process::ExitCode;
 

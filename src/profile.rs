@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::profile_file::ProfileFile;
+use std::collections::BTreeMap;
+
+use crate::failure::Failure;
+use crate::profile_file::{BackupMethod, ProfileFile, VolumeBackup};
 
 /// The health-wait timeout when neither the profile nor `--wait-timeout` sets one.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -32,12 +35,35 @@ pub struct Profile {
     pub wait_timeout: Duration,
     pub backup_dir: Option<String>,
     pub state_dir: Option<String>,
+    pub backup: BackupSettings,
+}
+
+/// The resolved `backup:` section.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupSettings {
+    /// The method for volumes without their own.
+    pub method: BackupMethod,
+    pub anonymous: bool,
+    pub compression_level: i32,
+    /// Per-volume settings, by compose volume key.
+    pub volumes: BTreeMap<String, VolumeBackup>,
+}
+
+impl BackupSettings {
+    /// The method for the volume with compose key `key`.
+    pub fn method_of(&self, key: &str) -> BackupMethod {
+        self.volumes
+            .get(key)
+            .and_then(|volume| volume.method)
+            .unwrap_or(self.method)
+    }
 }
 
 impl Profile {
     /// The profile used when a project has no `profiles/` folder: compose's own defaults.
     pub fn implicit() -> Profile {
         Profile::from_file("default".into(), None, Vec::new(), ProfileFile::default())
+            .expect("the empty profile is valid")
     }
 
     /// Builds the resolved profile from a file whose `extends` chain is already merged in.
@@ -46,14 +72,19 @@ impl Profile {
         source: Option<PathBuf>,
         extends: Vec<String>,
         file: ProfileFile,
-    ) -> Profile {
+    ) -> Result<Profile, Failure> {
+        let origin = source.as_ref().map_or_else(
+            || "the implicit profile".to_string(),
+            |path| path.display().to_string(),
+        );
+        let backup = backup_settings(&file, &origin)?;
         let wait_timeout = file
             .up
             .wait_timeout
             .as_deref()
             .and_then(|text| crate::cli::parse_duration(text).ok())
             .unwrap_or(DEFAULT_WAIT_TIMEOUT);
-        Profile {
+        Ok(Profile {
             name,
             source,
             extends,
@@ -65,12 +96,60 @@ impl Profile {
             wait_timeout,
             backup_dir: file.paths.backup_dir,
             state_dir: file.paths.state_dir,
-        }
+            backup,
+        })
     }
 
     pub fn is_implicit(&self) -> bool {
         self.source.is_none()
     }
+}
+
+/// Checks the `backup:` section: hooks need a service and both commands; levels are 1–19.
+fn backup_settings(file: &ProfileFile, origin: &str) -> Result<BackupSettings, Failure> {
+    let section = &file.backup;
+    let compression_level = section.compression_level.unwrap_or(3);
+    if !(1..=19).contains(&compression_level) {
+        return Err(Failure::bad_input(format!(
+            "{origin}: backup.compression_level is {compression_level}; it must be 1 (fastest) to 19 (smallest)"
+        )));
+    }
+    let method = section.method.unwrap_or(BackupMethod::Stop);
+    if method == BackupMethod::Hook {
+        return Err(Failure::bad_input(format!(
+            "{origin}: backup.method cannot be hook for every volume"
+        ))
+        .hint(
+            "set method: hook under backup.volumes.<key>, with its service, command and restore",
+        ));
+    }
+    let volumes = section.volumes.clone().unwrap_or_default();
+    for (key, volume) in &volumes {
+        if volume.method != Some(BackupMethod::Hook) {
+            continue;
+        }
+        let missing: Vec<&str> = [
+            ("service", volume.service.is_none()),
+            ("command", volume.command.as_ref().is_none_or(Vec::is_empty)),
+            ("restore", volume.restore.as_ref().is_none_or(Vec::is_empty)),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            return Err(Failure::bad_input(format!(
+                "{origin}: backup.volumes.{key} uses method hook but sets no {}",
+                missing.join(", ")
+            ))
+            .hint("a hook names the service to run in, the backup command (its output is stored) and the restore command (fed that output)"));
+        }
+    }
+    Ok(BackupSettings {
+        method,
+        anonymous: section.anonymous.unwrap_or(false),
+        compression_level,
+        volumes,
+    })
 }
 
 fn serialize_duration<S: serde::Serializer>(

@@ -24,6 +24,8 @@ pub struct ProfileFile {
     pub up: UpSection,
     #[serde(default)]
     pub paths: PathsSection,
+    #[serde(default)]
+    pub backup: BackupSection,
 }
 
 /// How compose is invoked.
@@ -57,6 +59,45 @@ pub struct PathsSection {
     pub state_dir: Option<String>,
 }
 
+/// How `devctl backup` makes each volume consistent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupMethod {
+    /// Stop the services that mount the volume, copy it, start them again.
+    Stop,
+    /// Run a dump command in a service and store its output.
+    Hook,
+    /// Copy the volume as it is, while it is in use.
+    Live,
+}
+
+/// Settings of `devctl backup` and `devctl restore`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupSection {
+    /// The method for volumes not listed under `volumes` (default: stop).
+    pub method: Option<BackupMethod>,
+    /// Also back up anonymous volumes (default: false).
+    pub anonymous: Option<bool>,
+    /// zstd level, 1 (fastest) to 19 (smallest) (default: 3).
+    pub compression_level: Option<i32>,
+    /// Per-volume settings, by compose volume key.
+    pub volumes: Option<std::collections::BTreeMap<String, VolumeBackup>>,
+}
+
+/// Backup settings of one volume.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct VolumeBackup {
+    pub method: Option<BackupMethod>,
+    /// `hook`: the service the commands run in.
+    pub service: Option<String>,
+    /// `hook`: the backup command; its standard output is the artifact.
+    pub command: Option<Vec<String>>,
+    /// `hook`: the restore command; the artifact is streamed to its standard input.
+    pub restore: Option<Vec<String>>,
+}
+
 impl ProfileFile {
     /// Parses a profile's text; `path` is only used in error messages.
     pub fn parse(text: &str, path: &Path) -> Result<ProfileFile, Failure> {
@@ -86,6 +127,23 @@ impl ProfileFile {
             paths: PathsSection {
                 backup_dir: self.paths.backup_dir.or(parent.paths.backup_dir),
                 state_dir: self.paths.state_dir.or(parent.paths.state_dir),
+            },
+            backup: BackupSection {
+                method: self.backup.method.or(parent.backup.method),
+                anonymous: self.backup.anonymous.or(parent.backup.anonymous),
+                compression_level: self
+                    .backup
+                    .compression_level
+                    .or(parent.backup.compression_level),
+                // Per-volume entries merge by key: the child's entry for a key replaces the
+                // parent's, other keys are inherited.
+                volumes: match (parent.backup.volumes, self.backup.volumes) {
+                    (Some(mut inherited), Some(own)) => {
+                        inherited.extend(own);
+                        Some(inherited)
+                    }
+                    (inherited, own) => own.or(inherited),
+                },
             },
         }
     }
@@ -216,6 +274,27 @@ mod tests {
         let failure = parse("up:\n  wait_timeout: soon\n").unwrap_err();
         assert!(failure.message.contains(":2:"), "{}", failure.message);
         assert!(failure.message.contains("`soon`"), "{}", failure.message);
+    }
+
+    #[test]
+    fn backup_volumes_merge_by_key() {
+        let parent = parse(
+            "backup:\n  method: live\n  volumes:\n    a: {method: stop}\n    b: {method: live}\n",
+        )
+        .unwrap();
+        let child = parse("backup:\n  volumes:\n    b: {method: hook, service: db, command: [dump], restore: [load]}\n").unwrap();
+        let merged = child.merge(parent);
+        let volumes = merged.backup.volumes.unwrap();
+        assert_eq!(volumes["a"].method, Some(BackupMethod::Stop));
+        assert_eq!(volumes["b"].method, Some(BackupMethod::Hook));
+        assert_eq!(merged.backup.method, Some(BackupMethod::Live));
+    }
+
+    #[test]
+    fn unknown_backup_method_is_located() {
+        let failure = parse("backup:\n  method: snapshot\n").unwrap_err();
+        assert!(failure.message.contains(":2:"), "{}", failure.message);
+        assert!(failure.message.contains("snapshot"), "{}", failure.message);
     }
 
     #[test]

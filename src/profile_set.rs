@@ -129,7 +129,7 @@ impl ProfileSet {
             Some(path),
             chain,
             merged,
-        ))
+        )?)
     }
 
     fn read(&self, name: &str) -> Result<ProfileFile> {

@@ -27,7 +27,13 @@ pub struct ProjectLock {
 
 impl ProjectLock {
     /// Takes the lock in `directory` for `purpose` (e.g. "restore"), waiting up to `timeout`.
-    pub fn acquire(directory: &Path, project: &str, purpose: &str, timeout: Duration, printer: &Printer) -> Result<ProjectLock> {
+    pub fn acquire(
+        directory: &Path,
+        project: &str,
+        purpose: &str,
+        timeout: Duration,
+        printer: &Printer,
+    ) -> Result<ProjectLock> {
         std::fs::create_dir_all(directory)
             .with_context(|| format!("cannot create state directory {}", directory.display()))?;
         let path = directory.join("lock");
@@ -93,15 +99,18 @@ fn holder(file: &mut File) -> String {
     let _ = file.rewind();
     let _ = file.read_to_string(&mut text);
     let text = text.trim();
-    if text.is_empty() { "unknown run".into() } else { text.to_string() }
+    if text.is_empty() {
+        "unknown run".into()
+    } else {
+        text.to_string()
+    }
 }
 
 /// The wait timeout: `DEVCTL_LOCK_TIMEOUT` if set and valid, else the default.
 pub fn timeout_from_environment() -> Result<Duration> {
     match std::env::var("DEVCTL_LOCK_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => crate::cli::parse_duration(&text).map_err(|error| {
-            Failure::bad_input(format!("DEVCTL_LOCK_TIMEOUT: {error}")).into()
-        }),
+        Ok(text) if !text.trim().is_empty() => crate::cli::parse_duration(&text)
+            .map_err(|error| Failure::bad_input(format!("DEVCTL_LOCK_TIMEOUT: {error}")).into()),
         _ => Ok(DEFAULT_TIMEOUT),
     }
 }
@@ -114,11 +123,25 @@ mod tests {
     fn a_second_holder_times_out_naming_the_first() {
         let temp = tempfile::tempdir().unwrap();
         let printer = Printer::new(true, false, crate::cli::ColorChoice::Never);
-        let first = ProjectLock::acquire(temp.path(), "shop", "restore", Duration::ZERO, &printer).unwrap();
-        let error = ProjectLock::acquire(temp.path(), "shop", "backup", Duration::from_millis(300), &printer).unwrap_err();
+        let first =
+            ProjectLock::acquire(temp.path(), "shop", "restore", Duration::ZERO, &printer).unwrap();
+        let error = ProjectLock::acquire(
+            temp.path(),
+            "shop",
+            "backup",
+            Duration::from_millis(300),
+            &printer,
+        )
+        .unwrap_err();
         let failure = crate::failure::find(&error).unwrap();
         assert_eq!(failure.status, ExitStatus::LockTimeout);
-        assert!(failure.message.contains(&format!("pid {} restore", std::process::id())), "{}", failure.message);
+        assert!(
+            failure
+                .message
+                .contains(&format!("pid {} restore", std::process::id())),
+            "{}",
+            failure.message
+        );
         drop(first);
         ProjectLock::acquire(temp.path(), "shop", "backup", Duration::ZERO, &printer).unwrap();
     }
