@@ -88,6 +88,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Show the services' logs.
     Logs(LogsArgs),
+    /// Back up the volumes of the profile's services; list, verify or prune backups.
+    Backup(BackupArgs),
+    /// Restore a backup into the project's volumes (a safety backup is taken first).
+    Restore(RestoreArgs),
     /// Run a command in a running service container.
     Exec(ExecArgs),
     /// List the devctl profiles, or show one resolved.
@@ -115,6 +119,87 @@ pub struct UpArgs {
     /// Build images before starting.
     #[arg(long)]
     pub build: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+
+    /// Only this volume (its compose key or engine name); repeat for more.
+    #[arg(long = "volume", value_name = "NAME")]
+    pub volumes: Vec<String>,
+
+    /// A label for the backup, added to its id.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+
+    /// Also back up anonymous volumes (named by service and mount path).
+    #[arg(long)]
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupAction {
+    /// List this project's backups, oldest first.
+    List {
+        #[command(flatten)]
+        format: FormatArgs,
+    },
+    /// Re-hash every artifact and read every archive through to its end.
+    Verify {
+        /// The backup to verify (default: every backup of the project).
+        id: Option<String>,
+    },
+    /// Remove old backups, keeping the newest N (asks first).
+    Prune {
+        /// How many of the newest backups to keep (at least 1).
+        #[arg(long, value_name = "N")]
+        keep: usize,
+
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+}
+
+/// How a data-destroying step is confirmed without a terminal.
+#[derive(Debug, Clone, Args)]
+pub struct ConfirmArgs {
+    /// Confirm by naming the project; needed when there is no terminal to ask on.
+    #[arg(long, env = "DEVCTL_CONFIRM", value_name = "PROJECT")]
+    pub confirm: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup to restore: an id from `devctl backup list`.
+    #[arg(value_name = "ID", required_unless_present_any = ["latest", "from"])]
+    pub id: Option<String>,
+
+    /// Restore the newest backup.
+    #[arg(long, conflicts_with_all = ["id", "from"])]
+    pub latest: bool,
+
+    /// Restore a backup directory made anywhere (another checkout, another machine);
+    /// volumes are matched by their compose key.
+    #[arg(long, value_name = "DIR", conflicts_with = "id")]
+    pub from: Option<PathBuf>,
+
+    /// Only this volume (its compose key or engine name); repeat for more.
+    #[arg(long = "volume", value_name = "NAME")]
+    pub volumes: Vec<String>,
+
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+
+    /// Do not back up the volumes' current contents first.
+    #[arg(long)]
+    pub no_safety_backup: bool,
+
+    /// How long to wait for the restarted services to be healthy.
+    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    pub wait_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Args)]

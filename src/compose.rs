@@ -270,9 +270,18 @@ impl ComposeCommand {
     /// Runs the command with the terminal attached and signals forwarded; returns the exit
     /// code to pass on (compose's own, 128 + n for a signal, 130 after Ctrl-C).
     pub fn run(&self) -> Result<u8> {
+        self.run_from(self.expression())
+    }
+
+    /// `run`, with compose's standard output sent to stderr: for the compose calls a verb
+    /// makes on the way (stop, start, rm), whose output is no data of devctl's.
+    pub fn run_aside(&self) -> Result<u8> {
+        self.run_from(self.expression().stdout_to_stderr())
+    }
+
+    fn run_from(&self, expression: duct::Expression) -> Result<u8> {
         signals::install();
-        let handle = self
-            .expression()
+        let handle = expression
             .start()
             .with_context(|| format!("cannot start `{}`", self.line()))?;
         if let Some(pid) = handle.pids().first() {

@@ -3,6 +3,9 @@
 //! `run` parses the command line, dispatches to one command module per verb, and prints any
 //! error once: `error:`, the chain of causes, and a `hint:`.
 
+pub mod backup_manifest;
+pub mod backup_run;
+pub mod backup_store;
 pub mod cli;
 pub mod commands;
 pub mod compose;
@@ -14,6 +17,7 @@ pub mod exit_status;
 pub mod failure;
 pub mod files;
 pub mod health_wait;
+pub mod journal;
 pub mod model_cache;
 pub mod printer;
 pub mod profile;
@@ -22,12 +26,14 @@ pub mod profile_set;
 pub mod project;
 pub mod project_lock;
 pub mod project_root;
+pub mod restore_run;
 pub mod service_status;
 pub mod signals;
 pub mod state_layout;
 pub mod table;
 pub mod verb_plan;
 pub mod volume_archive;
+pub mod volume_target;
 
 use std::process::ExitCode;
 

@@ -58,6 +58,16 @@ impl Printer {
         }
     }
 
+    /// Progress bars for byte streams, drawn on stderr when it is a terminal and not
+    /// `--quiet`; hidden otherwise.
+    pub fn progress(&self) -> indicatif::MultiProgress {
+        if !self.quiet && std::io::stderr().is_terminal() {
+            indicatif::MultiProgress::new()
+        } else {
+            indicatif::MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden())
+        }
+    }
+
     pub fn is_verbose(&self) -> bool {
         self.verbose
     }

@@ -1,11 +1,13 @@
 //! One module per verb; `dispatch` routes the parsed command line to it.
 
+pub mod backup;
 pub mod completions;
 pub mod down;
 pub mod exec;
 pub mod logs;
 pub mod plan;
 pub mod profiles;
+pub mod restore;
 pub mod status;
 pub mod up;
 
@@ -24,6 +26,8 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
         Command::Down(args) => down::run(args, global, printer),
         Command::Status(args) => status::run(args, global, printer),
         Command::Logs(args) => logs::run(args, global, printer),
+        Command::Backup(args) => backup::run(args, global, printer),
+        Command::Restore(args) => restore::run(args, global, printer),
         Command::Exec(args) => exec::run(args, global, printer),
         Command::Profiles(args) => profiles::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
@@ -64,4 +68,75 @@ pub fn open(global: &crate::cli::GlobalArgs, printer: &Printer) -> Result<Projec
         project.layout.backup_root.display()
     ));
     Ok(project)
+}
+
+/// A project opened for work on its volumes: backup, restore and their bookkeeping.
+pub struct Workspace {
+    pub project: Project,
+    pub model: crate::compose_model::ComposeModel,
+    pub engine: crate::engine::Engine,
+    pub docker: crate::compose::DockerCli,
+    pub store: crate::backup_store::BackupStore,
+    /// The project's state directory (lock, journal).
+    pub state: std::path::PathBuf,
+}
+
+impl Workspace {
+    /// Opens the project, resolves its model (afresh when `fresh`), and connects to the engine.
+    pub fn open(
+        global: &crate::cli::GlobalArgs,
+        printer: &Printer,
+        fresh: bool,
+    ) -> Result<Workspace> {
+        let project = open(global, printer)?;
+        let model = project.model(crate::project::ServiceScope::Profile, fresh, printer)?;
+        let engine = crate::engine::Engine::connect(project.context.as_deref())?;
+        let docker = crate::compose::DockerCli::locate(project.context.as_deref())?;
+        let store =
+            crate::backup_store::BackupStore::new(project.layout.project_backups(model.name()));
+        let state = project.layout.project_state(model.name(), &project.root);
+        Ok(Workspace {
+            project,
+            model,
+            engine,
+            docker,
+            store,
+            state,
+        })
+    }
+
+    pub fn session<'a>(&'a self, printer: &'a Printer) -> crate::backup_run::VolumeSession<'a> {
+        crate::backup_run::VolumeSession {
+            project: &self.project,
+            model: &self.model,
+            engine: &self.engine,
+            docker: &self.docker,
+            store: &self.store,
+            state: self.state.clone(),
+            printer,
+        }
+    }
+
+    /// Takes the project's lock for `purpose`, then clears what interrupted runs left
+    /// (unfinished backup directories, helper containers).
+    pub fn lock(
+        &self,
+        purpose: &str,
+        printer: &Printer,
+    ) -> Result<crate::project_lock::ProjectLock> {
+        let lock = crate::project_lock::ProjectLock::acquire(
+            &self.state,
+            self.model.name(),
+            purpose,
+            crate::project_lock::timeout_from_environment()?,
+            printer,
+        )?;
+        for id in self.store.clean_partials()? {
+            printer.detail(format!(
+                "removed the unfinished backup {id} of an interrupted run"
+            ));
+        }
+        self.engine.remove_stale_helpers(self.model.name())?;
+        Ok(lock)
+    }
 }

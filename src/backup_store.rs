@@ -1,0 +1,385 @@
+//! `BackupStore`: the backups of one project, `<backup dir>/<project>/<id>/`.
+//!
+//! A backup is written into `.partial-<id>/` and renamed to `<id>/` only when every artifact
+//! and the manifest are on disk, so a backup that `list` shows is complete. Directories are
+//! 0700 and files 0600. Partial directories left by an interrupted run are removed by the
+//! next run that holds the project's lock.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+
+use crate::backup_manifest::{MANIFEST, Manifest};
+use crate::exit_status::ExitStatus;
+use crate::failure::Failure;
+use crate::volume_archive;
+
+const PARTIAL_PREFIX: &str = ".partial-";
+
+#[derive(Debug, Clone)]
+pub struct BackupStore {
+    directory: PathBuf,
+}
+
+/// A complete backup on disk.
+#[derive(Debug, Clone)]
+pub struct StoredBackup {
+    pub directory: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// A backup being written; removed when dropped before `commit`.
+#[derive(Debug)]
+pub struct PartialBackup {
+    directory: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// One entry of `list`: a backup whose manifest reads, or one that does not.
+#[derive(Debug)]
+pub struct Listed {
+    pub id: String,
+    pub directory: PathBuf,
+    pub manifest: Result<Manifest, String>,
+}
+
+impl BackupStore {
+    pub fn new(directory: PathBuf) -> BackupStore {
+        BackupStore { directory }
+    }
+
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// A new id: the UTC time, sortable (`20261122T143005Z`), a sequence number if that
+    /// second is taken, and the label.
+    pub fn new_id(&self, label: Option<&str>) -> String {
+        let time = humantime::format_rfc3339_seconds(SystemTime::now())
+            .to_string()
+            .replace(['-', ':'], "");
+        let label = label.map(sanitize_label).filter(|label| !label.is_empty());
+        let mut sequence = 1;
+        loop {
+            let mut id = time.clone();
+            if sequence > 1 {
+                id.push_str(&format!("-{sequence}"));
+            }
+            if let Some(label) = &label {
+                id.push('-');
+                id.push_str(label);
+            }
+            let taken = self.directory.join(&id).exists()
+                || self
+                    .directory
+                    .join(format!("{PARTIAL_PREFIX}{id}"))
+                    .exists();
+            if !taken {
+                return id;
+            }
+            sequence += 1;
+        }
+    }
+
+    /// Starts writing backup `id`.
+    pub fn begin(&self, id: &str) -> Result<PartialBackup> {
+        make_private_dir(&self.directory, true)?;
+        let directory = self.directory.join(format!("{PARTIAL_PREFIX}{id}"));
+        make_private_dir(&directory, false)?;
+        Ok(PartialBackup {
+            directory,
+            target: self.directory.join(id),
+            committed: false,
+        })
+    }
+
+    /// Removes what interrupted runs left (call while holding the project's lock).
+    pub fn clean_partials(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for entry in self.entries()? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(id) = name.strip_prefix(PARTIAL_PREFIX) {
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+                removed.push(id.to_string());
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every complete backup, oldest first.
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        let mut listed = Vec::new();
+        for entry in self.entries()? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            let manifest = Manifest::read(&entry.path()).map_err(|error| format!("{error:#}"));
+            listed.push(Listed {
+                id: name,
+                directory: entry.path(),
+                manifest,
+            });
+        }
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(listed)
+    }
+
+    /// The backup with this id.
+    pub fn get(&self, id: &str) -> Result<StoredBackup> {
+        let directory = self.directory.join(id);
+        if id.contains('/') || id.starts_with('.') || !directory.join(MANIFEST).is_file() {
+            let known: Vec<String> = self.list()?.into_iter().map(|listed| listed.id).collect();
+            let hint = if known.is_empty() {
+                "this project has no backups yet: `devctl backup` makes one".to_string()
+            } else {
+                format!("backups of this project: {}", known.join(", "))
+            };
+            return Err(Failure::bad_input(format!(
+                "no backup `{id}` in {}",
+                self.directory.display()
+            ))
+            .hint(hint)
+            .into());
+        }
+        StoredBackup::open(&directory)
+    }
+
+    /// The newest complete backup.
+    pub fn latest(&self) -> Result<StoredBackup> {
+        let newest = self
+            .list()?
+            .into_iter()
+            .rev()
+            .find(|listed| listed.manifest.is_ok());
+        match newest {
+            Some(listed) => StoredBackup::open(&listed.directory),
+            None => Err(
+                Failure::bad_input(format!("no backups in {}", self.directory.display()))
+                    .hint("make one with `devctl backup`")
+                    .into(),
+            ),
+        }
+    }
+
+    fn entries(&self) -> Result<Vec<std::fs::DirEntry>> {
+        if !self.directory.is_dir() {
+            return Ok(Vec::new());
+        }
+        std::fs::read_dir(&self.directory)
+            .with_context(|| format!("cannot list {}", self.directory.display()))?
+            .map(|entry| entry.with_context(|| format!("cannot list {}", self.directory.display())))
+            .collect()
+    }
+}
+
+impl PartialBackup {
+    pub fn path(&self) -> &Path {
+        &self.directory
+    }
+
+    /// Writes the manifest and moves the backup into place.
+    pub fn commit(mut self, manifest: &Manifest) -> Result<StoredBackup> {
+        manifest.write(&self.directory)?;
+        sync_directory(&self.directory)?;
+        std::fs::rename(&self.directory, &self.target).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                self.directory.display(),
+                self.target.display()
+            )
+        })?;
+        if let Some(parent) = self.target.parent() {
+            sync_directory(parent)?;
+        }
+        self.committed = true;
+        Ok(StoredBackup {
+            directory: self.target.clone(),
+            manifest: manifest.clone(),
+        })
+    }
+}
+
+impl Drop for PartialBackup {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.directory);
+        }
+    }
+}
+
+impl StoredBackup {
+    /// A backup directory anywhere (`--from DIR`).
+    pub fn open(directory: &Path) -> Result<StoredBackup> {
+        if !directory.join(MANIFEST).is_file() {
+            return Err(Failure::bad_input(format!(
+                "{} is not a devctl backup: it has no {MANIFEST}",
+                directory.display()
+            ))
+            .hint("name a backup directory (`<backup dir>/<project>/<id>/`), as `devctl backup list` shows")
+            .into());
+        }
+        let manifest = Manifest::read(directory)?;
+        Ok(StoredBackup {
+            directory: directory.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Re-hashes every artifact and reads every archive through to its end; any difference
+    /// from the manifest is an integrity failure.
+    pub fn verify(&self) -> Result<()> {
+        for artifact in &self.manifest.artifacts {
+            let path = self.directory.join(&artifact.file);
+            if !path.is_file() {
+                return Err(mismatch(format!("{} is missing", path.display())));
+            }
+            let (sha256, size) = volume_archive::hash_file(&path)?;
+            if sha256 != artifact.stats.sha256 || size != artifact.stats.stored_bytes {
+                return Err(mismatch(format!(
+                    "{} does not match the manifest (SHA-256 {}, {} bytes; recorded {}, {} bytes)",
+                    path.display(),
+                    &sha256[..12],
+                    size,
+                    &artifact.stats.sha256[..12.min(artifact.stats.sha256.len())],
+                    artifact.stats.stored_bytes
+                )));
+            }
+            let found = volume_archive::check(&path, artifact.kind)?;
+            if found.raw_bytes != artifact.stats.raw_bytes
+                || found.entries != artifact.stats.entries
+            {
+                return Err(mismatch(format!(
+                    "{} reads as {} bytes in {} entries; the manifest recorded {} bytes in {}",
+                    path.display(),
+                    found.raw_bytes,
+                    found.entries,
+                    artifact.stats.raw_bytes,
+                    artifact.stats.entries
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mismatch(message: String) -> anyhow::Error {
+    Failure::new(ExitStatus::IntegrityFailure, message)
+        .hint("this backup cannot be trusted; choose another (`devctl backup list`)")
+        .into()
+}
+
+/// Lower-case letters, digits and dashes, at most 40 characters.
+fn sanitize_label(label: &str) -> String {
+    let mut sanitized: String = label
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while sanitized.contains("--") {
+        sanitized = sanitized.replace("--", "-");
+    }
+    sanitized.trim_matches('-').chars().take(40).collect()
+}
+
+fn make_private_dir(path: &Path, recursive: bool) -> Result<()> {
+    if recursive && path.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(recursive)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create directory {}", path.display()))
+}
+
+fn sync_directory(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|directory| directory.sync_all())
+        .with_context(|| format!("cannot sync directory {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup_manifest::{BackupKind, FORMAT_VERSION};
+
+    fn manifest(id: &str) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            devctl_version: "test".into(),
+            id: id.into(),
+            kind: BackupKind::Manual,
+            project: "shop".into(),
+            profile: "default".into(),
+            created: "2026-11-22T00:00:00Z".into(),
+            label: None,
+            engine: "unix:///var/run/docker.sock".into(),
+            artifacts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_committed_backups_are_listed() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().join("shop"));
+        let first = store.new_id(Some("Before Upgrade!"));
+        assert!(first.ends_with("-before-upgrade"), "{first}");
+        let partial = store.begin(&first).unwrap();
+        assert!(store.list().unwrap().is_empty());
+        partial.commit(&manifest(&first)).unwrap();
+        let second = store.new_id(Some("Before Upgrade!"));
+        assert_ne!(first, second);
+        let abandoned = store.begin(&second).unwrap();
+        std::mem::forget(abandoned); // as if the process had been killed
+        let listed = store.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(store.latest().unwrap().manifest.id, first);
+        assert_eq!(store.clean_partials().unwrap(), vec![second]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(store.directory().join(&first))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let manifest_mode = std::fs::metadata(store.directory().join(&first).join(MANIFEST))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(manifest_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn an_edited_manifest_is_an_integrity_failure() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let id = store.new_id(None);
+        let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+        let path = backup.directory.join(MANIFEST);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("shop", "shoq");
+        std::fs::write(&path, text).unwrap();
+        let error = store.get(&id).unwrap_err();
+        assert_eq!(
+            crate::failure::find(&error).unwrap().status,
+            ExitStatus::IntegrityFailure
+        );
+    }
+
+    #[test]
+    fn unknown_ids_list_the_known_ones() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let id = store.new_id(None);
+        store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+        let error = store.get("nope").unwrap_err();
+        let failure = crate::failure::find(&error).unwrap();
+        assert!(failure.hint.as_deref().unwrap().contains(&id));
+        assert!(store.get("../x").is_err());
+    }
+}

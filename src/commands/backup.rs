@@ -1,0 +1,288 @@
+//! `devctl backup`: back up the volumes the profile's services use; `list`, `verify`, `prune`.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::backup_manifest::BackupKind;
+use crate::backup_run::{self, human_bytes};
+use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
+use crate::confirmation::Confirmation;
+use crate::exit_status::ExitStatus;
+use crate::failure::Failure;
+use crate::journal::{Journal, Operation};
+use crate::printer::Printer;
+use crate::verb_plan::SCHEMA_VERSION;
+use crate::volume_target;
+
+use super::Workspace;
+
+pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    let workspace = Workspace::open(global, printer, false)?;
+    match &args.action {
+        None => create(&workspace, args, global, printer),
+        Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),
+        Some(BackupAction::Verify { id }) => verify(&workspace, id.as_deref(), printer),
+        Some(BackupAction::Prune { keep, confirm }) => prune(
+            &workspace,
+            *keep,
+            confirm.confirm.as_deref(),
+            global,
+            printer,
+        ),
+    }
+}
+
+fn create(
+    workspace: &Workspace,
+    args: &BackupArgs,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<u8> {
+    let settings = &workspace.project.profile.backup;
+    let containers = workspace
+        .engine
+        .project_containers(workspace.model.name())?;
+    let targets = volume_target::select(
+        &workspace.model,
+        &containers,
+        settings,
+        &args.volumes,
+        args.anonymous || settings.anonymous,
+    )?;
+    if global.dry_run {
+        for target in &targets {
+            printer.data(format!(
+                "{}\t{}\t{:?}\t{}\n",
+                target.key,
+                target.name,
+                target.method,
+                target.services.join(",")
+            ));
+        }
+        return Ok(0);
+    }
+    let _lock = workspace.lock("backup", printer)?;
+    if let Some(journal) = Journal::read(&workspace.state)? {
+        let (what, advice) = journal.advice(workspace.model.name());
+        if journal.operation == Operation::Restore {
+            return Err(
+                Failure::new(ExitStatus::Refused, format!("refusing to back up: {what}"))
+                    .hint(advice)
+                    .into(),
+            );
+        }
+        printer.warn(format!("{what}; {advice}"));
+    }
+    let session = workspace.session(printer);
+    let backup = backup_run::take(
+        &session,
+        &targets,
+        BackupKind::Manual,
+        args.label.as_deref(),
+    )?;
+    for artifact in backup
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| a.warning.is_some())
+    {
+        printer.warn(format!(
+            "{}: {}",
+            artifact.key,
+            artifact.warning.as_deref().unwrap_or_default()
+        ));
+    }
+    printer.data(format!("{}\n", backup.manifest.id));
+    printer.info(format!(
+        "restore it with: devctl restore {} --confirm {}",
+        backup.manifest.id,
+        workspace.model.name()
+    ));
+    Ok(0)
+}
+
+fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> {
+    let listed = workspace.store.list()?;
+    match format {
+        Format::Json => {
+            let backups: Vec<serde_json::Value> = listed
+                .iter()
+                .map(|entry| match &entry.manifest {
+                    Ok(manifest) => json!({
+                        "id": entry.id,
+                        "status": "complete",
+                        "kind": manifest.kind,
+                        "created": manifest.created,
+                        "label": manifest.label,
+                        "volumes": manifest.artifacts.iter().map(|a| &a.key).collect::<Vec<_>>(),
+                        "raw_bytes": manifest.raw_bytes(),
+                        "stored_bytes": manifest.stored_bytes(),
+                        "directory": entry.directory,
+                    }),
+                    Err(error) => json!({
+                        "id": entry.id,
+                        "status": "damaged",
+                        "error": error,
+                        "directory": entry.directory,
+                    }),
+                })
+                .collect();
+            let document = json!({
+                "schema_version": SCHEMA_VERSION,
+                "project": workspace.model.name(),
+                "directory": workspace.store.directory(),
+                "backups": backups,
+            });
+            printer.data(format!("{document:#}\n"));
+        }
+        Format::Table => {
+            if listed.is_empty() {
+                printer.info(format!(
+                    "no backups of {} in {} yet: `devctl backup` makes one",
+                    workspace.model.name(),
+                    workspace.store.directory().display()
+                ));
+                return Ok(0);
+            }
+            let rows: Vec<Vec<String>> = listed
+                .iter()
+                .map(|entry| match &entry.manifest {
+                    Ok(manifest) => vec![
+                        entry.id.clone(),
+                        format!("{:?}", manifest.kind).to_lowercase(),
+                        manifest.created.clone(),
+                        manifest
+                            .artifacts
+                            .iter()
+                            .map(|a| a.key.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        human_bytes(manifest.stored_bytes()),
+                    ],
+                    Err(error) => vec![
+                        entry.id.clone(),
+                        "damaged".into(),
+                        "-".into(),
+                        error.lines().next().unwrap_or_default().to_string(),
+                        "-".into(),
+                    ],
+                })
+                .collect();
+            printer.data(crate::table::render(
+                &["ID", "KIND", "CREATED", "VOLUMES", "STORED"],
+                &rows,
+            ));
+        }
+    }
+    Ok(0)
+}
+
+fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<u8> {
+    let backups = match id {
+        Some(id) => vec![workspace.store.get(id)?],
+        None => {
+            let mut backups = Vec::new();
+            for entry in workspace.store.list()? {
+                match entry.manifest {
+                    Ok(manifest) => backups.push(crate::backup_store::StoredBackup {
+                        directory: entry.directory,
+                        manifest,
+                    }),
+                    Err(error) => printer.report(format!("✘ {}: {error}", entry.id)),
+                }
+            }
+            backups
+        }
+    };
+    let mut failures = 0;
+    for backup in &backups {
+        match backup.verify() {
+            Ok(()) => printer.info(format!(
+                "✔ {}: {} artifact{}, {} verified",
+                backup.manifest.id,
+                backup.manifest.artifacts.len(),
+                if backup.manifest.artifacts.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                human_bytes(backup.manifest.stored_bytes())
+            )),
+            Err(error) if id.is_some() => return Err(error),
+            Err(error) => {
+                failures += 1;
+                printer.report(format!("✘ {}: {error:#}", backup.manifest.id));
+            }
+        }
+    }
+    let damaged = workspace
+        .store
+        .list()?
+        .iter()
+        .filter(|entry| entry.manifest.is_err())
+        .count();
+    if failures + damaged > 0 {
+        return Err(Failure::new(
+            ExitStatus::IntegrityFailure,
+            format!(
+                "{} of {} backups failed verification",
+                failures + damaged,
+                backups.len() + damaged
+            ),
+        )
+        .hint(
+            "do not restore those; `devctl backup prune` or removing their directories clears them",
+        )
+        .into());
+    }
+    Ok(0)
+}
+
+fn prune(
+    workspace: &Workspace,
+    keep: usize,
+    confirm: Option<&str>,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<u8> {
+    if keep == 0 {
+        return Err(Failure::bad_input("--keep 0 would remove every backup")
+            .hint("keep at least one: --keep 1 keeps the newest")
+            .into());
+    }
+    let _lock = workspace.lock("backup prune", printer)?;
+    let listed = workspace.store.list()?;
+    let complete: Vec<_> = listed
+        .iter()
+        .filter(|entry| entry.manifest.is_ok())
+        .collect();
+    if complete.len() <= keep {
+        printer.info(format!(
+            "nothing to prune: {} backup(s), keeping {keep}",
+            complete.len()
+        ));
+        return Ok(0);
+    }
+    let doomed = &complete[..complete.len() - keep];
+    for entry in doomed {
+        printer.info(format!("will remove backup {}", entry.id));
+    }
+    if global.dry_run {
+        return Ok(0);
+    }
+    let confirmation = Confirmation {
+        project: confirm.map(String::from),
+        yes: false,
+    };
+    confirmation.require_project_name(
+        workspace.model.name(),
+        &format!("remove {} backup(s)", doomed.len()),
+    )?;
+    for entry in doomed {
+        std::fs::remove_dir_all(&entry.directory).map_err(|error| {
+            anyhow::anyhow!("cannot remove {}: {error}", entry.directory.display())
+        })?;
+        printer.info(format!("removed backup {}", entry.id));
+    }
+    Ok(0)
+}

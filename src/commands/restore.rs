@@ -1,0 +1,84 @@
+//! `devctl restore`: verify a backup, confirm, take a safety backup, and put the backup's
+//! volumes back in place.
+
+use anyhow::Result;
+
+use crate::backup_run::human_bytes;
+use crate::backup_store::StoredBackup;
+use crate::cli::{GlobalArgs, RestoreArgs};
+use crate::confirmation::Confirmation;
+use crate::journal::Journal;
+use crate::printer::Printer;
+use crate::restore_run::{self, RestoreRequest};
+use crate::volume_target;
+
+use super::Workspace;
+
+pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    // Restoring destroys the volumes' current contents: resolve the model afresh.
+    let workspace = Workspace::open(global, printer, true)?;
+    let backup = match (&args.id, &args.from, args.latest) {
+        (_, Some(directory), _) => StoredBackup::open(directory)?,
+        (Some(id), None, _) => workspace.store.get(id)?,
+        (None, None, _) => workspace.store.latest()?,
+    };
+    printer.info(format!("verifying backup {}…", backup.manifest.id));
+    backup.verify()?;
+    let containers = workspace
+        .engine
+        .project_containers(workspace.model.name())?;
+    let targets = volume_target::select(
+        &workspace.model,
+        &containers,
+        &workspace.project.profile.backup,
+        &[],
+        true,
+    )?;
+    let artifacts: Vec<String> = backup
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|a| {
+            args.volumes.is_empty() || args.volumes.iter().any(|v| v == &a.key || v == &a.volume)
+        })
+        .map(|a| format!("{} ({})", a.key, human_bytes(a.stats.raw_bytes)))
+        .collect();
+    printer.info(format!(
+        "backup {} ({}, {}) will replace: {}",
+        backup.manifest.id,
+        backup.manifest.created,
+        backup.manifest.project,
+        artifacts.join(", ")
+    ));
+    if global.dry_run {
+        return Ok(0);
+    }
+    let confirmation = Confirmation {
+        project: args.confirm.confirm.clone(),
+        yes: false,
+    };
+    confirmation.require_project_name(
+        workspace.model.name(),
+        &format!(
+            "replace {} volume(s) with backup {}",
+            artifacts.len(),
+            backup.manifest.id
+        ),
+    )?;
+    let _lock = workspace.lock("restore", printer)?;
+    if let Some(journal) = Journal::read(&workspace.state)? {
+        let (what, _) = journal.advice(workspace.model.name());
+        printer.warn(format!("{what}; this restore replaces that state"));
+    }
+    let request = RestoreRequest {
+        backup: &backup,
+        targets: &targets,
+        volumes: &args.volumes,
+        safety_backup: !args.no_safety_backup,
+        wait_timeout: args
+            .wait_timeout
+            .unwrap_or(workspace.project.profile.wait_timeout),
+    };
+    restore_run::restore(&workspace.session(printer), &request)?;
+    Ok(0)
+}
