@@ -87,6 +87,31 @@ impl Fixture {
         &self.env
     }
 
+    /// Where this fixture's backups go: `<backup dir>/<project>/`.
+    pub fn backup_dir(&self) -> PathBuf {
+        self.temp.path().join("backups").join(&self.name)
+    }
+
+    /// Runs `sh -c script` in the first container of `service` and returns its stdout.
+    pub fn shell(&self, service: &str, script: &str) -> String {
+        let output = Command::new("docker")
+            .args([
+                "exec",
+                &format!("{}-{service}-1", self.name),
+                "sh",
+                "-c",
+                script,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "`{script}` failed in {service}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.temp.path().join("state")
     }
@@ -190,6 +215,7 @@ pub struct Test {
     status: Option<i32>,
     stdout: Vec<String>,
     stderr: Vec<String>,
+    stderr_absent: Vec<String>,
 }
 
 impl Test {
@@ -215,6 +241,7 @@ impl Test {
             status: None,
             stdout: Vec::new(),
             stderr: Vec::new(),
+            stderr_absent: Vec::new(),
         }
     }
 
@@ -246,6 +273,12 @@ impl Test {
     /// Text stdout must contain.
     pub fn stdout(mut self, text: &str) -> Test {
         self.stdout.push(text.to_string());
+        self
+    }
+
+    /// Text stderr must not contain.
+    pub fn stderr_absent(mut self, text: &str) -> Test {
+        self.stderr_absent.push(text.to_string());
         self
     }
 
@@ -314,6 +347,12 @@ impl Test {
             assert!(
                 outcome.stderr.contains(text.as_str()),
                 "stderr lacks {text:?}\n{context}"
+            );
+        }
+        for text in &self.stderr_absent {
+            assert!(
+                !outcome.stderr.contains(text.as_str()),
+                "stderr has {text:?}\n{context}"
             );
         }
         outcome

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real devctl binary against the real Docker engine.
 
+mod backup;
 mod bad_input;
 mod cli;
 mod demo;
