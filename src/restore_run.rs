@@ -27,6 +27,8 @@ pub struct RestoreRequest<'a> {
     pub volumes: &'a [String],
     pub safety_backup: bool,
     pub wait_timeout: Duration,
+    /// Services an interrupted run stopped: started at the end too.
+    pub also_start: Vec<String>,
 }
 
 /// An artifact and the volume of this project it goes into.
@@ -133,6 +135,11 @@ pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> 
     }
     // Services that were running come back; hook services must run for their restore.
     let mut to_start = users.clone();
+    for service in &request.also_start {
+        if !to_start.contains(service) && session.model.service(service).is_some() {
+            to_start.push(service.clone());
+        }
+    }
     for placement in &placements {
         if let (ArtifactKind::Stream, Some(hook)) =
             (placement.artifact.kind, &placement.artifact.hook)

@@ -22,6 +22,10 @@ pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<Ver
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let project = super::open(global, printer)?;
     let plan = plan(&project, args, printer)?;
+    let _lock = match global.dry_run {
+        true => None,
+        false => Some(super::lock_project(&project, &plan.model, "down", printer)?),
+    };
     let code = super::execute(&plan, global.dry_run, printer)?;
     if code == 0 && !global.dry_run {
         let volumes = plan.model.volume_names();

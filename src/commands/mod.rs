@@ -70,6 +70,38 @@ pub fn open(global: &crate::cli::GlobalArgs, printer: &Printer) -> Result<Projec
     Ok(project)
 }
 
+/// Takes the project's lock for `verb` and refuses to go on over an interrupted restore
+/// (its volumes may be half replaced); an interrupted backup is only reported.
+pub fn lock_project(
+    project: &Project,
+    model: &crate::compose_model::ComposeModel,
+    verb: &str,
+    printer: &Printer,
+) -> Result<crate::project_lock::ProjectLock> {
+    let state = project.layout.project_state(model.name(), &project.root);
+    let lock = crate::project_lock::ProjectLock::acquire(
+        &state,
+        model.name(),
+        verb,
+        crate::project_lock::timeout_from_environment()?,
+        printer,
+    )?;
+    if let Some(journal) = crate::journal::Journal::read(&state)? {
+        let (what, advice) = journal.advice(model.name());
+        if journal.operation == crate::journal::Operation::Restore {
+            return Err(crate::failure::Failure::new(
+                crate::exit_status::ExitStatus::Refused,
+                format!("refusing to {verb}: {what}"),
+            )
+            .hint(advice)
+            .into());
+        }
+        printer.warn(format!("{what}; {advice}"));
+        crate::journal::Journal::clear(&state)?;
+    }
+    Ok(lock)
+}
+
 /// A project opened for work on its volumes: backup, restore and their bookkeeping.
 pub struct Workspace {
     pub project: Project,

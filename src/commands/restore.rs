@@ -66,7 +66,8 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         ),
     )?;
     let _lock = workspace.lock("restore", printer)?;
-    if let Some(journal) = Journal::read(&workspace.state)? {
+    let interrupted = Journal::read(&workspace.state)?;
+    if let Some(journal) = &interrupted {
         let (what, _) = journal.advice(workspace.model.name());
         printer.warn(format!("{what}; this restore replaces that state"));
     }
@@ -78,6 +79,9 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         wait_timeout: args
             .wait_timeout
             .unwrap_or(workspace.project.profile.wait_timeout),
+        also_start: interrupted
+            .map(|journal| journal.stopped_services)
+            .unwrap_or_default(),
     };
     restore_run::restore(&workspace.session(printer), &request)?;
     Ok(0)

@@ -63,6 +63,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
         return super::execute(&plan, true, printer);
     }
     let engine = Engine::connect(project.context.as_deref())?;
+    let _lock = super::lock_project(&project, &plan.model, "up", printer)?;
     let code = super::execute(&plan, false, printer)?;
     if code != 0 {
         return Ok(code);

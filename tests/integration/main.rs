@@ -8,6 +8,7 @@ mod dry_run;
 mod harness;
 mod health;
 mod interrupt;
+mod interruption;
 mod makefile;
 mod model_cache;
 mod profiles;
