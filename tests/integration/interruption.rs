@@ -28,11 +28,18 @@ fn kill(child: &mut std::process::Child) {
 
 /// The largest file in any `.partial-*` directory of `directory`.
 fn partial_bytes(directory: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(directory) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return 0;
+    };
     entries
         .flatten()
         .filter(|entry| entry.file_name().to_string_lossy().starts_with(".partial-"))
-        .flat_map(|entry| std::fs::read_dir(entry.path()).into_iter().flatten().flatten())
+        .flat_map(|entry| {
+            std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
         .filter_map(|file| file.metadata().ok().map(|meta| meta.len()))
         .max()
         .unwrap_or(0)
@@ -44,13 +51,21 @@ fn project_state(fixture: &Fixture) -> PathBuf {
         .unwrap()
         .flatten()
         .map(|entry| entry.path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with(&fixture.name))
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&fixture.name)
+        })
         .unwrap()
 }
 
 fn fill(fixture: &Fixture) {
     fixture.devctl().args(["up"]).status(0).run();
-    fixture.shell("app", "dd if=/dev/urandom of=/data/big bs=1M count=250 2>/dev/null && echo original > /data/note");
+    fixture.shell(
+        "app",
+        "dd if=/dev/urandom of=/data/big bs=1M count=250 2>/dev/null && echo original > /data/note",
+    );
 }
 
 #[test]
@@ -59,7 +74,9 @@ fn a_killed_backup_never_looks_complete_and_a_second_run_waits_for_the_lock() {
     let fixture = volume_project("killbackup", "");
     fill(&fixture);
     let mut child = fixture.devctl().args(["backup"]).spawn();
-    wait_for("backup data on disk", Duration::from_secs(60), || partial_bytes(&fixture.backup_dir()) > 1 << 20);
+    wait_for("backup data on disk", Duration::from_secs(60), || {
+        partial_bytes(&fixture.backup_dir()) > 1 << 20
+    });
 
     fixture
         .devctl()
@@ -71,21 +88,49 @@ fn a_killed_backup_never_looks_complete_and_a_second_run_waits_for_the_lock() {
         .run();
 
     kill(&mut child);
-    let listed = fixture.devctl().args(["backup", "list", "--json"]).status(0).run().json();
-    assert_eq!(listed["backups"], serde_json::json!([]), "a killed backup is listed");
+    let listed = fixture
+        .devctl()
+        .args(["backup", "list", "--json"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        listed["backups"],
+        serde_json::json!([]),
+        "a killed backup is listed"
+    );
     fixture.devctl().args(["backup", "verify"]).status(0).run();
 
     // The next run says what happened, starts the stopped service, and clears the leftovers.
     let up = fixture.devctl().args(["up"]).status(0).run();
-    assert!(up.stderr.contains("a backup of project") && up.stderr.contains("was interrupted"), "{}", up.stderr);
+    assert!(
+        up.stderr.contains("a backup of project") && up.stderr.contains("was interrupted"),
+        "{}",
+        up.stderr
+    );
     let id = backup(&fixture, &["--volume", "data"]);
-    assert!(!crate::backup::directory_has_partial(&fixture.backup_dir()), "the partial backup was left");
+    assert!(
+        !crate::backup::directory_has_partial(&fixture.backup_dir()),
+        "the partial backup was left"
+    );
     let helpers = std::process::Command::new("docker")
-        .args(["ps", "-aq", "--filter", &format!("label=dev.devctl.project={}", fixture.name)])
+        .args([
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=dev.devctl.project={}", fixture.name),
+        ])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&helpers.stdout).trim().is_empty(), "helper containers were left");
-    fixture.devctl().args(["backup", "verify", &id]).status(0).run();
+    assert!(
+        String::from_utf8_lossy(&helpers.stdout).trim().is_empty(),
+        "helper containers were left"
+    );
+    fixture
+        .devctl()
+        .args(["backup", "verify", &id])
+        .status(0)
+        .run();
 }
 
 #[test]
@@ -97,27 +142,53 @@ fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_da
     fixture.shell("app", "echo changed > /data/note");
     let before_restore = snapshot(&fixture);
 
-    let mut child = fixture.devctl().args(["restore", &id, "--confirm", &fixture.name]).spawn();
-    let journal = || std::fs::read_to_string(project_state(&fixture).join("journal.json")).unwrap_or_default();
-    wait_for("the restore to replace the volume", Duration::from_secs(120), || {
-        journal().contains("\"replaced_volumes\": [\n    \"data\"")
-    });
+    let mut child = fixture
+        .devctl()
+        .args(["restore", &id, "--confirm", &fixture.name])
+        .spawn();
+    let journal = || {
+        std::fs::read_to_string(project_state(&fixture).join("journal.json")).unwrap_or_default()
+    };
+    wait_for(
+        "the restore to replace the volume",
+        Duration::from_secs(120),
+        || journal().contains("\"replaced_volumes\": [\n    \"data\""),
+    );
     std::thread::sleep(Duration::from_millis(300));
     kill(&mut child);
     let recorded: serde_json::Value = serde_json::from_str(&journal()).unwrap();
-    let safety = recorded["safety_backup"].as_str().expect("the safety backup id was recorded").to_string();
+    let safety = recorded["safety_backup"]
+        .as_str()
+        .expect("the safety backup id was recorded")
+        .to_string();
 
     let up = fixture
         .devctl()
         .args(["up"])
         .status(REFUSED)
         .stderr("was interrupted")
-        .stderr(&format!("devctl restore {safety} --confirm {}", fixture.name))
+        .stderr(&format!(
+            "devctl restore {safety} --confirm {}",
+            fixture.name
+        ))
         .run();
-    assert!(up.stderr.contains(&format!("devctl restore {id}")), "{}", up.stderr);
-    fixture.devctl().args(["backup"]).status(REFUSED).stderr("was interrupted").run();
+    assert!(
+        up.stderr.contains(&format!("devctl restore {id}")),
+        "{}",
+        up.stderr
+    );
+    fixture
+        .devctl()
+        .args(["backup"])
+        .status(REFUSED)
+        .stderr("was interrupted")
+        .run();
 
-    fixture.devctl().args(["restore", &safety, "--confirm", &fixture.name]).status(0).run();
+    fixture
+        .devctl()
+        .args(["restore", &safety, "--confirm", &fixture.name])
+        .status(0)
+        .run();
     assert_eq!(snapshot(&fixture), before_restore);
     fixture.devctl().args(["up"]).status(0).run();
 }

@@ -11,4 +11,5 @@ mod interrupt;
 mod interruption;
 mod makefile;
 mod model_cache;
+mod postgres;
 mod profiles;
