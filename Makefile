@@ -9,7 +9,7 @@ PREFIX     ?= $(HOME)/.cargo
 
 DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
 
-.PHONY: all build install engine demo test lint bench up down status clean
+.PHONY: all build install engine demo test lint bench up down status backup restore clean
 
 all: build
 
@@ -50,6 +50,15 @@ down: build
 	$(DEVCTL) $(DEMO_FLAGS) down
 status: build
 	$(DEVCTL) $(DEMO_FLAGS) status
+
+## backup / restore: back up the demo's volumes; restore ID=… (default: the newest),
+## which asks for the project name on a terminal (CONFIRM=devctl-demo without one)
+ID      ?=
+CONFIRM ?=
+backup: build
+	$(DEVCTL) $(DEMO_FLAGS) backup
+restore: build
+	$(DEVCTL) $(DEMO_FLAGS) restore $(if $(ID),$(ID),--latest) $(if $(CONFIRM),--confirm $(CONFIRM))
 
 clean:
 	$(CARGO) clean

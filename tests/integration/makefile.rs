@@ -6,8 +6,13 @@ use std::process::Command;
 use crate::harness::{Fixture, repository, require_engine};
 
 fn make(fixture: &Fixture, target: &str) -> std::process::Output {
+    make_with(fixture, target, &[])
+}
+
+fn make_with(fixture: &Fixture, target: &str, variables: &[String]) -> std::process::Output {
     let mut command = Command::new("make");
     command
+        .arg("--no-print-directory")
         .arg("-C")
         .arg(repository())
         .arg(target)
@@ -15,7 +20,9 @@ fn make(fixture: &Fixture, target: &str) -> std::process::Output {
         .arg("CARGO=true")
         .arg(format!("DEVCTL={}", env!("CARGO_BIN_EXE_devctl")))
         .arg(format!("DEMO={}", fixture.root().display()))
+        .args(variables)
         .env("DEVCTL_STATE_DIR", fixture.state_dir())
+        .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
         .env("NO_COLOR", "1");
     for (key, value) in fixture.variables() {
         command.env(key, value);
@@ -58,6 +65,37 @@ fn make_demo_ends_with_the_demo_healthy() {
         assert!(ready, "{row:#}");
     }
     make(&demo, "status");
+    let backup = make(&demo, "backup");
+    let id = String::from_utf8_lossy(&backup.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        demo.backup_dir().join(&id).join("manifest.json").is_file(),
+        "make backup made no backup {id:?}"
+    );
+    let restore = make_with(
+        &demo,
+        "restore",
+        &[format!("ID={id}"), format!("CONFIRM={}", demo.name)],
+    );
+    let stderr = String::from_utf8_lossy(&restore.stderr);
+    assert!(
+        stderr.contains(&format!("restored backup {id}")),
+        "{stderr}"
+    );
+    let status = demo
+        .devctl()
+        .args(["status", "--json"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        crate::harness::service_row(&status, "backend")["health"],
+        "healthy"
+    );
     make(&demo, "down");
     assert!(demo.containers().is_empty());
     assert_eq!(demo.volumes().len(), 1);
