@@ -589,3 +589,172 @@ pub fn directory_has_partial(directory: &Path) -> bool {
         })
         .unwrap_or(false)
 }
+
+#[test]
+fn on_a_terminal_the_project_name_must_be_typed() {
+    require_engine();
+    let fixture = volume_project("typed", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo one > /data/file");
+    let id = backup(&fixture, &[]);
+    fixture.shell("app", "echo two > /data/file");
+    // `script` gives devctl a terminal; what is piped into it is what the person types.
+    let typed = |text: &str| {
+        let devctl = env!("CARGO_BIN_EXE_devctl");
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "(sleep 1; printf '{text}\\n') | script -qec '{devctl} restore {id} --no-safety-backup' /dev/null"
+            ))
+            .current_dir(fixture.root())
+            .env("DEVCTL_STATE_DIR", fixture.state_dir())
+            .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = typed("not-the-name");
+    assert_eq!(code, Some(REFUSED), "{screen}");
+    assert!(
+        screen.contains(&format!("type the project name `{}`", fixture.name)),
+        "{screen}"
+    );
+    assert!(screen.contains("will replace: data"), "{screen}");
+    assert_eq!(fixture.shell("app", "cat /data/file"), "two\n");
+    let (code, screen) = typed(&fixture.name);
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(fixture.shell("app", "cat /data/file"), "one\n");
+}
+
+/// Removes a volume by name when dropped (external volumes carry no project label).
+struct VolumeGuard(String);
+
+impl Drop for VolumeGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["volume", "rm", "-f", &self.0])
+            .output();
+    }
+}
+
+#[test]
+fn external_volumes_are_backed_up_and_recreated_by_their_declared_name() {
+    require_engine();
+    let fixture = Fixture::new("external");
+    let external = format!("{}-shared", fixture.name);
+    let _guard = VolumeGuard(external.clone());
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    image: {{busybox}}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data, shared:/shared]\nvolumes:\n  data:\n  shared:\n    external: true\n    name: {external}\n"
+        ),
+    );
+    let created = std::process::Command::new("docker")
+        .args(["volume", "create", &external])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "echo outside > /shared/precious && echo inside > /data/file",
+    );
+    let id = backup(&fixture, &[]);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.backup_dir().join(&id).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let keys: Vec<(&str, bool)> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["key"].as_str().unwrap(), a["external"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(keys, vec![("data", false), ("shared", true)]);
+
+    fixture.devctl().args(["down"]).status(0).run();
+    for volume in [external.clone(), format!("{}_data", fixture.name)] {
+        let removed = std::process::Command::new("docker")
+            .args(["volume", "rm", &volume])
+            .output()
+            .unwrap();
+        assert!(
+            removed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&removed.stderr)
+        );
+    }
+    fixture
+        .devctl()
+        .args(["restore", &id, "--confirm", &fixture.name])
+        .status(0)
+        .run();
+    fixture.devctl().args(["up"]).status(0).run();
+    assert_eq!(
+        fixture.shell("app", "cat /shared/precious /data/file"),
+        "outside\ninside\n"
+    );
+}
+
+/// Unmounts a directory when dropped.
+struct MountGuard(PathBuf);
+
+impl Drop for MountGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).output();
+    }
+}
+
+#[test]
+fn a_backup_that_would_not_fit_says_so_before_it_starts() {
+    require_engine();
+    let fixture = volume_project("room", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "dd if=/dev/urandom of=/data/blob bs=1M count=8 2>/dev/null",
+    );
+    let small = fixture.root().join("../small-disk");
+    std::fs::create_dir_all(&small).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=2m", "tmpfs"])
+        .arg(&small)
+        .output()
+        .unwrap();
+    assert!(
+        mounted.status.success(),
+        "cannot mount a small tmpfs: {}",
+        String::from_utf8_lossy(&mounted.stderr)
+    );
+    let _guard = MountGuard(small.clone());
+    fixture
+        .devctl()
+        .env("DEVCTL_BACKUP_DIR", &small)
+        .args(["backup"])
+        .status(74)
+        .stderr("not enough room for this backup")
+        .stderr("DEVCTL_BACKUP_DIR")
+        .run();
+    let left: Vec<_> = std::fs::read_dir(small.join(&fixture.name))
+        .map(|d| d.flatten().count())
+        .into_iter()
+        .collect();
+    assert!(
+        left.iter().all(|count| *count == 0),
+        "the refused backup left files"
+    );
+    assert!(
+        fixture
+            .running()
+            .contains(&format!("{}-app-1", fixture.name)),
+        "app was stopped"
+    );
+}
