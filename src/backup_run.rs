@@ -299,46 +299,29 @@ fn copy_one(
     bar: &ProgressBar,
 ) -> Result<Artifact> {
     let progress = |bytes: u64| bar.inc(bytes);
-    let (kind, stats) = match (&target.hook, helper) {
+    let (mut output, kind, failure) = match (&target.hook, helper) {
         (Some(hook), _) => {
             let mut arguments = vec!["exec".to_string(), "-T".to_string(), hook.service.clone()];
             arguments.extend(hook.command.iter().cloned());
             let command = session
                 .project
                 .command(session.model, ServiceScope::Profile, &arguments);
-            let mut output = command.output_reader()?;
-            let stats = volume_archive::store(
-                &mut output,
-                destination,
-                ArtifactKind::Stream,
-                level,
-                workers,
-                &progress,
-            )
-            .with_context(|| format!("the backup hook of volume {} failed", target.key))?;
-            output
-                .finish()
-                .with_context(|| format!("the backup hook of volume {} failed", target.key))?;
-            (ArtifactKind::Stream, stats)
+            let failure = format!("the backup hook of volume {} failed", target.key);
+            (command.output_reader()?, ArtifactKind::Stream, failure)
         }
         (None, Some(helper)) => {
-            let mut output = session.docker.copy_out(helper, &format!("/{ROOT}"))?;
-            let stats = volume_archive::store(
-                &mut output,
-                destination,
+            let output = session.docker.copy_out(helper, &format!("/{ROOT}"))?;
+            (
+                output,
                 ArtifactKind::Tar,
-                level,
-                workers,
-                &progress,
+                format!("cannot copy volume {}", target.name),
             )
-            .with_context(|| format!("cannot copy volume {}", target.name))?;
-            output
-                .finish()
-                .with_context(|| format!("cannot copy volume {}", target.name))?;
-            (ArtifactKind::Tar, stats)
         }
         (None, None) => unreachable!("every non-hook target has a helper container"),
     };
+    let stats = volume_archive::store(&mut output, destination, kind, level, workers, &progress)
+        .with_context(|| failure.clone())?;
+    output.finish().with_context(|| failure.clone())?;
     let volume = session.engine.volume(&target.name)?;
     let (driver, driver_options, labels) = match &volume {
         Some(volume) => (

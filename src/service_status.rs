@@ -119,8 +119,9 @@ impl ServiceStatus {
             .map(|mount| {
                 let kind = mount.typ.clone().unwrap_or_default();
                 let name = mount.name.clone().unwrap_or_default();
-                let anonymous =
-                    kind == "volume" && !declared_volumes.contains(&name) && is_anonymous(&name);
+                let anonymous = kind == "volume"
+                    && !declared_volumes.contains(&name)
+                    && crate::volume_target::is_engine_generated(&name);
                 Mount {
                     kind: if anonymous {
                         "anonymous".into()
@@ -167,9 +168,4 @@ pub fn service_of(container: &ContainerInspectResponse) -> Option<String> {
         .as_ref()?
         .get("com.docker.compose.service")
         .cloned()
-}
-
-/// Engine-generated volume names are 64 hex digits.
-fn is_anonymous(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|byte| byte.is_ascii_hexdigit())
 }

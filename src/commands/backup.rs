@@ -12,7 +12,6 @@ use crate::failure::Failure;
 use crate::journal::{Journal, Operation};
 use crate::printer::Printer;
 use crate::verb_plan::SCHEMA_VERSION;
-use crate::volume_target;
 
 use super::Workspace;
 
@@ -38,17 +37,8 @@ fn create(
     global: &GlobalArgs,
     printer: &Printer,
 ) -> Result<u8> {
-    let settings = &workspace.project.profile.backup;
-    let containers = workspace
-        .engine
-        .project_containers(workspace.model.name())?;
-    let targets = volume_target::select(
-        &workspace.model,
-        &containers,
-        settings,
-        &args.volumes,
-        args.anonymous || settings.anonymous,
-    )?;
+    let anonymous = args.anonymous || workspace.project.profile.backup.anonymous;
+    let targets = workspace.targets(&args.volumes, anonymous)?;
     if global.dry_run {
         for target in &targets {
             printer.data(format!(

@@ -149,6 +149,22 @@ impl Workspace {
         }
     }
 
+    /// The volumes of the profile's services (see `volume_target::select`).
+    pub fn targets(
+        &self,
+        requested: &[String],
+        anonymous: bool,
+    ) -> Result<Vec<crate::volume_target::VolumeTarget>> {
+        let containers = self.engine.project_containers(self.model.name())?;
+        crate::volume_target::select(
+            &self.model,
+            &containers,
+            &self.project.profile.backup,
+            requested,
+            anonymous,
+        )
+    }
+
     /// Takes the project's lock for `purpose`, then clears what interrupted runs left
     /// (unfinished backup directories, helper containers).
     pub fn lock(

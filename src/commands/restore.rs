@@ -10,7 +10,6 @@ use crate::confirmation::Confirmation;
 use crate::journal::Journal;
 use crate::printer::Printer;
 use crate::restore_run::{self, RestoreRequest};
-use crate::volume_target;
 
 use super::Workspace;
 
@@ -24,16 +23,8 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
     };
     printer.info(format!("verifying backup {}…", backup.manifest.id));
     backup.verify()?;
-    let containers = workspace
-        .engine
-        .project_containers(workspace.model.name())?;
-    let targets = volume_target::select(
-        &workspace.model,
-        &containers,
-        &workspace.project.profile.backup,
-        &[],
-        true,
-    )?;
+    // Every volume a backup's artifact could go into, anonymous ones included.
+    let targets = workspace.targets(&[], true)?;
     let artifacts: Vec<String> = backup
         .manifest
         .artifacts

@@ -30,6 +30,16 @@ pub fn snapshot(fixture: &Fixture) -> String {
     )
 }
 
+/// The backups `devctl backup list --json` shows.
+pub fn listed(fixture: &Fixture) -> Vec<serde_json::Value> {
+    let outcome = fixture
+        .devctl()
+        .args(["backup", "list", "--json"])
+        .status(0)
+        .run();
+    outcome.json()["backups"].as_array().unwrap().clone()
+}
+
 /// The id `devctl backup` printed on stdout.
 pub fn backup(fixture: &Fixture, args: &[&str]) -> String {
     let outcome = fixture.devctl().arg("backup").args(args).status(0).run();
@@ -108,19 +118,12 @@ fn round_trip_keeps_contents_owners_modes_links_and_names() {
         "app was not started again"
     );
 
-    let listing = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    let kinds: Vec<&str> = listing["backups"]
-        .as_array()
-        .unwrap()
+    let listing = listed(&fixture);
+    let kinds: Vec<&str> = listing
         .iter()
         .map(|b| b["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, vec!["manual", "safety"], "{listing:#}");
+    assert_eq!(kinds, vec!["manual", "safety"], "{listing:?}");
     fixture.devctl().args(["backup", "verify"]).status(0).run();
 }
 
@@ -189,13 +192,8 @@ fn damaged_backups_fail_verify_and_restore_touches_nothing() {
         .run();
     assert_eq!(snapshot(&fixture), live);
     // No restore happened, so no safety backup was taken either.
-    let listed = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    assert_eq!(listed["backups"].as_array().unwrap().len(), 1);
+    let listed = listed(&fixture);
+    assert_eq!(listed.len(), 1);
 }
 
 /// Replaces a backup's artifact with a hand-made tar, fixing up every hash so that only the
@@ -381,12 +379,7 @@ fn hook_consistency_stores_the_output_and_fails_with_the_hook() {
             profile.replace("cat /data/state'", "cat /data/state; exit 3'")
         ),
     );
-    let before = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
+    let before = listed(&fixture);
     let failed = fixture.devctl().args(["backup"]).run();
     assert_ne!(
         failed.code,
@@ -400,16 +393,8 @@ fn hook_consistency_stores_the_output_and_fails_with_the_hook() {
         "{}",
         failed.stderr
     );
-    let after = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    assert_eq!(
-        before["backups"], after["backups"],
-        "a failed hook left a backup"
-    );
+    let after = listed(&fixture);
+    assert_eq!(before, after, "a failed hook left a backup");
 }
 
 #[test]
@@ -440,17 +425,7 @@ fn restore_needs_a_named_confirmation_and_always_takes_a_safety_backup() {
         .status(REFUSED)
         .run();
     assert_eq!(fixture.shell("app", "cat /data/file"), "two\n");
-    let listed = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    assert_eq!(
-        listed["backups"].as_array().unwrap().len(),
-        1,
-        "a refused restore took a backup"
-    );
+    assert_eq!(listed(&fixture).len(), 1, "a refused restore took a backup");
 
     fixture
         .devctl()
@@ -459,15 +434,7 @@ fn restore_needs_a_named_confirmation_and_always_takes_a_safety_backup() {
         .status(0)
         .run();
     assert_eq!(fixture.shell("app", "cat /data/file"), "one\n");
-    let listed = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    let safety = listed["backups"]
-        .as_array()
-        .unwrap()
+    let safety = listed(&fixture)
         .iter()
         .find(|b| b["kind"] == "safety")
         .cloned()
@@ -560,18 +527,8 @@ fn prune_keeps_the_newest_and_refuses_to_remove_all() {
         .args(["backup", "prune", "--keep", "2", "--confirm", &fixture.name])
         .status(0)
         .run();
-    let listed = fixture
-        .devctl()
-        .args(["backup", "list", "--json"])
-        .status(0)
-        .run()
-        .json();
-    let left: Vec<&str> = listed["backups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["id"].as_str().unwrap())
-        .collect();
+    let listed = listed(&fixture);
+    let left: Vec<&str> = listed.iter().map(|b| b["id"].as_str().unwrap()).collect();
     assert_eq!(left.len(), 2);
     assert!(
         !left.contains(&ids[0].as_str()) && !left.contains(&ids[1].as_str()),
