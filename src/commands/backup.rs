@@ -16,7 +16,9 @@ use crate::verb_plan::SCHEMA_VERSION;
 use super::Workspace;
 
 pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
-    let workspace = Workspace::open(global, printer, false)?;
+    // Pruning deletes backups: like every destructive step, it resolves the model afresh.
+    let fresh = matches!(args.action, Some(BackupAction::Prune { .. }));
+    let workspace = Workspace::open(global, printer, fresh)?;
     match &args.action {
         None => create(&workspace, args, global, printer),
         Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),
