@@ -156,9 +156,12 @@ pub fn take(
             to_stop.join(", ")
         ));
         journal.stopped_services = to_stop.clone();
-        journal.save(&session.state)?;
+        if kind == BackupKind::Manual {
+            journal.save(&session.state)?;
+        }
         session.compose(&["stop"], &to_stop)?;
     }
+    let signals_before = crate::signals::count();
     let copied = copy_all(session, targets, partial.path(), &to_stop);
     // Start again whatever was running before and is not now, even when the copy failed.
     let restarted = if to_stop.is_empty() {
@@ -173,11 +176,23 @@ pub fn take(
             session.compose(&["start"], &stopped)
         })
     };
-    let artifacts = copied?;
-    restarted.context("the backup is complete, but starting the stopped services failed")?;
-    if crate::signals::received().is_some() {
-        return Err(Failure::new(ExitStatus::Internal, "interrupted").into());
+    if restarted.is_ok() && kind == BackupKind::Manual {
+        // Nothing is left stopped: there is nothing for a later run to report. (A safety
+        // backup runs inside a restore, whose own journal stays.)
+        Journal::clear(&session.state)?;
     }
+    if let (true, Some(signal)) = (
+        crate::signals::count() != signals_before,
+        crate::signals::received(),
+    ) {
+        return Err(Failure::new(
+            ExitStatus::Interrupted(signal),
+            "interrupted: the backup was not kept",
+        )
+        .into());
+    }
+    let artifacts = copied?;
+    restarted.context("the volumes were copied, but starting the stopped services failed; the backup was not kept")?;
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         devctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -191,7 +206,6 @@ pub fn take(
         artifacts,
     };
     let stored = partial.commit(&manifest)?;
-    Journal::clear(&session.state)?;
     session.printer.info(format!(
         "backup {id}: {} volume{}, {} → {} stored, in {:.1}s",
         manifest.artifacts.len(),

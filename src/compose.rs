@@ -281,6 +281,7 @@ impl ComposeCommand {
 
     fn run_from(&self, expression: duct::Expression) -> Result<u8> {
         signals::install();
+        let signals_before = signals::count();
         let handle = expression
             .start()
             .with_context(|| format!("cannot start `{}`", self.line()))?;
@@ -290,7 +291,8 @@ impl ComposeCommand {
         let waited = handle.wait();
         signals::set_child(0);
         let output = waited.with_context(|| format!("cannot wait for `{}`", self.line()))?;
-        Ok(exit_code(output.status))
+        let interrupted = signals::count() != signals_before;
+        Ok(exit_code(output.status, interrupted))
     }
 
     /// Starts the command with its standard output readable (a hook's dump).
@@ -324,9 +326,9 @@ impl ComposeCommand {
     }
 }
 
-/// The code to exit with for a finished child, honouring signals devctl received.
-fn exit_code(status: std::process::ExitStatus) -> u8 {
-    if let Some(signal) = signals::received() {
+/// The code to exit with for a finished child, honouring a signal devctl received while it ran.
+fn exit_code(status: std::process::ExitStatus, interrupted: bool) -> u8 {
+    if let (true, Some(signal)) = (interrupted, signals::received()) {
         return signal_code(signal);
     }
     match (status.code(), status.signal()) {

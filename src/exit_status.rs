@@ -6,6 +6,8 @@
 /// Why devctl stopped, when the reason is devctl's own rather than compose's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
+    /// A command devctl ran (compose, docker, a backup hook) failed; its message says which.
+    StepFailed,
     /// Bad input: a flag, a profile, a compose file or a value that cannot be used.
     BadInput,
     /// The integrity of stored data could not be proven.
@@ -22,11 +24,14 @@ pub enum ExitStatus {
     Refused,
     /// Services did not become healthy (or exited) within the wait timeout.
     Unhealthy,
+    /// Stopped by a signal (Ctrl-C is SIGINT): 128 + its number.
+    Interrupted(i32),
 }
 
 impl ExitStatus {
     /// Every status, in the order the documentation lists them.
-    pub const ALL: [ExitStatus; 8] = [
+    pub const ALL: [ExitStatus; 10] = [
+        ExitStatus::StepFailed,
         ExitStatus::BadInput,
         ExitStatus::IntegrityFailure,
         ExitStatus::EngineUnavailable,
@@ -35,11 +40,13 @@ impl ExitStatus {
         ExitStatus::LockTimeout,
         ExitStatus::Refused,
         ExitStatus::Unhealthy,
+        ExitStatus::Interrupted(libc::SIGINT),
     ];
 
     /// The process exit code for this status.
     pub fn code(self) -> u8 {
         match self {
+            ExitStatus::StepFailed => 1,
             ExitStatus::BadInput => 64,
             ExitStatus::IntegrityFailure => 65,
             ExitStatus::EngineUnavailable => 69,
@@ -48,12 +55,16 @@ impl ExitStatus {
             ExitStatus::LockTimeout => 75,
             ExitStatus::Refused => 77,
             ExitStatus::Unhealthy => 79,
+            ExitStatus::Interrupted(signal) => signal_code(signal),
         }
     }
 
     /// A short description, as the documentation's table gives it.
     pub fn description(self) -> &'static str {
         match self {
+            ExitStatus::StepFailed => {
+                "a command devctl ran (compose, docker, a backup hook) failed; the message says which"
+            }
             ExitStatus::BadInput => "bad input: flag, profile, compose file or value",
             ExitStatus::IntegrityFailure => "integrity failure: stored data does not verify",
             ExitStatus::EngineUnavailable => {
@@ -66,6 +77,9 @@ impl ExitStatus {
             ExitStatus::LockTimeout => "lock timeout: another devctl run holds the project",
             ExitStatus::Refused => "refused by the guard",
             ExitStatus::Unhealthy => "services not healthy within the wait timeout",
+            ExitStatus::Interrupted(_) => {
+                "interrupted by a signal: 128 + its number (130 for Ctrl-C)"
+            }
         }
     }
 }
@@ -83,9 +97,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_distinct_and_never_compose_generic_failure() {
+    fn codes_are_distinct_and_devctl_s_own_outcomes_stay_in_64_to_79() {
         let mut codes: Vec<u8> = ExitStatus::ALL.iter().map(|s| s.code()).collect();
-        assert!(codes.iter().all(|&c| (64..=79).contains(&c)));
+        let own = ExitStatus::ALL
+            .iter()
+            .filter(|s| !matches!(s, ExitStatus::StepFailed | ExitStatus::Interrupted(_)));
+        assert!(own.map(|s| s.code()).all(|c| (64..=79).contains(&c)));
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), ExitStatus::ALL.len());

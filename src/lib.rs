@@ -99,7 +99,7 @@ fn report(error: &anyhow::Error) -> u8 {
         {
             ExitStatus::Io
         }
-        None => ExitStatus::Internal,
+        None => ExitStatus::StepFailed,
     };
     status.code()
 }

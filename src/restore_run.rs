@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use crate::backup_manifest::{Artifact, BackupKind};
 use crate::backup_run::{self, VolumeSession, human_bytes};
 use crate::backup_store::StoredBackup;
+use crate::exit_status::ExitStatus;
 use crate::failure::Failure;
 use crate::health_wait::{self, WaitOutcome};
 use crate::journal::{Journal, Operation};
@@ -40,9 +41,7 @@ struct Placement<'a> {
 /// Runs the restore (after verification and confirmation, under the project's lock).
 pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> {
     crate::signals::install();
-    let started = Instant::now();
     let placements = place(request)?;
-    let project = session.model.name().to_string();
     let mut journal = Journal {
         operation: Operation::Restore,
         pid: std::process::id(),
@@ -52,6 +51,25 @@ pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> 
         replaced_volumes: Vec::new(),
     };
     journal.save(&session.state)?;
+    let result = steps(session, request, &placements, &mut journal);
+    if result.is_err() && journal.replaced_volumes.is_empty() {
+        // Nothing was replaced: no state is left for a later run to finish or undo.
+        let restarted = session.compose(&["up", "--detach"], &journal.stopped_services);
+        if restarted.is_ok() {
+            Journal::clear(&session.state)?;
+        }
+    }
+    result
+}
+
+fn steps(
+    session: &VolumeSession,
+    request: &RestoreRequest,
+    placements: &[Placement],
+    journal: &mut Journal,
+) -> Result<()> {
+    let started = Instant::now();
+    let project = session.model.name().to_string();
 
     if request.safety_backup {
         let existing: Vec<VolumeTarget> = placements
@@ -129,9 +147,20 @@ pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> 
         bar.finish_and_clear();
         session.engine.remove_container(&helper)?;
         copied.with_context(|| format!("cannot restore volume {}", target.name))?;
-        if crate::signals::received().is_some() {
-            return Err(anyhow::anyhow!("interrupted"));
+        if let Some(signal) = crate::signals::received() {
+            return Err(Failure::new(
+                ExitStatus::Interrupted(signal),
+                "interrupted during the restore",
+            )
+            .into());
         }
+    }
+    let has_hooks = placements
+        .iter()
+        .any(|p| p.artifact.kind == ArtifactKind::Stream);
+    if !has_hooks {
+        // Every volume holds the backup now: what follows only starts services.
+        Journal::clear(&session.state)?;
     }
     // Services that were running come back; hook services must run for their restore.
     let mut to_start = users.clone();
@@ -140,7 +169,7 @@ pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> 
             to_start.push(service.clone());
         }
     }
-    for placement in &placements {
+    for placement in placements {
         if let (ArtifactKind::Stream, Some(hook)) =
             (placement.artifact.kind, &placement.artifact.hook)
             && !to_start.contains(&hook.service)
@@ -215,12 +244,27 @@ fn place<'a>(request: &'a RestoreRequest) -> Result<Vec<Placement<'a>>> {
         }
     }
     for artifact in artifacts {
-        let asked = request.volumes.is_empty()
-            || request
-                .volumes
-                .iter()
-                .any(|w| w == &artifact.key || w == &artifact.volume);
-        if !asked {
+        let named = request
+            .volumes
+            .iter()
+            .any(|w| w == &artifact.key || w == &artifact.volume);
+        if !(request.volumes.is_empty() || named) {
+            continue;
+        }
+        if artifact.anonymous {
+            // Compose gives a recreated container a new anonymous volume: the data would not
+            // reach the service.
+            if named {
+                return Err(Failure::bad_input(format!(
+                    "volume `{}` is anonymous: compose gives a recreated container a new one, so it cannot be restored in place",
+                    artifact.key
+                ))
+                .hint(format!(
+                    "declare it as a named volume in the compose file, or unpack {} by hand",
+                    artifact.file
+                ))
+                .into());
+            }
             continue;
         }
         let target = request

@@ -17,6 +17,7 @@ use signal_hook::low_level::siginfo::Cause;
 static INSTALL: Once = Once::new();
 static CHILD: AtomicI32 = AtomicI32::new(0);
 static RECEIVED: AtomicI32 = AtomicI32::new(0);
+static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Starts catching the termination signals (once per process).
 pub fn install() {
@@ -28,6 +29,7 @@ pub fn install() {
         std::thread::spawn(move || {
             for origin in signals.forever() {
                 RECEIVED.store(origin.signal, Ordering::SeqCst);
+                COUNT.fetch_add(1, Ordering::SeqCst);
                 let child = CHILD.load(Ordering::SeqCst);
                 let typed_at_terminal = matches!(origin.cause, Cause::Kernel)
                     && matches!(origin.signal, SIGINT | SIGQUIT);
@@ -45,6 +47,12 @@ pub fn install() {
 /// Records the child that signals are forwarded to (0 for none).
 pub fn set_child(pid: u32) {
     CHILD.store(pid as i32, Ordering::SeqCst);
+}
+
+/// How many termination signals have arrived so far: compare two readings to tell whether
+/// one arrived in between.
+pub fn count() -> usize {
+    COUNT.load(Ordering::SeqCst)
 }
 
 /// The last termination signal received, if any.

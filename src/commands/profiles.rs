@@ -132,7 +132,33 @@ fn show(profile: &Profile, format: Format, printer: &Printer) {
                         .clone()
                         .unwrap_or_else(|| "(default)".into()),
                 ],
+                vec![
+                    "backup.method".into(),
+                    format!("{:?}", profile.backup.method).to_lowercase(),
+                ],
+                vec![
+                    "backup.anonymous".into(),
+                    profile.backup.anonymous.to_string(),
+                ],
+                vec![
+                    "backup.compression_level".into(),
+                    profile.backup.compression_level.to_string(),
+                ],
             ];
+            let mut rows = rows;
+            for (key, volume) in &profile.backup.volumes {
+                let method = volume.method.map_or_else(
+                    || "(backup.method)".to_string(),
+                    |m| format!("{m:?}").to_lowercase(),
+                );
+                let detail = match (&volume.service, &volume.command) {
+                    (Some(service), Some(command)) => {
+                        format!("{method} in {service}: {}", command.join(" "))
+                    }
+                    _ => method,
+                };
+                rows.push(vec![format!("backup.volumes.{key}"), detail]);
+            }
             printer.data(crate::table::render(&["KEY", "VALUE"], &rows));
         }
     }

@@ -32,6 +32,16 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .filter(|a| {
             args.volumes.is_empty() || args.volumes.iter().any(|v| v == &a.key || v == &a.volume)
         })
+        .filter(|a| {
+            let skipped = a.anonymous && args.volumes.is_empty();
+            if skipped {
+                printer.warn(format!(
+                    "not restored in place: {} is an anonymous volume (compose gives a recreated container a new one)",
+                    a.key
+                ));
+            }
+            !skipped
+        })
         .map(|a| format!("{} ({})", a.key, human_bytes(a.stats.raw_bytes)))
         .collect();
     printer.info(format!(

@@ -380,12 +380,8 @@ fn hook_consistency_stores_the_output_and_fails_with_the_hook() {
         ),
     );
     let before = listed(&fixture);
-    let failed = fixture.devctl().args(["backup"]).run();
-    assert_ne!(
-        failed.code,
-        Some(0),
-        "a failing hook did not fail the backup"
-    );
+    // A failed step (not a bug in devctl): exit 1, with the hook's message.
+    let failed = fixture.devctl().args(["backup"]).status(1).run();
     assert!(
         failed
             .stderr
@@ -714,4 +710,59 @@ fn a_backup_that_would_not_fit_says_so_before_it_starts() {
             .contains(&format!("{}-app-1", fixture.name)),
         "app was stopped"
     );
+}
+
+#[test]
+fn anonymous_volumes_are_backed_up_on_request_and_not_restored_in_place() {
+    require_engine();
+    let fixture = Fixture::new("anonymous");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data, /cache]\nvolumes:\n  data:\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "echo cached > /cache/file && echo named > /data/file",
+    );
+    let plain = backup(&fixture, &[]);
+    let with_anonymous = backup(&fixture, &["--anonymous"]);
+    let keys = |id: &str| -> Vec<String> {
+        let manifest: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(fixture.backup_dir().join(id).join("manifest.json")).unwrap(),
+        )
+        .unwrap();
+        manifest["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys(&plain), vec!["data"]);
+    assert_eq!(keys(&with_anonymous), vec!["app:/cache", "data"]);
+    fixture
+        .devctl()
+        .args([
+            "restore",
+            &with_anonymous,
+            "--volume",
+            "app:/cache",
+            "--confirm",
+            &fixture.name,
+        ])
+        .status(64)
+        .stderr("is anonymous")
+        .run();
+    fixture
+        .devctl()
+        .args(["restore", &with_anonymous, "--confirm", &fixture.name])
+        .status(0)
+        .stderr("not restored in place: app:/cache")
+        .run();
+    assert_eq!(fixture.shell("app", "cat /data/file"), "named\n");
 }

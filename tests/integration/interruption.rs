@@ -187,3 +187,39 @@ fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_da
     assert_eq!(snapshot(&fixture), before_restore);
     fixture.devctl().args(["up"]).status(0).run();
 }
+
+#[test]
+fn ctrl_c_during_a_backup_keeps_nothing_and_starts_what_it_stopped() {
+    require_engine();
+    let fixture = volume_project("sigbackup", "");
+    fill(&fixture);
+    let child = fixture.devctl().args(["backup"]).spawn();
+    wait_for("backup data on disk", Duration::from_secs(60), || {
+        partial_bytes(&fixture.backup_dir()) > 1 << 20
+    });
+    // SAFETY: kill(2) on the pid of a child this test spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("the backup was not kept"), "{stderr}");
+    assert!(crate::backup::listed(&fixture).is_empty());
+    assert!(
+        !crate::backup::directory_has_partial(&fixture.backup_dir()),
+        "the partial backup was left"
+    );
+    assert!(
+        fixture
+            .running()
+            .contains(&format!("{}-app-1", fixture.name)),
+        "app was left stopped"
+    );
+    let up = fixture.devctl().args(["up"]).status(0).run();
+    assert!(
+        !up.stderr.contains("interrupted"),
+        "a finished run left a journal: {}",
+        up.stderr
+    );
+}
