@@ -2,6 +2,7 @@
 //! through zstd and SHA-256 in parallel, start again what was stopped, and commit the backup
 //! only when everything is on disk.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
@@ -117,7 +118,9 @@ pub fn take(
             .into());
     }
     let started = Instant::now();
-    check_room(session, targets)?;
+    // One disk-usage query serves the room check and the progress bars.
+    let sizes = session.docker.volume_sizes().unwrap_or_default();
+    check_room(session, targets, &sizes)?;
     let id = session.store.new_id(label);
     let partial = session.store.begin(&id)?;
     let running_before = session.running_services()?;
@@ -162,7 +165,7 @@ pub fn take(
         session.compose(&["stop"], &to_stop)?;
     }
     let signals_before = crate::signals::count();
-    let copied = copy_all(session, targets, partial.path(), &to_stop);
+    let copied = copy_all(session, targets, partial.path(), &to_stop, &sizes);
     // Start again whatever was running before and is not now, even when the copy failed.
     let restarted = if to_stop.is_empty() {
         Ok(())
@@ -227,6 +230,7 @@ fn copy_all(
     targets: &[VolumeTarget],
     directory: &Path,
     stopped: &[String],
+    sizes: &BTreeMap<String, u64>,
 ) -> Result<Vec<Artifact>> {
     let level = session.project.profile.backup.compression_level;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -258,7 +262,6 @@ fn copy_all(
         }
     }
     let progress = session.printer.progress();
-    let sizes = session.docker.volume_sizes().unwrap_or_default();
     let next = AtomicUsize::new(0);
     let results: Vec<(usize, Result<Artifact>)> = std::thread::scope(|scope| {
         let workers_handles: Vec<_> = (0..threads)
@@ -430,8 +433,11 @@ fn file_names(targets: &[VolumeTarget]) -> Vec<String> {
 }
 
 /// Refuses to start when the backup directory's disk cannot hold the volumes uncompressed.
-fn check_room(session: &VolumeSession, targets: &[VolumeTarget]) -> Result<()> {
-    let sizes = session.docker.volume_sizes().unwrap_or_default();
+fn check_room(
+    session: &VolumeSession,
+    targets: &[VolumeTarget],
+    sizes: &BTreeMap<String, u64>,
+) -> Result<()> {
     let needed: u64 = targets
         .iter()
         .filter_map(|target| sizes.get(&target.name))

@@ -79,7 +79,7 @@ pub struct BackupSection {
     pub method: Option<BackupMethod>,
     /// Also back up anonymous volumes (default: false).
     pub anonymous: Option<bool>,
-    /// zstd level, 1 (fastest) to 19 (smallest) (default: 3).
+    /// zstd level, 1 (fastest) to 19 (smallest) (default: 1).
     pub compression_level: Option<i32>,
     /// Per-volume settings, by compose volume key.
     pub volumes: Option<std::collections::BTreeMap<String, VolumeBackup>>,
