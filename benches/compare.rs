@@ -883,7 +883,7 @@ fn print_table(demo: Option<&DemoReport>, volume: &VolumeReport) {
         mebibytes(volume.stored_bytes),
         volume
             .compression_level
-            .map_or("3, the default".to_string(), |level| level.to_string()),
+            .map_or("the profile default".to_string(), |level| level.to_string()),
         100.0 * volume.stored_bytes as f64 / volume.tar_bytes as f64,
         mebibytes(volume.gzip_bytes),
         100.0 * volume.gzip_bytes as f64 / volume.tar_bytes as f64
