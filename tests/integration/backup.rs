@@ -588,6 +588,17 @@ struct VolumeGuard(String);
 
 impl Drop for VolumeGuard {
     fn drop(&mut self) {
+        // The fixture's containers may still use it: they go first.
+        let users = std::process::Command::new("docker")
+            .args(["ps", "-aq", "--filter", &format!("volume={}", self.0)])
+            .output();
+        if let Ok(users) = users {
+            for id in String::from_utf8_lossy(&users.stdout).split_whitespace() {
+                let _ = std::process::Command::new("docker")
+                    .args(["rm", "-f", "-v", id])
+                    .output();
+            }
+        }
         let _ = std::process::Command::new("docker")
             .args(["volume", "rm", "-f", &self.0])
             .output();
@@ -725,6 +736,17 @@ fn anonymous_volumes_are_backed_up_on_request_and_not_restored_in_place() {
         "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data, /cache]\nvolumes:\n  data:\n",
     );
     fixture.devctl().args(["up"]).status(0).run();
+    // Restore keeps the old anonymous volume when it recreates the container: remove it after.
+    let inspect = std::process::Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{if eq .Destination \"/cache\"}}{{.Name}}{{end}}{{end}}",
+            &format!("{}-app-1", fixture.name),
+        ])
+        .output()
+        .unwrap();
+    let _anonymous = VolumeGuard(String::from_utf8_lossy(&inspect.stdout).trim().to_string());
     fixture.shell(
         "app",
         "echo cached > /cache/file && echo named > /data/file",

@@ -181,7 +181,8 @@ impl Drop for Fixture {
     fn drop(&mut self) {
         let label = format!("label=com.docker.compose.project={}", self.name);
         for (list, remove) in [
-            (vec!["ps", "-aq"], vec!["rm", "-f"]),
+            // `-v`: a container's anonymous volumes go with it.
+            (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
             (vec!["network", "ls", "-q"], vec!["network", "rm"]),
             (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
         ] {
