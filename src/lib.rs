@@ -16,6 +16,7 @@ pub mod engine;
 pub mod exit_status;
 pub mod failure;
 pub mod files;
+pub mod guard;
 pub mod health_wait;
 pub mod journal;
 pub mod model_cache;
