@@ -72,6 +72,13 @@ struct Grammar {
 }
 
 const VOLUMES: &str = "removes the project's volumes";
+const REMOVE_ORPHANS: (&str, Tier, &str) = (
+    "--remove-orphans",
+    Tier::State,
+    "removes orphaned containers",
+);
+const FORCE_RECREATE: (&str, Tier, &str) =
+    ("--force-recreate", Tier::State, "recreates every container");
 
 const GRAMMARS: &[Grammar] = &[
     Grammar {
@@ -82,11 +89,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[
             ("-v", Tier::Data, VOLUMES),
             ("--volumes", Tier::Data, VOLUMES),
-            (
-                "--remove-orphans",
-                Tier::State,
-                "removes orphaned containers",
-            ),
+            REMOVE_ORPHANS,
         ],
         raising_values: &[("--rmi", Tier::State, "removes images")],
         command_follows: false,
@@ -172,12 +175,8 @@ const GRAMMARS: &[Grammar] = &[
                 Tier::Data,
                 "replaces anonymous volumes with new, empty ones",
             ),
-            ("--force-recreate", Tier::State, "recreates every container"),
-            (
-                "--remove-orphans",
-                Tier::State,
-                "removes orphaned containers",
-            ),
+            FORCE_RECREATE,
+            REMOVE_ORPHANS,
         ],
         raising_values: &[],
         command_follows: false,
@@ -196,14 +195,7 @@ const GRAMMARS: &[Grammar] = &[
             "-y",
             "--yes",
         ],
-        raises: &[
-            ("--force-recreate", Tier::State, "recreates every container"),
-            (
-                "--remove-orphans",
-                Tier::State,
-                "removes orphaned containers",
-            ),
-        ],
+        raises: &[FORCE_RECREATE, REMOVE_ORPHANS],
         raising_values: &[],
         command_follows: false,
     },
@@ -264,11 +256,7 @@ const GRAMMARS: &[Grammar] = &[
                 Tier::State,
                 "removes the one-off container when it exits",
             ),
-            (
-                "--remove-orphans",
-                Tier::State,
-                "removes orphaned containers",
-            ),
+            REMOVE_ORPHANS,
         ],
         raising_values: &[],
         command_follows: true,

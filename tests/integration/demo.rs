@@ -22,12 +22,7 @@ fn up_status_down_keeps_every_volume() {
         up.stderr
     );
 
-    let status = demo
-        .devctl()
-        .args(["status", "--json"])
-        .status(0)
-        .run()
-        .json();
+    let status = demo.status();
     assert_eq!(status["schema_version"], 1);
     assert_eq!(status["project"], demo.name.as_str());
     let backend = service_row(&status, "backend");
@@ -107,12 +102,7 @@ fn profile_with_compose_profile_starts_it_and_down_removes_it() {
     assert_eq!(admin_row["mounts"][0]["read_only"], true);
 
     // The default profile does not activate `tools`, yet down removes admin too.
-    let plain = demo
-        .devctl()
-        .args(["status", "--json"])
-        .status(0)
-        .run()
-        .json();
+    let plain = demo.status();
     let outside = service_row(&plain, "admin");
     assert_eq!(outside["in_profile"], false);
     demo.devctl().args(["down"]).status(0).run();

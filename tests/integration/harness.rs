@@ -139,6 +139,15 @@ impl Fixture {
         test
     }
 
+    /// `devctl status --json` of this project.
+    pub fn status(&self) -> serde_json::Value {
+        self.devctl()
+            .args(["status", "--json"])
+            .status(0)
+            .run()
+            .json()
+    }
+
     /// Names of this project's containers (all states).
     pub fn containers(&self) -> Vec<String> {
         self.engine_list(&["ps", "-a", "--format", "{{.Names}}"])

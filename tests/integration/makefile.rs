@@ -53,12 +53,7 @@ fn make_demo_ends_with_the_demo_healthy() {
         backend.contains("running") && backend.contains("healthy"),
         "{backend}"
     );
-    let status = demo
-        .devctl()
-        .args(["status", "--json"])
-        .status(0)
-        .run()
-        .json();
+    let status = demo.status();
     for row in status["services"].as_array().unwrap() {
         let ready =
             row["health"] == "healthy" || (row["state"] == "exited" && row["exit_code"] == 0);
@@ -86,12 +81,7 @@ fn make_demo_ends_with_the_demo_healthy() {
         stderr.contains(&format!("restored backup {id}")),
         "{stderr}"
     );
-    let status = demo
-        .devctl()
-        .args(["status", "--json"])
-        .status(0)
-        .run()
-        .json();
+    let status = demo.status();
     assert_eq!(
         crate::harness::service_row(&status, "backend")["health"],
         "healthy"
