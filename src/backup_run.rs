@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result};
-use bollard::models::ContainerStateStatusEnum;
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backup_manifest::{Artifact, BackupKind, FORMAT_VERSION, Manifest};
@@ -75,10 +75,15 @@ impl VolumeSession<'_> {
     }
 
     /// An image the engine has, to create a helper container for `target` from.
-    pub fn helper_image(&self, target: &VolumeTarget) -> Result<String> {
-        for container in self.engine.project_containers(self.model.name())? {
+    /// `containers` are the project's, listed once by the caller for every target.
+    pub fn helper_image(
+        &self,
+        target: &VolumeTarget,
+        containers: &[ContainerInspectResponse],
+    ) -> Result<String> {
+        for container in containers {
             let serves =
-                service_of(&container).is_some_and(|service| target.services.contains(&service));
+                service_of(container).is_some_and(|service| target.services.contains(&service));
             if let (true, Some(image)) = (serves, container.image.clone()) {
                 return Ok(image);
             }
@@ -237,6 +242,7 @@ fn copy_all(
     let threads = cores.min(targets.len()).max(1);
     let workers = (cores / threads).max(1) as u32;
     let files = file_names(targets);
+    let containers = session.engine.project_containers(session.model.name())?;
     let mut helpers: Vec<Option<String>> = Vec::new();
     let cleanup = |helpers: &[Option<String>]| {
         for id in helpers.iter().flatten() {
@@ -248,7 +254,7 @@ fn copy_all(
             helpers.push(None);
             continue;
         }
-        let created = session.helper_image(target).and_then(|image| {
+        let created = session.helper_image(target, &containers).and_then(|image| {
             session
                 .engine
                 .create_helper(session.model.name(), &image, &target.name)

@@ -431,11 +431,7 @@ impl StreamOut {
             .with_context(|| format!("cannot wait for `{}`", self.line))?;
         match output {
             Some(output) if output.status.success() => Ok(()),
-            Some(output) => Err(anyhow::anyhow!(
-                "`{}` failed: {}",
-                self.line,
-                first_line(&String::from_utf8_lossy(&output.stderr))
-            )),
+            Some(output) => Err(child_failed(&self.line, output)),
             None => Err(anyhow::anyhow!("`{}` did not finish", self.line)),
         }
     }
@@ -500,10 +496,7 @@ impl DockerCli {
             .run()
             .with_context(|| format!("cannot run `{line}`"))?;
         if !output.status.success() {
-            return Err(anyhow::anyhow!(
-                "`{line}` failed: {}",
-                first_line(&String::from_utf8_lossy(&output.stderr))
-            ));
+            return Err(child_failed(&line, &output));
         }
         #[derive(Deserialize)]
         struct Usage {
@@ -540,13 +533,18 @@ fn run_fed(
         .wait()
         .with_context(|| format!("cannot wait for `{line}`"))?;
     if !output.status.success() {
-        return Err(anyhow::anyhow!(
-            "`{line}` failed (exit {}): {}",
-            output.status.code().unwrap_or(-1),
-            first_line(&String::from_utf8_lossy(&output.stderr))
-        ));
+        return Err(child_failed(line, output));
     }
     fed
+}
+
+/// The error for a child that exited unsuccessfully: its line, exit code and first stderr line.
+fn child_failed(line: &str, output: &std::process::Output) -> anyhow::Error {
+    anyhow::anyhow!(
+        "`{line}` failed (exit {}): {}",
+        output.status.code().unwrap_or(-1),
+        first_line(&String::from_utf8_lossy(&output.stderr))
+    )
 }
 
 /// Docker's human sizes (`67B`, `1.5kB`, `300MB`, `2.1GiB`) in bytes.

@@ -31,6 +31,16 @@ pub enum Verdict {
     Failed(String),
 }
 
+impl Verdict {
+    /// Healthy, running without a healthcheck, or a one-shot job done: nothing to wait for.
+    pub fn is_ready(&self) -> bool {
+        matches!(
+            self,
+            Verdict::Healthy | Verdict::Running | Verdict::Completed
+        )
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerWait {
     pub service: String,
@@ -82,10 +92,7 @@ pub fn wait(
                 .trim_start_matches('/')
                 .to_string();
             let verdict = judge(container);
-            let ready = matches!(
-                verdict,
-                Verdict::Healthy | Verdict::Running | Verdict::Completed
-            );
+            let ready = verdict.is_ready();
             if ready && !ready_after.contains_key(&name) {
                 let before = started_before(container, started_at);
                 ready_after.insert(name.clone(), (!before).then(|| started.elapsed()));

@@ -120,6 +120,8 @@ fn steps(
         .collect();
     all_users.sort();
     all_users.dedup();
+    // Listed before the containers are removed: their images serve as helper images.
+    let containers = session.engine.project_containers(session.model.name())?;
     if !tar_placements.is_empty() {
         journal.stopped_services = users.clone();
         journal.save(&session.state)?;
@@ -130,7 +132,7 @@ fn steps(
         let target = placement.target;
         journal.replaced_volumes.push(target.key.clone());
         journal.save(&session.state)?;
-        let image = session.helper_image(target)?;
+        let image = session.helper_image(target, &containers)?;
         replace_volume(session, placement)?;
         let helper = session
             .engine
@@ -350,14 +352,7 @@ fn wait_healthy(
         WaitOutcome::Failed { containers, .. } => {
             let failing: Vec<String> = containers
                 .iter()
-                .filter(|c| {
-                    !matches!(
-                        c.verdict,
-                        health_wait::Verdict::Healthy
-                            | health_wait::Verdict::Running
-                            | health_wait::Verdict::Completed
-                    )
-                })
+                .filter(|c| !c.verdict.is_ready())
                 .map(|c| c.service.clone())
                 .collect();
             Err(Failure::new(

@@ -170,6 +170,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> 
 }
 
 fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<u8> {
+    let mut damaged = 0;
     let backups = match id {
         Some(id) => vec![workspace.store.get(id)?],
         None => {
@@ -180,7 +181,10 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
                         directory: entry.directory,
                         manifest,
                     }),
-                    Err(error) => printer.report(format!("✘ {}: {error}", entry.id)),
+                    Err(error) => {
+                        damaged += 1;
+                        printer.report(format!("✘ {}: {error}", entry.id));
+                    }
                 }
             }
             backups
@@ -207,12 +211,6 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
             }
         }
     }
-    let damaged = workspace
-        .store
-        .list()?
-        .iter()
-        .filter(|entry| entry.manifest.is_err())
-        .count();
     if failures + damaged > 0 {
         return Err(Failure::new(
             ExitStatus::IntegrityFailure,

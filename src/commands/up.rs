@@ -126,12 +126,7 @@ fn report_failure(
     timeout: std::time::Duration,
     printer: &Printer,
 ) {
-    let is_ready = |container: &ContainerWait| {
-        matches!(
-            container.verdict,
-            Verdict::Healthy | Verdict::Running | Verdict::Completed
-        )
-    };
+    let is_ready = |container: &ContainerWait| container.verdict.is_ready();
     for container in containers {
         let mark = if is_ready(container) {
             style("✔").green()
