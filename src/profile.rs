@@ -36,7 +36,14 @@ pub struct Profile {
     pub backup_dir: Option<String>,
     pub state_dir: Option<String>,
     pub backup: BackupSettings,
+    /// Volumes (compose key or engine name) devctl never deletes; the union over `extends`.
+    pub protected_volumes: Vec<String>,
+    /// Automatic backups kept per project (the newest; never the one just taken).
+    pub keep_automatic_backups: usize,
 }
+
+/// Automatic backups kept per project when the profile does not say.
+pub const DEFAULT_KEEP_AUTOMATIC_BACKUPS: usize = 10;
 
 /// The resolved `backup:` section.
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +85,16 @@ impl Profile {
             |path| path.display().to_string(),
         );
         let backup = backup_settings(&file, &origin)?;
+        let keep_automatic_backups = file
+            .guard
+            .keep_automatic_backups
+            .unwrap_or(DEFAULT_KEEP_AUTOMATIC_BACKUPS);
+        if keep_automatic_backups == 0 {
+            return Err(Failure::bad_input(format!(
+                "{origin}: guard.keep_automatic_backups is 0, which would remove the backup just taken"
+            ))
+            .hint("keep at least 1"));
+        }
         let wait_timeout = file
             .up
             .wait_timeout
@@ -97,6 +114,8 @@ impl Profile {
             backup_dir: file.paths.backup_dir,
             state_dir: file.paths.state_dir,
             backup,
+            protected_volumes: file.guard.protected_volumes.unwrap_or_default(),
+            keep_automatic_backups,
         })
     }
 

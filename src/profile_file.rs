@@ -26,6 +26,8 @@ pub struct ProfileFile {
     pub paths: PathsSection,
     #[serde(default)]
     pub backup: BackupSection,
+    #[serde(default)]
+    pub guard: GuardSection,
 }
 
 /// How compose is invoked.
@@ -83,6 +85,16 @@ pub struct BackupSection {
     pub compression_level: Option<i32>,
     /// Per-volume settings, by compose volume key.
     pub volumes: Option<std::collections::BTreeMap<String, VolumeBackup>>,
+}
+
+/// Settings of the guard in front of every destructive step.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardSection {
+    /// Volumes (compose key or engine name) devctl never deletes, even when confirmed.
+    pub protected_volumes: Option<Vec<String>>,
+    /// How many automatic backups (taken before a deletion or a restore) to keep per project.
+    pub keep_automatic_backups: Option<usize>,
 }
 
 /// Backup settings of one volume.
@@ -144,6 +156,27 @@ impl ProfileFile {
                     }
                     (inherited, own) => own.or(inherited),
                 },
+            },
+            guard: GuardSection {
+                // A child can add protections, never drop its parent's.
+                protected_volumes: match (
+                    parent.guard.protected_volumes,
+                    self.guard.protected_volumes,
+                ) {
+                    (Some(mut inherited), Some(own)) => {
+                        for volume in own {
+                            if !inherited.contains(&volume) {
+                                inherited.push(volume);
+                            }
+                        }
+                        Some(inherited)
+                    }
+                    (inherited, own) => own.or(inherited),
+                },
+                keep_automatic_backups: self
+                    .guard
+                    .keep_automatic_backups
+                    .or(parent.guard.keep_automatic_backups),
             },
         }
     }
@@ -288,6 +321,20 @@ mod tests {
         assert_eq!(volumes["a"].method, Some(BackupMethod::Stop));
         assert_eq!(volumes["b"].method, Some(BackupMethod::Hook));
         assert_eq!(merged.backup.method, Some(BackupMethod::Live));
+    }
+
+    #[test]
+    fn protected_volumes_union_across_extends() {
+        let parent =
+            parse("guard:\n  protected_volumes: [db-data, uploads]\n  keep_automatic_backups: 3\n")
+                .unwrap();
+        let child = parse("guard:\n  protected_volumes: [cache, db-data]\n").unwrap();
+        let merged = child.merge(parent);
+        assert_eq!(
+            merged.guard.protected_volumes.unwrap(),
+            ["db-data", "uploads", "cache"]
+        );
+        assert_eq!(merged.guard.keep_automatic_backups, Some(3));
     }
 
     #[test]
