@@ -26,6 +26,25 @@ pub enum BackupKind {
     Manual,
     /// Taken by `devctl restore` before it replaced the volumes.
     Safety,
+    /// Taken by the guard before a command deleted the volumes.
+    #[serde(rename = "pre-delete")]
+    PreDelete,
+}
+
+impl BackupKind {
+    /// The name the manifest and `backup list` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupKind::Manual => "manual",
+            BackupKind::Safety => "safety",
+            BackupKind::PreDelete => "pre-delete",
+        }
+    }
+
+    /// Taken by devctl on its own (and pruned by the profile's `guard.keep_automatic_backups`).
+    pub fn is_automatic(self) -> bool {
+        self != BackupKind::Manual
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

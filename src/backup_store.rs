@@ -129,6 +129,33 @@ impl BackupStore {
         Ok(listed)
     }
 
+    /// Removes the oldest automatic backups so that `keep` remain, never `except` (the one
+    /// just taken); manual backups are left alone. Returns the ids removed.
+    pub fn prune_automatic(&self, keep: usize, except: &str) -> Result<Vec<String>> {
+        let automatic: Vec<Listed> = self
+            .list()?
+            .into_iter()
+            .filter(|entry| {
+                entry
+                    .manifest
+                    .as_ref()
+                    .is_ok_and(|manifest| manifest.kind.is_automatic())
+            })
+            .collect();
+        let surplus = automatic.len().saturating_sub(keep.max(1));
+        let mut removed = Vec::new();
+        for entry in automatic
+            .iter()
+            .filter(|entry| entry.id != except)
+            .take(surplus)
+        {
+            std::fs::remove_dir_all(&entry.directory)
+                .with_context(|| format!("cannot remove {}", entry.directory.display()))?;
+            removed.push(entry.id.clone());
+        }
+        Ok(removed)
+    }
+
     /// The backup with this id.
     pub fn get(&self, id: &str) -> Result<StoredBackup> {
         let directory = self.directory.join(id);
@@ -351,6 +378,37 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(manifest_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn automatic_backups_are_pruned_never_the_newest_nor_manual_ones() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let write = |id: &str, kind: BackupKind| {
+            let mut written = manifest(id);
+            written.kind = kind;
+            store.begin(id).unwrap().commit(&written).unwrap();
+        };
+        write("20260101T000000Z", BackupKind::PreDelete);
+        write("20260102T000000Z", BackupKind::Manual);
+        write("20260103T000000Z", BackupKind::Safety);
+        write("20260104T000000Z", BackupKind::PreDelete);
+        // The one just taken sorts first here (a clock set back): it is kept all the same.
+        let removed = store.prune_automatic(1, "20260101T000000Z").unwrap();
+        assert_eq!(removed, ["20260103T000000Z", "20260104T000000Z"]);
+        let left: Vec<String> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        assert_eq!(left, ["20260101T000000Z", "20260102T000000Z"]);
+        assert!(
+            store
+                .prune_automatic(1, "20260101T000000Z")
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The command line: every clap type of devctl, whose doc comments are the help text.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 /// A safe dev-control CLI around `docker compose`.
 ///
@@ -62,6 +63,37 @@ pub struct GlobalArgs {
     /// When to use colours (NO_COLOR is honoured under `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub guard: GuardArgs,
+}
+
+/// How destructive steps are confirmed; see docs/guard.md.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Confirmation")]
+pub struct GuardArgs {
+    /// Confirm a step that deletes data by naming the project; needed when there is no
+    /// terminal to ask on. A bare --yes is never enough for data.
+    #[arg(long, global = true, env = "DEVCTL_CONFIRM", value_name = "PROJECT")]
+    pub confirm: Option<String>,
+
+    /// Confirm a step that removes containers or images (not data) without being asked.
+    #[arg(
+        short = 'y',
+        long,
+        global = true,
+        env = "DEVCTL_YES",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub yes: bool,
+
+    /// Delete volumes without taking the automatic backup first.
+    #[arg(long, global = true)]
+    pub no_backup: bool,
+
+    /// Act on the project even though another checkout's containers carry its name.
+    #[arg(long, global = true)]
+    pub allow_other_checkout: bool,
 }
 
 impl GlobalArgs {
@@ -82,7 +114,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Start the profile's services detached and wait until they are healthy.
     Up(UpArgs),
-    /// Stop and remove every container and network of the project; never a volume.
+    /// Stop and remove every container and network of the project; volumes only with
+    /// --volumes, confirmed and backed up first.
     Down(DownArgs),
     /// Show each service's state, health, published ports, mounts and image.
     Status(StatusArgs),
@@ -96,6 +129,11 @@ pub enum Command {
     Exec(ExecArgs),
     /// List the devctl profiles, or show one resolved.
     Profiles(ProfilesArgs),
+    /// Run any compose command with the profile applied; destructive ones pass the guard.
+    ///
+    /// Everything after `compose` (and an optional `--`) is compose's; devctl's own flags go
+    /// before `compose`: `devctl --confirm shop compose down -v`.
+    Compose(ComposeArgs),
     /// Show what a verb would run (and, as JSON, the resolved compose model), running nothing.
     Plan(PlanArgs),
     /// Print a shell completion script.
@@ -157,18 +195,7 @@ pub enum BackupAction {
         /// How many of the newest backups to keep (at least 1).
         #[arg(long, value_name = "N")]
         keep: usize,
-
-        #[command(flatten)]
-        confirm: ConfirmArgs,
     },
-}
-
-/// How a data-destroying step is confirmed without a terminal.
-#[derive(Debug, Clone, Args)]
-pub struct ConfirmArgs {
-    /// Confirm by naming the project; needed when there is no terminal to ask on.
-    #[arg(long, env = "DEVCTL_CONFIRM", value_name = "PROJECT")]
-    pub confirm: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -190,9 +217,6 @@ pub struct RestoreArgs {
     #[arg(long = "volume", value_name = "NAME")]
     pub volumes: Vec<String>,
 
-    #[command(flatten)]
-    pub confirm: ConfirmArgs,
-
     /// Do not back up the volumes' current contents first.
     #[arg(long)]
     pub no_safety_backup: bool,
@@ -207,6 +231,31 @@ pub struct DownArgs {
     /// Keep containers of services no longer in the compose files.
     #[arg(long)]
     pub keep_orphans: bool,
+
+    /// Also delete the project's volumes (named and anonymous), except protected and
+    /// external ones: asks for the project name, and backs them up first.
+    #[arg(
+        short = 'v',
+        long,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        default_value = "false",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        value_name = "BOOL"
+    )]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ComposeArgs {
+    /// The compose command line: global flags, subcommand, its flags and arguments.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub arguments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -318,6 +367,45 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// Puts a `--` after the verb `compose` so that everything following it is compose's, flags
+/// that devctl also has (`--dry-run`, `--profile`, `--help`) included.
+pub fn separate_passthrough(mut arguments: Vec<OsString>) -> Vec<OsString> {
+    let command = Cli::command();
+    let takes_value = |token: &str| {
+        let found = if let Some(long) = token.strip_prefix("--") {
+            command
+                .get_arguments()
+                .find(|arg| arg.get_long() == Some(long))
+        } else {
+            let short = token.chars().last();
+            command.get_arguments().find(|arg| arg.get_short() == short)
+        };
+        found.is_some_and(|arg| arg.get_action().takes_values())
+    };
+    let mut index = 1;
+    while let Some(token) = arguments
+        .get(index)
+        .map(|token| token.to_string_lossy().into_owned())
+    {
+        if token == "--" {
+            break;
+        }
+        if token.starts_with('-') && token != "-" {
+            if !token.contains('=') && takes_value(&token) {
+                index += 1;
+            }
+            index += 1;
+            continue;
+        }
+        let next_is_separator = arguments.get(index + 1).is_some_and(|next| next == "--");
+        if token == "compose" && index + 1 < arguments.len() && !next_is_separator {
+            arguments.insert(index + 1, "--".into());
+        }
+        break;
+    }
+    arguments
+}
+
 /// Parses `90s`, `2m`, `1m30s` or a bare number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -332,11 +420,62 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn parse(line: &str) -> Cli {
+        let arguments = line.split_whitespace().map(OsString::from).collect();
+        Cli::try_parse_from(separate_passthrough(arguments)).unwrap()
+    }
+
+    fn passthrough(line: &str) -> Vec<String> {
+        match parse(line).command {
+            Command::Compose(args) => args.arguments,
+            other => panic!("not compose: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn everything_after_compose_is_compose_s() {
+        assert_eq!(
+            passthrough("devctl compose --dry-run down -v"),
+            ["--dry-run", "down", "-v"]
+        );
+        assert_eq!(
+            passthrough("devctl compose -- --profile app down"),
+            ["--profile", "app", "down"]
+        );
+        assert_eq!(passthrough("devctl compose --help"), ["--help"]);
+        let cli = parse("devctl --profile compose --confirm shop -n compose rm -sfv");
+        assert_eq!(cli.global.profile.as_deref(), Some("compose"));
+        assert_eq!(cli.global.guard.confirm.as_deref(), Some("shop"));
+        assert!(cli.global.dry_run);
+        assert_eq!(
+            passthrough("devctl --profile compose compose rm -sfv"),
+            ["rm", "-sfv"]
+        );
+    }
+
+    #[test]
+    fn down_volumes_spellings() {
+        for line in [
+            "devctl down -v",
+            "devctl down --volumes",
+            "devctl down --volumes=true",
+            "devctl down --keep-orphans -v",
+        ] {
+            match parse(line).command {
+                Command::Down(args) => assert!(args.volumes, "{line}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        match parse("devctl down --volumes=false").command {
+            Command::Down(args) => assert!(!args.volumes),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -27,6 +27,15 @@ pub fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+impl From<&crate::cli::GuardArgs> for Confirmation {
+    fn from(args: &crate::cli::GuardArgs) -> Confirmation {
+        Confirmation {
+            project: args.confirm.clone().filter(|project| !project.is_empty()),
+            yes: args.yes,
+        }
+    }
+}
+
 impl Confirmation {
     /// Asks for (or checks) the project's name before `action` (e.g. "restore 2 volumes").
     pub fn require_project_name(&self, project: &str, action: &str) -> Result<()> {
@@ -67,6 +76,16 @@ impl Confirmation {
                 ),
             )
             .into())
+        }
+    }
+
+    /// How a step that went ahead was confirmed, for the audit log.
+    pub fn how(&self, data: bool) -> &'static str {
+        match (data, self.project.is_some(), self.yes) {
+            (true, true, _) => "--confirm",
+            (true, false, _) => "typed the project name",
+            (false, _, true) => "--yes",
+            (false, _, false) => "answered yes",
         }
     }
 

@@ -26,6 +26,12 @@ pub enum Tier {
 pub struct Classification {
     pub tier: Tier,
     pub subcommand: Option<String>,
+    /// Where the subcommand stands in the argv.
+    pub position: Option<usize>,
+    /// Compose's global flags given before the subcommand (`-p`, `--file`, …), as written.
+    pub globals: Vec<String>,
+    /// The subcommand's operands (usually services), up to where a container's command begins.
+    pub operands: Vec<String>,
     /// Why, one phrase per finding (`down --volumes removes the project's volumes`).
     pub reasons: Vec<String>,
 }
@@ -86,10 +92,10 @@ const GRAMMARS: &[Grammar] = &[
         base: Tier::Safe,
         values: &["--rmi", "-t", "--timeout"],
         switches: &["-v", "--volumes", "--remove-orphans"],
+        // `down` removes every container of the project; orphans are no different.
         raises: &[
             ("-v", Tier::Data, VOLUMES),
             ("--volumes", Tier::Data, VOLUMES),
-            REMOVE_ORPHANS,
         ],
         raising_values: &[("--rmi", Tier::State, "removes images")],
         command_follows: false,
@@ -310,6 +316,7 @@ const HARMLESS: &[&str] = &[
 /// Classifies a compose argv (without the `docker compose` program words).
 pub fn classify(argv: &[String]) -> Classification {
     let mut reasons = Vec::new();
+    let mut globals = Vec::new();
     let mut dry_run = false;
     let mut index = 0;
     // Global flags, up to the subcommand.
@@ -325,6 +332,11 @@ pub fn classify(argv: &[String]) -> Classification {
             break Some(argument.clone());
         }
         let (flag, inline) = split_inline(argument);
+        globals.push(if is_attached_short_of(argument, GLOBAL_VALUES) {
+            argument[..2].to_string()
+        } else {
+            flag.to_string()
+        });
         if flag == "--dry-run" {
             dry_run = inline.is_none_or(is_true);
         } else if GLOBAL_VALUES.contains(&flag)
@@ -340,10 +352,15 @@ pub fn classify(argv: &[String]) -> Classification {
             reasons.push(format!("unknown global flag `{argument}`"));
         }
     };
+    let position = subcommand.as_ref().map(|_| index - 1);
+    let mut operands = Vec::new();
     let Some(name) = subcommand.clone() else {
         return Classification {
             tier: Tier::Safe,
             subcommand,
+            position,
+            globals,
+            operands,
             reasons,
         };
     };
@@ -357,7 +374,7 @@ pub fn classify(argv: &[String]) -> Classification {
         if grammar.base > Tier::Safe {
             reasons.push(format!("`{name}` removes containers"));
         }
-        let found = read_flags(grammar, &argv[index..], &mut dry_run);
+        let found = read_flags(grammar, &argv[index..], &mut dry_run, &mut operands);
         for finding in found {
             tier = tier.max(finding.0);
             reasons.push(finding.1);
@@ -383,18 +400,29 @@ pub fn classify(argv: &[String]) -> Classification {
         return Classification {
             tier: Tier::Safe,
             subcommand,
+            position,
+            globals,
+            operands,
             reasons,
         };
     }
     Classification {
         tier,
         subcommand,
+        position,
+        globals,
+        operands,
         reasons,
     }
 }
 
 /// Reads a subcommand's flags; returns the raised tiers with reasons.
-fn read_flags(grammar: &Grammar, argv: &[String], dry_run: &mut bool) -> Vec<(Tier, String)> {
+fn read_flags(
+    grammar: &Grammar,
+    argv: &[String],
+    dry_run: &mut bool,
+    operands: &mut Vec<String>,
+) -> Vec<(Tier, String)> {
     let mut found = Vec::new();
     let name = grammar.name;
     let mut index = 0;
@@ -412,9 +440,19 @@ fn read_flags(grammar: &Grammar, argv: &[String], dry_run: &mut bool) -> Vec<(Ti
     while let Some(argument) = argv.get(index) {
         index += 1;
         if argument == "--" {
+            // After `--` only operands follow; for `run`/`exec` the first is the service and
+            // the rest its command.
+            let rest = &argv[index..];
+            let count = if grammar.command_follows {
+                1
+            } else {
+                rest.len()
+            };
+            operands.extend(rest.iter().take(count).cloned());
             break;
         }
         if !argument.starts_with('-') || argument == "-" {
+            operands.push(argument.clone());
             if grammar.command_follows {
                 break;
             }
@@ -472,6 +510,61 @@ fn read_flags(grammar: &Grammar, argv: &[String], dry_run: &mut bool) -> Vec<(Ti
         }
     }
     found
+}
+
+/// `argv` (a `down` command line) without its volume-removing flags: `-v`, `--volumes[=…]`,
+/// and the `v` of combined short flags. Everything else stays as written.
+pub fn keeping_volumes(argv: &[String]) -> Vec<String> {
+    let classification = classify(argv);
+    let Some(position) = classification.position else {
+        return argv.to_vec();
+    };
+    let mut kept: Vec<String> = argv[..=position].to_vec();
+    let mut rest = argv[position + 1..].iter();
+    let down = GRAMMARS.iter().find(|grammar| grammar.name == "down");
+    let takes_value = |flag: &str| {
+        down.is_some_and(|grammar| grammar.values.contains(&flag)) || GLOBAL_VALUES.contains(&flag)
+    };
+    while let Some(argument) = rest.next() {
+        if argument == "--" {
+            kept.push(argument.clone());
+            kept.extend(rest.by_ref().cloned());
+            break;
+        }
+        let (flag, inline) = split_inline(argument);
+        if flag == "--volumes" || flag == "-v" {
+            continue;
+        }
+        if argument.starts_with("--") || !argument.starts_with('-') || argument == "-" {
+            kept.push(argument.clone());
+            if argument.starts_with("--") && inline.is_none() && takes_value(flag) {
+                kept.extend(rest.next().cloned());
+            }
+            continue;
+        }
+        // Combined short flags (`-vt5`): drop each `v` that stands as a switch; a value flag
+        // ends the switches, its value attached or in the next argument.
+        let mut letters = String::from("-");
+        let mut value_in_next = false;
+        let mut chars = argument[1..].chars();
+        while let Some(letter) = chars.next() {
+            if letter != 'v' {
+                letters.push(letter);
+            }
+            if takes_value(&format!("-{letter}")) {
+                let attached: String = chars.by_ref().collect();
+                value_in_next = attached.is_empty();
+                letters.push_str(&attached);
+            }
+        }
+        if letters != "-" {
+            kept.push(letters);
+        }
+        if value_in_next {
+            kept.extend(rest.next().cloned());
+        }
+    }
+    kept
 }
 
 /// An unknown flag on a command that removes things is taken as the highest tier it could
@@ -559,7 +652,7 @@ mod tests {
             // State: containers or images go, volumes stay.
             ("down --rmi all", Tier::State),
             ("down --rmi=local", Tier::State),
-            ("down --remove-orphans", Tier::State),
+            ("down --rmi all --remove-orphans", Tier::State),
             ("rm", Tier::State),
             ("rm -sf app", Tier::State),
             ("kill", Tier::State),
@@ -570,6 +663,7 @@ mod tests {
             ("scale app=3", Tier::State),
             // Safe: plain down and stop keep every volume; value flags are not switches.
             ("down", Tier::Safe),
+            ("down --remove-orphans", Tier::Safe),
             ("down --volumes=false", Tier::Safe),
             ("down -v=false", Tier::Safe),
             ("stop", Tier::Safe),
@@ -622,6 +716,49 @@ mod tests {
                 .any(|reason| reason.contains("removes the project's volumes")),
             "{found:?}"
         );
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn operands_and_globals() {
+        let found = classify(&words("-p demo --profile=x -fa.yaml rm -sfv db cache"));
+        assert_eq!(found.globals, ["-p", "--profile", "-f"]);
+        assert_eq!(found.operands, ["db", "cache"]);
+        assert_eq!(found.position, Some(4));
+        let found = classify(&words("run --rm -v x:/x app rm -v /data"));
+        assert_eq!(found.operands, ["app"]);
+        let found = classify(&words("exec -- app rm -v /data"));
+        assert_eq!(found.operands, ["app"]);
+        let found = classify(&words("rm -f -- db"));
+        assert_eq!(found.operands, ["db"]);
+    }
+
+    #[test]
+    fn keeping_volumes_drops_only_the_volume_flags() {
+        let cases = [
+            ("down -v", "down"),
+            (
+                "down --volumes=true --remove-orphans",
+                "down --remove-orphans",
+            ),
+            (
+                "--profile app -p v down -v -t 3",
+                "--profile app -p v down -t 3",
+            ),
+            ("down -vt5", "down -t5"),
+            ("down -vt 5", "down -t 5"),
+            ("down -v=true", "down"),
+            ("down --rmi all --volumes", "down --rmi all"),
+            ("-f -v.yaml down -v", "-f -v.yaml down"),
+        ];
+        for (line, expected) in cases {
+            let kept = keeping_volumes(&words(line));
+            assert_eq!(kept.join(" "), expected, "{line}");
+            assert!(classify(&kept).tier < Tier::Data, "{line} → {kept:?}");
+        }
     }
 
     /// No argv that holds a volume-removing flag in a removing command is classified below

@@ -3,20 +3,24 @@
 //! `run` parses the command line, dispatches to one command module per verb, and prints any
 //! error once: `error:`, the chain of causes, and a `hint:`.
 
+pub mod audit_log;
 pub mod backup_manifest;
 pub mod backup_run;
 pub mod backup_store;
+pub mod checkout_owner;
 pub mod cli;
 pub mod commands;
 pub mod compose;
 pub mod compose_inputs;
 pub mod compose_model;
 pub mod confirmation;
+pub mod deletion_plan;
 pub mod engine;
 pub mod exit_status;
 pub mod failure;
 pub mod files;
 pub mod guard;
+pub mod guarded_step;
 pub mod health_wait;
 pub mod journal;
 pub mod model_cache;
@@ -38,7 +42,6 @@ pub mod volume_target;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use console::style;
 
 use crate::exit_status::ExitStatus;
@@ -53,7 +56,8 @@ pub fn run() -> ExitCode {
         );
         std::process::exit(ExitStatus::Internal.code().into());
     }));
-    let cli = match cli::Cli::try_parse() {
+    let arguments = cli::separate_passthrough(std::env::args_os().collect());
+    let cli = match <cli::Cli as clap::Parser>::try_parse_from(arguments) {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();

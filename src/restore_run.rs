@@ -39,7 +39,13 @@ struct Placement<'a> {
 }
 
 /// Runs the restore (after verification and confirmation, under the project's lock).
-pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> {
+/// `safety_backup` receives the safety backup's id as soon as it is taken, so that the caller
+/// can log it whether or not the rest succeeds.
+pub fn restore(
+    session: &VolumeSession,
+    request: &RestoreRequest,
+    safety_backup: &mut Option<String>,
+) -> Result<()> {
     crate::signals::install();
     let placements = place(request)?;
     let mut journal = Journal {
@@ -52,6 +58,7 @@ pub fn restore(session: &VolumeSession, request: &RestoreRequest) -> Result<()> 
     };
     journal.save(&session.state)?;
     let result = steps(session, request, &placements, &mut journal);
+    safety_backup.clone_from(&journal.safety_backup);
     if result.is_err() && journal.replaced_volumes.is_empty() {
         // Nothing was replaced: no state is left for a later run to finish or undo.
         let restarted = session.compose(&["up", "--detach"], &journal.stopped_services);

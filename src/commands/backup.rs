@@ -9,6 +9,7 @@ use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
 use crate::confirmation::Confirmation;
 use crate::exit_status::ExitStatus;
 use crate::failure::Failure;
+use crate::guard::Tier;
 use crate::journal::{Journal, Operation};
 use crate::printer::Printer;
 use crate::verb_plan::SCHEMA_VERSION;
@@ -23,13 +24,7 @@ pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         None => create(&workspace, args, global, printer),
         Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),
         Some(BackupAction::Verify { id }) => verify(&workspace, id.as_deref(), printer),
-        Some(BackupAction::Prune { keep, confirm }) => prune(
-            &workspace,
-            *keep,
-            confirm.confirm.as_deref(),
-            global,
-            printer,
-        ),
+        Some(BackupAction::Prune { keep }) => prune(&workspace, *keep, global, printer),
     }
 }
 
@@ -141,7 +136,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> 
                 .map(|entry| match &entry.manifest {
                     Ok(manifest) => vec![
                         entry.id.clone(),
-                        format!("{:?}", manifest.kind).to_lowercase(),
+                        manifest.kind.name().to_string(),
                         manifest.created.clone(),
                         manifest
                             .artifacts
@@ -228,13 +223,7 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
     Ok(0)
 }
 
-fn prune(
-    workspace: &Workspace,
-    keep: usize,
-    confirm: Option<&str>,
-    global: &GlobalArgs,
-    printer: &Printer,
-) -> Result<u8> {
+fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     if keep == 0 {
         return Err(Failure::bad_input("--keep 0 would remove every backup")
             .hint("keep at least one: --keep 1 keeps the newest")
@@ -260,14 +249,29 @@ fn prune(
     if global.dry_run {
         return Ok(0);
     }
-    let confirmation = Confirmation {
-        project: confirm.map(String::from),
-        yes: false,
-    };
-    confirmation.require_project_name(
+    let log = crate::audit_log::AuditLog::new(&workspace.state);
+    let mut entry = workspace.audit_entry(&format!("backup prune --keep {keep}"), Tier::Data);
+    let confirmation = Confirmation::from(&global.guard);
+    if let Err(error) = confirmation.require_project_name(
         workspace.model.name(),
         &format!("remove {} backup(s)", doomed.len()),
-    )?;
+    ) {
+        entry.decision = "refused".into();
+        entry.detail = format!("{error:#}");
+        log.append(&entry)?;
+        return Err(error);
+    }
+    entry.decision = "confirmed".into();
+    entry.detail = format!(
+        "{}; removes backups {}",
+        confirmation.how(true),
+        doomed
+            .iter()
+            .map(|entry| entry.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    log.append(&entry)?;
     for entry in doomed {
         std::fs::remove_dir_all(&entry.directory).map_err(|error| {
             anyhow::anyhow!("cannot remove {}: {error}", entry.directory.display())

@@ -1,40 +1,72 @@
 //! `devctl down`: stop and remove every container and network of the project — services behind
-//! any compose profile included — and never a volume.
+//! any compose profile included. Volumes stay, unless `--volumes`: then the guard lists them,
+//! asks for the project name, backs them up, and devctl removes them (never a protected or an
+//! external one) after compose has removed the containers.
 
 use anyhow::Result;
 
 use crate::cli::{DownArgs, GlobalArgs};
+use crate::deletion_plan::Reach;
+use crate::guard::{self, Tier};
+use crate::guarded_step::GuardedStep;
 use crate::printer::Printer;
 use crate::project::{Project, ServiceScope};
 use crate::verb_plan::VerbPlan;
 
-pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<VerbPlan> {
-    // Removing containers is destructive: always ask compose afresh.
-    let model = project.model(ServiceScope::Everything, true, printer)?;
+/// Compose's arguments for `down` (never `-v`: devctl removes volumes itself).
+fn arguments(args: &DownArgs) -> Vec<String> {
     let mut arguments = vec!["down".to_string()];
     if !args.keep_orphans {
         arguments.push("--remove-orphans".into());
     }
-    let command = project.command(&model, ServiceScope::Everything, &arguments);
+    arguments
+}
+
+pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<VerbPlan> {
+    // Removing containers is destructive: always ask compose afresh.
+    let model = project.model(ServiceScope::Everything, true, printer)?;
+    let command = project.command(&model, ServiceScope::Everything, &arguments(args));
     Ok(VerbPlan::single("down", model, command))
 }
 
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
-    let project = super::open(global, printer)?;
-    let plan = plan(&project, args, printer)?;
-    let _lock = match global.dry_run {
-        true => None,
-        false => Some(super::lock_project(&project, &plan.model, "down", printer)?),
+    let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
+    let mut asked = arguments(args);
+    if args.volumes {
+        asked.push("--volumes".into());
+    }
+    let classification = guard::classify(&asked);
+    let step = GuardedStep {
+        action: match args.volumes {
+            true => "down --volumes".into(),
+            false => "down".into(),
+        },
+        tier: classification.tier,
+        reasons: classification.reasons,
+        reach: Reach::Project,
+        tier_without_volumes: Tier::Safe,
+        commands: vec![workspace.project.command(
+            &workspace.model,
+            ServiceScope::Everything,
+            &arguments(args),
+        )],
+        removes_volumes: true,
+        label: "before-down".into(),
     };
-    let code = super::execute(&plan, global.dry_run, printer)?;
+    let code = step.run(&workspace, global, printer)?;
     if code == 0 && !global.dry_run {
-        let volumes = plan.model.volume_names();
-        let kept = if volumes.is_empty() {
-            String::new()
-        } else {
-            format!("; volumes kept: {}", volumes.join(", "))
+        let kept: Vec<String> = match args.volumes {
+            true => Vec::new(),
+            false => workspace.model.volume_names(),
         };
-        printer.info(format!("{} is down{kept}", plan.model.name()));
+        match kept.is_empty() {
+            true => printer.info(format!("{} is down", workspace.model.name())),
+            false => printer.info(format!(
+                "{} is down; volumes kept: {}",
+                workspace.model.name(),
+                kept.join(", ")
+            )),
+        }
     }
     Ok(code)
 }

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod completions;
+pub mod compose;
 pub mod down;
 pub mod exec;
 pub mod logs;
@@ -30,6 +31,7 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
         Command::Restore(args) => restore::run(args, global, printer),
         Command::Exec(args) => exec::run(args, global, printer),
         Command::Profiles(args) => profiles::run(args, global, printer),
+        Command::Compose(args) => compose::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
         Command::Completions(args) => completions::run(args),
     }
@@ -114,14 +116,30 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Opens the project, resolves its model (afresh when `fresh`), and connects to the engine.
+    /// Opens the project, resolves its model for the profile's services (afresh when
+    /// `fresh`), and connects to the engine.
     pub fn open(
         global: &crate::cli::GlobalArgs,
         printer: &Printer,
         fresh: bool,
     ) -> Result<Workspace> {
+        Workspace::open_scoped(
+            global,
+            printer,
+            fresh,
+            crate::project::ServiceScope::Profile,
+        )
+    }
+
+    /// As `open`, with the model of the services `scope` selects.
+    pub fn open_scoped(
+        global: &crate::cli::GlobalArgs,
+        printer: &Printer,
+        fresh: bool,
+        scope: crate::project::ServiceScope,
+    ) -> Result<Workspace> {
         let project = open(global, printer)?;
-        let model = project.model(crate::project::ServiceScope::Profile, fresh, printer)?;
+        let model = project.model(scope, fresh, printer)?;
         let engine = crate::engine::Engine::connect(project.context.as_deref())?;
         let docker = crate::compose::DockerCli::locate(project.context.as_deref())?;
         let store =
@@ -135,6 +153,20 @@ impl Workspace {
             store,
             state,
         })
+    }
+
+    /// An audit entry for `action` on this project, stamped now.
+    pub fn audit_entry(
+        &self,
+        action: &str,
+        tier: crate::guard::Tier,
+    ) -> crate::audit_log::AuditEntry {
+        crate::audit_log::AuditEntry::now(
+            self.model.name(),
+            &self.project.profile.name,
+            action,
+            tier,
+        )
     }
 
     pub fn session<'a>(&'a self, printer: &'a Printer) -> crate::backup_run::VolumeSession<'a> {

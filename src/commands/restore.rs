@@ -3,10 +3,13 @@
 
 use anyhow::Result;
 
+use crate::audit_log::AuditLog;
 use crate::backup_run::human_bytes;
 use crate::backup_store::StoredBackup;
+use crate::checkout_owner;
 use crate::cli::{GlobalArgs, RestoreArgs};
 use crate::confirmation::Confirmation;
+use crate::guard::Tier;
 use crate::journal::Journal;
 use crate::printer::Printer;
 use crate::restore_run::{self, RestoreRequest};
@@ -54,18 +57,35 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
     if global.dry_run {
         return Ok(0);
     }
-    let confirmation = Confirmation {
-        project: args.confirm.confirm.clone(),
-        yes: false,
-    };
-    confirmation.require_project_name(
+    let log = AuditLog::new(&workspace.state);
+    let mut entry = workspace.audit_entry(&format!("restore {}", backup.manifest.id), Tier::Data);
+    entry.volumes = artifacts.clone();
+    let confirmation = Confirmation::from(&global.guard);
+    let containers = workspace
+        .engine
+        .project_containers(workspace.model.name())?;
+    let decided = checkout_owner::check(
+        &workspace.project,
         workspace.model.name(),
-        &format!(
-            "replace {} volume(s) with backup {}",
-            artifacts.len(),
-            backup.manifest.id
-        ),
-    )?;
+        &containers,
+        global.guard.allow_other_checkout,
+    )
+    .and_then(|()| {
+        confirmation.require_project_name(
+            workspace.model.name(),
+            &format!(
+                "replace {} volume(s) with backup {}",
+                artifacts.len(),
+                backup.manifest.id
+            ),
+        )
+    });
+    if let Err(error) = decided {
+        entry.decision = "refused".into();
+        entry.detail = format!("{error:#}");
+        log.append(&entry)?;
+        return Err(error);
+    }
     let _lock = workspace.lock("restore", printer)?;
     let interrupted = Journal::read(&workspace.state)?;
     if let Some(journal) = &interrupted {
@@ -84,6 +104,11 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
             .map(|journal| journal.stopped_services)
             .unwrap_or_default(),
     };
-    restore_run::restore(&workspace.session(printer), &request)?;
-    Ok(0)
+    let mut safety_backup = None;
+    let restored = restore_run::restore(&workspace.session(printer), &request, &mut safety_backup);
+    entry.decision = "confirmed".into();
+    entry.detail = confirmation.how(true).into();
+    entry.backup = safety_backup;
+    log.append(&entry)?;
+    restored.map(|()| 0)
 }

@@ -1,0 +1,91 @@
+//! `devctl compose [--] ARGS…`: any compose command, with the profile's files, env files,
+//! compose profiles and project name applied — through the guard first.
+//!
+//! Commands the classifier finds safe run at once. Commands that remove containers, images or
+//! volumes go through a `GuardedStep`; a `down` that removes volumes runs without its volume
+//! flags and devctl removes the unprotected volumes itself, by name.
+
+use anyhow::Result;
+
+use crate::cli::{ComposeArgs, GlobalArgs};
+use crate::deletion_plan::Reach;
+use crate::failure::Failure;
+use crate::guard::{self, Tier};
+use crate::guarded_step::GuardedStep;
+use crate::printer::Printer;
+use crate::project::ServiceScope;
+
+/// Compose's global flags that would point the command at another project than the profile's.
+const RETARGETING: &[&str] = &[
+    "-p",
+    "--project-name",
+    "-f",
+    "--file",
+    "--env-file",
+    "--project-directory",
+    "--workdir",
+];
+
+pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    if args.arguments.is_empty() {
+        return Err(
+            Failure::bad_input("`devctl compose` needs a compose command")
+                .hint("e.g. `devctl compose ps` or `devctl compose -- logs -f db`")
+                .into(),
+        );
+    }
+    let classification = guard::classify(&args.arguments);
+    if classification.tier == Tier::Safe {
+        let project = super::open(global, printer)?;
+        let model = project.model(ServiceScope::Profile, false, printer)?;
+        let command = project.command(&model, ServiceScope::Profile, &args.arguments);
+        if global.dry_run {
+            printer.data(format!("{}\n", command.line()));
+            return Ok(0);
+        }
+        printer.detail(format!("running: {}", command.line()));
+        return command.run();
+    }
+    if let Some(flag) = classification
+        .globals
+        .iter()
+        .find(|flag| RETARGETING.contains(&flag.as_str()))
+    {
+        return Err(Failure::bad_input(format!(
+            "`{flag}` in a destructive compose command would aim it past the profile, so the guard could not tell what it deletes"
+        ))
+        .hint("set compose files, env files and the project name in the profile (profiles/NAME.yaml), or choose another one with --profile")
+        .into());
+    }
+    let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
+    let subcommand = classification.subcommand.clone().unwrap_or_default();
+    let is_down = subcommand == "down";
+    let arguments = match (is_down, classification.tier) {
+        (true, Tier::Data) => guard::keeping_volumes(&args.arguments),
+        _ => args.arguments.clone(),
+    };
+    let reach = match subcommand.as_str() {
+        "down" => Reach::Project,
+        "rm" | "up" => Reach::Anonymous(classification.operands.clone()),
+        _ => Reach::Everything,
+    };
+    let tier_without_volumes = match is_down {
+        true => guard::classify(&arguments).tier,
+        false => Tier::State,
+    };
+    let step = GuardedStep {
+        action: format!("compose {}", args.arguments.join(" ")),
+        tier: classification.tier,
+        reasons: classification.reasons.clone(),
+        reach,
+        tier_without_volumes,
+        commands: vec![workspace.project.command(
+            &workspace.model,
+            ServiceScope::Profile,
+            &arguments,
+        )],
+        removes_volumes: is_down,
+        label: format!("before-{subcommand}"),
+    };
+    step.run(&workspace, global, printer)
+}
