@@ -9,7 +9,7 @@ PREFIX     ?= $(HOME)/.cargo
 
 DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
 
-.PHONY: all build install engine demo test lint bench up down status backup restore clean
+.PHONY: all build install engine demo test lint bench up down nuke status backup restore clean
 
 all: build
 
@@ -59,6 +59,11 @@ backup: build
 	$(DEVCTL) $(DEMO_FLAGS) backup
 restore: build
 	$(DEVCTL) $(DEMO_FLAGS) restore $(if $(ID),$(ID),--latest) $(if $(CONFIRM),--confirm $(CONFIRM))
+
+## nuke: the guarded `devctl down --volumes`: lists the demo's volumes, asks for the project
+## name (CONFIRM=devctl-demo without a terminal), backs them up, then deletes them
+nuke: build
+	$(DEVCTL) $(DEMO_FLAGS) down --volumes $(if $(CONFIRM),--confirm $(CONFIRM))
 
 clean:
 	$(CARGO) clean

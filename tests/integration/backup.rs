@@ -584,7 +584,7 @@ fn on_a_terminal_the_project_name_must_be_typed() {
 }
 
 /// Removes a volume by name when dropped (external volumes carry no project label).
-struct VolumeGuard(String);
+pub struct VolumeGuard(pub String);
 
 impl Drop for VolumeGuard {
     fn drop(&mut self) {

@@ -239,6 +239,8 @@ impl Test {
             "DEVCTL_DRY_RUN",
             "DEVCTL_STATE_DIR",
             "DEVCTL_BACKUP_DIR",
+            "DEVCTL_CONFIRM",
+            "DEVCTL_YES",
             "COMPOSE_PROJECT_NAME",
             "COMPOSE_FILE",
             "COMPOSE_PROFILES",

@@ -10,6 +10,18 @@ fn make(fixture: &Fixture, target: &str) -> std::process::Output {
 }
 
 fn make_with(fixture: &Fixture, target: &str, variables: &[String]) -> std::process::Output {
+    let output = make_unchecked(fixture, target, variables);
+    assert!(
+        output.status.success(),
+        "make {target} failed\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// `make TARGET` with stdin closed, whatever its exit status.
+fn make_unchecked(fixture: &Fixture, target: &str, variables: &[String]) -> std::process::Output {
     let mut command = Command::new("make");
     command
         .arg("--no-print-directory")
@@ -27,14 +39,7 @@ fn make_with(fixture: &Fixture, target: &str, variables: &[String]) -> std::proc
     for (key, value) in fixture.variables() {
         command.env(key, value);
     }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "make {target} failed\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
+    command.stdin(std::process::Stdio::null()).output().unwrap()
 }
 
 #[test]
@@ -89,4 +94,17 @@ fn make_demo_ends_with_the_demo_healthy() {
     make(&demo, "down");
     assert!(demo.containers().is_empty());
     assert_eq!(demo.volumes().len(), 1);
+    // `make nuke` goes through the guard: without a terminal or CONFIRM it deletes nothing.
+    let refused = make_unchecked(&demo, "nuke", &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("refusing to delete 1 volume(s)"),
+        "{stderr}"
+    );
+    assert_eq!(demo.volumes().len(), 1);
+    let nuked = make_with(&demo, "nuke", &[format!("CONFIRM={}", demo.name)]);
+    let stderr = String::from_utf8_lossy(&nuked.stderr);
+    assert!(stderr.contains("backed up 1 volume(s)"), "{stderr}");
+    assert!(demo.volumes().is_empty());
 }

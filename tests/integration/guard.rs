@@ -1,0 +1,428 @@
+//! The guard on the real engine: every data-tier spelling is refused without a named
+//! confirmation; a confirmed deletion backs up exactly what goes, keeps protected and external
+//! volumes, and restores; a terminal must type the name; runs take turns; another checkout's
+//! project is refused; every decision is in the audit log.
+
+use std::path::PathBuf;
+
+use crate::backup::VolumeGuard;
+use crate::harness::{Fixture, require_engine};
+
+const REFUSED: i32 = 77;
+
+/// A project whose `app` mounts the named volume `data`, the protected `keep`, the external
+/// `shared` (when `external`) and an anonymous volume at /cache.
+fn guarded_project(label: &str, external: bool) -> (Fixture, Option<VolumeGuard>) {
+    let fixture = Fixture::new(label);
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\nguard:\n  protected_volumes: [keep]\n",
+    );
+    let (mount, declaration, guard) = match external {
+        true => {
+            let name = format!("{}-shared", fixture.name);
+            let created = std::process::Command::new("docker")
+                .args(["volume", "create", &name])
+                .output()
+                .unwrap();
+            assert!(created.status.success());
+            (
+                ", shared:/shared",
+                format!("  shared:\n    external: true\n    name: {name}\n"),
+                Some(VolumeGuard(name)),
+            )
+        }
+        false => ("", String::new(), None),
+    };
+    fixture.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    image: {{busybox}}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data, keep:/keep{mount}, /cache]\nvolumes:\n  data:\n  keep:\n{declaration}"
+        ),
+    );
+    (fixture, guard)
+}
+
+/// The names of the volumes mounted in the project's `app` container, as `destination=name`.
+fn mounts(fixture: &Fixture) -> Vec<String> {
+    let output = std::process::Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Destination}}={{.Name}} {{end}}",
+            &format!("{}-app-1", fixture.name),
+        ])
+        .output()
+        .unwrap();
+    let mut mounts: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    mounts.sort();
+    mounts
+}
+
+fn volume_exists(name: &str) -> bool {
+    std::process::Command::new("docker")
+        .args(["volume", "inspect", name])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+/// The project's audit log, one JSON value per line.
+fn audit(fixture: &Fixture) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    for path in find_files(&fixture.state_dir(), "audit.jsonl") {
+        let text = std::fs::read_to_string(path).unwrap();
+        lines.extend(text.lines().map(|line| serde_json::from_str(line).unwrap()));
+    }
+    lines
+}
+
+fn find_files(directory: &std::path::Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(directory).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(find_files(&path, name));
+        } else if path.file_name().is_some_and(|file| file == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn every_data_tier_spelling_is_refused_without_a_named_confirmation() {
+    require_engine();
+    let (fixture, _) = guarded_project("spellings", false);
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "echo precious > /data/file && echo cached > /cache/file",
+    );
+    let before = mounts(&fixture);
+    assert_eq!(before.len(), 3, "{before:?}");
+    let other = format!("{}-other", fixture.name);
+    let spellings: &[&[&str]] = &[
+        &["down", "-v"],
+        &["down", "--volumes"],
+        &["down", "--volumes=true"],
+        &["down", "--keep-orphans", "-v"],
+        &["compose", "down", "-v"],
+        &["compose", "down", "--volumes"],
+        &["compose", "down", "-v", "--remove-orphans"],
+        &["compose", "down", "--volumes=true"],
+        &["compose", "down", "-t", "1", "-v"],
+        &["compose", "--profile", "app", "down", "-v"],
+        &["compose", "--", "down", "-v"],
+        &["compose", "--ansi", "never", "down", "--volumes"],
+        &["compose", "rm", "-sfv"],
+        &["compose", "rm", "-f", "-v", "app"],
+        &["compose", "rm", "--stop", "--force", "--volumes"],
+        &["compose", "up", "-d", "-V"],
+        &["compose", "up", "--detach", "--renew-anon-volumes"],
+    ];
+    for spelling in spellings {
+        for extra in [&[][..], &["--yes"], &["--confirm", &other]] {
+            let outcome = fixture
+                .devctl()
+                .args(extra.iter().copied())
+                .args(spelling.iter().copied())
+                .status(REFUSED)
+                .run();
+            assert!(
+                outcome.stderr.contains("refusing to delete"),
+                "{spelling:?} {extra:?}: {}",
+                outcome.stderr
+            );
+        }
+        assert_eq!(mounts(&fixture), before, "{spelling:?}");
+        assert_eq!(fixture.running().len(), 1, "{spelling:?}");
+    }
+    assert_eq!(
+        fixture.shell("app", "cat /data/file /cache/file"),
+        "precious\ncached\n"
+    );
+    // Each refusal is a decision in the audit log, and nothing was backed up.
+    let audit = audit(&fixture);
+    assert_eq!(audit.len(), spellings.len() * 3);
+    assert!(audit.iter().all(|line| line["decision"] == "refused"
+        && line["tier"] == "data"
+        && line["backup"].is_null()));
+    assert!(!fixture.backup_dir().exists());
+    // Compose's own --dry-run deletes nothing, so it needs no confirmation.
+    fixture
+        .devctl()
+        .args(["compose", "--dry-run", "down", "-v"])
+        .status(0)
+        .run();
+    assert_eq!(mounts(&fixture), before);
+}
+
+#[test]
+fn a_confirmed_down_backs_up_exactly_what_goes_keeps_protected_and_external_volumes_and_restores() {
+    require_engine();
+    let (fixture, shared) = guarded_project("confirmed", true);
+    let shared = shared.unwrap();
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "echo precious > /data/file && echo kept > /keep/file && echo outside > /shared/file && echo cached > /cache/file",
+    );
+    let anonymous = mounts(&fixture)
+        .iter()
+        .find_map(|mount| mount.strip_prefix("/cache=").map(String::from))
+        .unwrap();
+    let outcome = fixture
+        .devctl()
+        .args(["down", "--volumes", "--confirm", &fixture.name])
+        .status(0)
+        .stderr("deletes 2 volume(s)")
+        .stderr(&format!("{}_keep (protected)", fixture.name))
+        .stderr(&format!("{} (external)", shared.0))
+        .run();
+    assert!(fixture.containers().is_empty());
+    assert!(!volume_exists(&format!("{}_data", fixture.name)));
+    assert!(!volume_exists(&anonymous), "the anonymous volume survived");
+    assert!(volume_exists(&format!("{}_keep", fixture.name)));
+    assert!(volume_exists(&shared.0));
+
+    // The backup holds exactly what was deleted, named by key (service and path for the
+    // anonymous one), and the audit line names it.
+    let listed = crate::backup::listed(&fixture);
+    assert_eq!(listed.len(), 1);
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed[0]["kind"], "pre-delete");
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.backup_dir().join(&id).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| artifact["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["app:/cache", "data"]);
+    assert!(
+        outcome
+            .stderr
+            .contains(&format!("restore {id} --confirm {}", fixture.name)),
+        "{}",
+        outcome.stderr
+    );
+    let audit = audit(&fixture);
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["decision"], "confirmed");
+    assert_eq!(audit[0]["detail"], "--confirm");
+    assert_eq!(audit[0]["backup"], id.as_str());
+    assert_eq!(audit[0]["action"], "down --volumes");
+
+    // The backup brings the data back.
+    fixture
+        .devctl()
+        .args(["restore", &id, "--confirm", &fixture.name])
+        .status(0)
+        .run();
+    fixture.devctl().args(["up"]).status(0).run();
+    assert_eq!(
+        fixture.shell("app", "cat /data/file /keep/file /shared/file"),
+        "precious\nkept\noutside\n"
+    );
+    let audit = self::audit(&fixture);
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1]["action"], format!("restore {id}"));
+
+    // Through the passthrough too: `rm -sfv` takes only the anonymous volume, backed up.
+    let outcome = fixture
+        .devctl()
+        .args(["--confirm", &fixture.name, "compose", "rm", "-sfv"])
+        .status(0)
+        .stderr("deletes 1 volume(s)")
+        .run();
+    assert!(outcome.stderr.contains("app:/cache"), "{}", outcome.stderr);
+    assert!(fixture.containers().is_empty());
+    assert!(volume_exists(&format!("{}_data", fixture.name)));
+    let audit = self::audit(&fixture);
+    assert_eq!(audit.len(), 3);
+    let backup = audit[2]["backup"].as_str().unwrap();
+    assert!(
+        fixture
+            .backup_dir()
+            .join(backup)
+            .join("manifest.json")
+            .is_file()
+    );
+}
+
+#[test]
+fn state_tier_commands_need_yes_without_a_terminal() {
+    require_engine();
+    let (fixture, _) = guarded_project("state", false);
+    fixture.devctl().args(["up"]).status(0).run();
+    let outcome = fixture
+        .devctl()
+        .args(["compose", "kill"])
+        .status(REFUSED)
+        .stderr("--yes")
+        .run();
+    assert!(outcome.stderr.contains("refusing"), "{}", outcome.stderr);
+    assert_eq!(fixture.running().len(), 1);
+    // A bare --yes is enough for containers (not for data).
+    fixture
+        .devctl()
+        .args(["--yes", "compose", "kill"])
+        .status(0)
+        .run();
+    assert!(fixture.running().is_empty());
+    let audit = audit(&fixture);
+    let decisions: Vec<(&str, &str)> = audit
+        .iter()
+        .map(|line| {
+            (
+                line["tier"].as_str().unwrap(),
+                line["decision"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(decisions, [("state", "refused"), ("state", "confirmed")]);
+    // Safe commands run at once and are not logged.
+    fixture.devctl().args(["compose", "ps"]).status(0).run();
+    assert_eq!(self::audit(&fixture).len(), 2);
+}
+
+#[test]
+fn on_a_terminal_a_wrong_name_aborts_and_the_right_one_proceeds() {
+    require_engine();
+    let (fixture, _) = guarded_project("pty", false);
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo precious > /data/file");
+    let typed = |text: &str| {
+        let devctl = env!("CARGO_BIN_EXE_devctl");
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "(sleep 2; printf '{text}\\n') | script -qec '{devctl} compose down -v' /dev/null"
+            ))
+            .current_dir(fixture.root())
+            .env("DEVCTL_STATE_DIR", fixture.state_dir())
+            .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, screen) = typed("not-the-name");
+    assert_eq!(code, Some(REFUSED), "{screen}");
+    assert!(
+        screen.contains(&format!("{}_data", fixture.name)),
+        "{screen}"
+    );
+    assert!(
+        screen.contains(&format!("type the project name `{}`", fixture.name)),
+        "{screen}"
+    );
+    assert_eq!(fixture.shell("app", "cat /data/file"), "precious\n");
+    let (code, screen) = typed(&fixture.name);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!volume_exists(&format!("{}_data", fixture.name)));
+    assert!(volume_exists(&format!("{}_keep", fixture.name)));
+    let audit = audit(&fixture);
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[1]["detail"], "typed the project name");
+    assert!(audit[1]["backup"].is_string());
+}
+
+#[test]
+fn concurrent_destructive_runs_take_turns() {
+    require_engine();
+    let fixture = Fixture::new("turns");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    // No init: busybox as PID 1 ignores SIGTERM, so every stop takes the 3 s grace period,
+    // and the first run holds the lock for a while.
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    command: [sleep, '600']\n    stop_grace_period: 3s\n    volumes: [data:/data]\nvolumes:\n  data:\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    let run = || {
+        fixture
+            .devctl()
+            .args(["down", "-v", "--confirm", &fixture.name])
+            .spawn()
+    };
+    let first = run();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second = run();
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let stderrs: Vec<String> = outputs
+        .iter()
+        .map(|output| String::from_utf8_lossy(&output.stderr).into_owned())
+        .collect();
+    for (output, stderr) in outputs.iter().zip(&stderrs) {
+        assert!(output.status.success(), "{stderr}");
+    }
+    let waited = stderrs
+        .iter()
+        .filter(|stderr| stderr.contains("waiting for another devctl run"))
+        .count();
+    assert_eq!(waited, 1, "{stderrs:#?}");
+    // One run deleted (and backed up) the volume; the other, after waiting, found nothing.
+    let audit = audit(&fixture);
+    let decisions: Vec<&str> = audit
+        .iter()
+        .map(|line| line["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["confirmed", "nothing-to-delete"], "{audit:#?}");
+    assert!(audit[0]["backup"].is_string());
+    assert!(fixture.volumes().is_empty());
+}
+
+#[test]
+fn another_checkout_with_the_same_project_name_is_refused() {
+    require_engine();
+    let (first, _) = guarded_project("owner", false);
+    first.devctl().args(["up"]).status(0).run();
+    first.shell("app", "echo mine > /data/file");
+    // A second checkout: the same files, the same project name, another directory.
+    let second = Fixture::new("intruder");
+    for file in ["profiles/default.yaml", "compose.yaml"] {
+        let text = std::fs::read_to_string(first.root().join(file)).unwrap();
+        second.write(file, &text);
+    }
+    for arguments in [
+        vec!["down", "-v", "--confirm", &first.name],
+        vec!["--confirm", &first.name, "compose", "down", "-v"],
+        vec!["down"],
+    ] {
+        second
+            .devctl()
+            .args(arguments)
+            .status(REFUSED)
+            .stderr("belongs to another checkout")
+            .stderr(&first.root().display().to_string())
+            .run();
+    }
+    assert_eq!(first.running().len(), 1);
+    assert_eq!(first.shell("app", "cat /data/file"), "mine\n");
+    // The override is explicit, and a dry run shows what it would do.
+    second
+        .devctl()
+        .args(["-n", "--allow-other-checkout", "down", "-v"])
+        .status(0)
+        .stdout("down --remove-orphans")
+        .run();
+    assert_eq!(first.running().len(), 1);
+}
