@@ -313,6 +313,15 @@ const HARMLESS: &[&str] = &[
     "unpause", "version", "volumes", "wait", "watch", "help",
 ];
 
+/// Every compose subcommand the classifier knows by name.
+pub fn known_subcommands() -> Vec<&'static str> {
+    GRAMMARS
+        .iter()
+        .map(|grammar| grammar.name)
+        .chain(HARMLESS.iter().copied())
+        .collect()
+}
+
 /// Classifies a compose argv (without the `docker compose` program words).
 pub fn classify(argv: &[String]) -> Classification {
     let mut reasons = Vec::new();
@@ -716,6 +725,59 @@ mod tests {
                 .any(|reason| reason.contains("removes the project's volumes")),
             "{found:?}"
         );
+    }
+
+    /// The rows of the table under `heading` in docs/guard.md: first and second cells.
+    fn documented(heading: &str) -> Vec<(String, String)> {
+        let text = include_str!("../docs/guard.md");
+        let section = text.split(heading).nth(1).expect("the section exists");
+        section
+            .lines()
+            .skip_while(|line| !line.starts_with('|'))
+            .take_while(|line| line.starts_with('|'))
+            .skip(2)
+            .map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                (cells[1].to_string(), cells[2].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_docs_give_every_compose_subcommand_its_tier() {
+        let rows = documented("## Compose subcommands");
+        for name in known_subcommands() {
+            let row = rows
+                .iter()
+                .find(|(cell, _)| cell == &format!("`{name}`"))
+                .unwrap_or_else(|| panic!("docs/guard.md does not list `{name}`"));
+            let tier = classify(&[name.to_string()]).tier;
+            let expected = serde_json::to_value(tier).unwrap();
+            assert_eq!(row.1, expected.as_str().unwrap(), "`{name}`");
+        }
+        assert_eq!(
+            rows.len(),
+            known_subcommands().len() + 1,
+            "one row per subcommand, and `any other`"
+        );
+        assert_eq!(classify(&words("frobnicate")).tier, Tier::Data);
+    }
+
+    #[test]
+    fn the_docs_give_every_devctl_verb_a_tier() {
+        use clap::CommandFactory;
+        let rows = documented("## devctl verbs");
+        for verb in crate::cli::Cli::command().get_subcommands() {
+            let name = verb.get_name();
+            if name == "help" {
+                continue;
+            }
+            assert!(
+                rows.iter()
+                    .any(|(cell, _)| cell.contains(&format!("`{name}`"))),
+                "docs/guard.md does not list devctl {name}"
+            );
+        }
     }
 
     fn words(line: &str) -> Vec<String> {
