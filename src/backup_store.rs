@@ -55,33 +55,30 @@ impl BackupStore {
         &self.directory
     }
 
-    /// A new id: the UTC time, sortable (`20261122T143005Z`), a sequence number if that
-    /// second is taken, and the label.
+    /// A new id: the UTC time, sortable (`20261122T143005Z`), and the label. Ids are unique
+    /// and in the order backups were made: when the project already has a backup (or a
+    /// partial one) of this second or later, the new id takes the second after the newest.
     pub fn new_id(&self, label: Option<&str>) -> String {
-        let time = humantime::format_rfc3339_seconds(SystemTime::now())
-            .to_string()
-            .replace(['-', ':'], "");
-        let label = label.map(sanitize_label).filter(|label| !label.is_empty());
-        let mut sequence = 1;
-        loop {
-            let mut id = time.clone();
-            if sequence > 1 {
-                id.push_str(&format!("-{sequence}"));
-            }
-            if let Some(label) = &label {
-                id.push('-');
-                id.push_str(label);
-            }
-            let taken = self.directory.join(&id).exists()
-                || self
-                    .directory
-                    .join(format!("{PARTIAL_PREFIX}{id}"))
-                    .exists();
-            if !taken {
-                return id;
-            }
-            sequence += 1;
+        let mut time = SystemTime::now();
+        let newest = self
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let name = name.strip_prefix(PARTIAL_PREFIX).unwrap_or(&name);
+                parse_id_time(name)
+            })
+            .max();
+        if let Some(newest) = newest.filter(|newest| *newest >= truncate_to_second(time)) {
+            time = newest + std::time::Duration::from_secs(1);
         }
+        let mut id = format_id_time(time);
+        if let Some(label) = label.map(sanitize_label).filter(|label| !label.is_empty()) {
+            id.push('-');
+            id.push_str(&label);
+        }
+        id
     }
 
     /// Starts writing backup `id`.
@@ -300,6 +297,39 @@ fn mismatch(message: String) -> anyhow::Error {
         .into()
 }
 
+/// `20261122T143005Z`: the UTC second of `time`.
+fn format_id_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace(['-', ':'], "")
+}
+
+/// The time at the start of an id, when it has one.
+fn parse_id_time(id: &str) -> Option<SystemTime> {
+    let stamp = id.get(..16)?;
+    let bytes = stamp.as_bytes();
+    if bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let text = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    humantime::parse_rfc3339(&text).ok()
+}
+
+fn truncate_to_second(time: SystemTime) -> SystemTime {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(since.as_secs())
+}
+
 /// Lower-case letters, digits and dashes, at most 40 characters.
 fn sanitize_label(label: &str) -> String {
     let mut sanitized: String = label
@@ -378,6 +408,31 @@ mod tests {
             .permissions()
             .mode();
         assert_eq!(manifest_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn ids_made_in_one_second_stay_in_order_whatever_their_labels() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let mut made = Vec::new();
+        for label in ["zulu", "alpha", "2024", "mike"] {
+            let id = store.new_id(Some(label));
+            store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+            made.push(id);
+        }
+        let listed: Vec<String> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        assert_eq!(listed, made);
+        assert_eq!(
+            parse_id_time(&made[0]).map(format_id_time).as_deref(),
+            made[0].get(..16)
+        );
+        assert!(parse_id_time("not-an-id").is_none());
+        assert!(parse_id_time("before-upgrade-20261122").is_none());
     }
 
     #[test]

@@ -426,3 +426,48 @@ fn another_checkout_with_the_same_project_name_is_refused() {
         .run();
     assert_eq!(first.running().len(), 1);
 }
+
+#[test]
+fn automatic_backups_are_pruned_to_the_profile_s_count_and_no_backup_skips_them() {
+    require_engine();
+    let fixture = crate::backup::volume_project("pruned", "guard:\n  keep_automatic_backups: 1\n");
+    let manual = {
+        fixture.devctl().args(["up"]).status(0).run();
+        crate::backup::backup(&fixture, &["--label", "mine"])
+    };
+    let mut taken = Vec::new();
+    for round in 0..2 {
+        fixture.devctl().args(["up"]).status(0).run();
+        fixture.shell("app", &format!("echo {round} > /data/round"));
+        fixture
+            .devctl()
+            .args(["down", "-v", "--confirm", &fixture.name])
+            .status(0)
+            .run();
+        let audit = audit(&fixture);
+        taken.push(
+            audit.last().unwrap()["backup"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let ids: Vec<String> = crate::backup::listed(&fixture)
+        .iter()
+        .map(|backup| backup["id"].as_str().unwrap().to_string())
+        .collect();
+    // The manual backup stays; of the two automatic ones only the newest is kept.
+    assert_eq!(ids, [manual, taken[1].clone()]);
+
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture
+        .devctl()
+        .args(["down", "-v", "--no-backup", "--confirm", &fixture.name])
+        .status(0)
+        .stderr("without a backup")
+        .run();
+    assert!(fixture.volumes().is_empty());
+    assert_eq!(crate::backup::listed(&fixture).len(), 2);
+    let audit = audit(&fixture);
+    assert!(audit.last().unwrap()["backup"].is_null());
+}
