@@ -26,6 +26,17 @@ pub struct VerbPlan {
     pub model: ComposeModel,
     pub commands: Vec<ComposeCommand>,
     pub wait: Option<WaitPlan>,
+    /// What the guard deletes after the commands (`down --volumes`).
+    pub deletion: Option<DeletionNote>,
+}
+
+/// The volumes `down --volumes` deletes once confirmed and backed up, as the model declares
+/// them; the containers' anonymous volumes go too.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeletionNote {
+    pub volumes: Vec<String>,
+    /// `name (why)` of each volume kept.
+    pub kept: Vec<String>,
 }
 
 impl VerbPlan {
@@ -36,6 +47,7 @@ impl VerbPlan {
             model,
             commands: vec![command],
             wait: None,
+            deletion: None,
         }
     }
 
@@ -51,6 +63,19 @@ impl VerbPlan {
                 "# then wait up to {} for {} to be healthy, running or completed\n",
                 humantime::format_duration(wait.timeout),
                 wait.services.join(", ")
+            ));
+        }
+        if let Some(deletion) = &self.deletion {
+            text.push_str(&format!(
+                "# then, once confirmed and backed up, remove volumes: {} and the containers' anonymous volumes{}\n",
+                match deletion.volumes.is_empty() {
+                    true => "none named".to_string(),
+                    false => deletion.volumes.join(", "),
+                },
+                match deletion.kept.is_empty() {
+                    true => String::new(),
+                    false => format!("; kept: {}", deletion.kept.join(", ")),
+                }
             ));
         }
         text
@@ -71,6 +96,7 @@ impl VerbPlan {
                 "env": command.env,
             })).collect::<Vec<_>>(),
             "wait": self.wait,
+            "deletion": self.deletion,
             "model": self.model.value(),
         })
     }

@@ -11,7 +11,7 @@ use crate::guard::{self, Tier};
 use crate::guarded_step::GuardedStep;
 use crate::printer::Printer;
 use crate::project::{Project, ServiceScope};
-use crate::verb_plan::VerbPlan;
+use crate::verb_plan::{DeletionNote, VerbPlan};
 
 /// Compose's arguments for `down` (never `-v`: devctl removes volumes itself).
 fn arguments(args: &DownArgs) -> Vec<String> {
@@ -26,7 +26,41 @@ pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<Ver
     // Removing containers is destructive: always ask compose afresh.
     let model = project.model(ServiceScope::Everything, true, printer)?;
     let command = project.command(&model, ServiceScope::Everything, &arguments(args));
-    Ok(VerbPlan::single("down", model, command))
+    let mut plan = VerbPlan::single("down", model, command);
+    if args.volumes {
+        plan.deletion = Some(deletion_note(
+            &plan.model,
+            &project.profile.protected_volumes,
+        ));
+    }
+    Ok(plan)
+}
+
+/// The declared volumes `down --volumes` deletes and those it keeps, from the model alone.
+fn deletion_note(model: &crate::compose_model::ComposeModel, protected: &[String]) -> DeletionNote {
+    let mut note = DeletionNote {
+        volumes: Vec::new(),
+        kept: Vec::new(),
+    };
+    let declared = model
+        .value()
+        .get("volumes")
+        .and_then(serde_json::Value::as_object);
+    for (key, volume) in declared.into_iter().flatten() {
+        let name = volume
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("{}_{key}", model.name()), String::from);
+        let external = volume.get("external").and_then(serde_json::Value::as_bool) == Some(true);
+        if external {
+            note.kept.push(format!("{name} (external)"));
+        } else if protected.iter().any(|entry| entry == key || *entry == name) {
+            note.kept.push(format!("{name} (protected)"));
+        } else {
+            note.volumes.push(name);
+        }
+    }
+    note
 }
 
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {

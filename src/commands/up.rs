@@ -52,6 +52,7 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
         model,
         commands: vec![command],
         wait,
+        deletion: None,
     })
 }
 

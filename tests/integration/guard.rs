@@ -153,6 +153,21 @@ fn every_data_tier_spelling_is_refused_without_a_named_confirmation() {
         && line["tier"] == "data"
         && line["backup"].is_null()));
     assert!(!fixture.backup_dir().exists());
+    // `plan down -v` and devctl's -n say what would go, and run nothing.
+    fixture
+        .devctl()
+        .args(["plan", "down", "-v"])
+        .status(0)
+        .stdout(&format!("remove volumes: {}_data and the containers' anonymous volumes; kept: {}_keep (protected)", fixture.name, fixture.name))
+        .run();
+    fixture
+        .devctl()
+        .args(["-n", "compose", "down", "-v"])
+        .status(0)
+        .stdout("# then remove volumes: ")
+        .stdout(&format!(" {}_data\n", fixture.name))
+        .stdout("down\n")
+        .run();
     // Compose's own --dry-run deletes nothing, so it needs no confirmation.
     fixture
         .devctl()
