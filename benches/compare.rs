@@ -7,23 +7,25 @@
 //!
 //! 1. `devctl --version` (target: under 5 ms; `docker compose version` shown for scale);
 //! 2. a no-op `devctl up` against `docker compose … up -d --wait` (target: ratio ≤ 1.05);
-//! 3. `devctl status --json` against `docker compose … ps --format json` (target: ≤ 1.15).
+//! 3. `devctl status --json` against `docker compose … ps --format json` (target: ≤ 1.15);
+//! 4. `devctl compose ps --format json`, the guarded passthrough of a safe command, against
+//!    the same `docker compose … ps --format json` (target: ≤ 1.1).
 //!
 //! On a ~300 MiB volume of mixed data (half `/dev/urandom`, half generated logs and notes),
 //! `--volume-runs N` runs (default 5):
 //!
-//! 4. backup: `devctl backup --volume data` (method live, zstd) against
+//! 5. backup: `devctl backup --volume data` (method live, zstd) against
 //!    `docker cp APP:/data - > /dev/null` from the running app container (target: ratio
 //!    ≤ 1.3), and against the usual script
 //!    `docker run --rm -v VOLUME:/data devctl-test/busybox:1 tar czf - -C /data . > FILE`
 //!    (target: that takes at least 3 times as long as devctl);
-//! 5. the restore step alone, from an already verified backup, no safety backup: devctl's
+//! 6. the restore step alone, from an already verified backup, no safety backup: devctl's
 //!    own code path called as a library (`Engine::create_helper` on the volume,
 //!    `DockerCli::copy_in` fed by `volume_archive::unpack_into`, the helper removed; all
 //!    timed) against `docker cp - HELPER:/ < FILE.tar` (the same tar, decompressed
 //!    beforehand, into the same kind of helper, created and removed untimed); each run writes
 //!    into a freshly created, empty volume (target: ratio ≤ 1.3);
-//! 6. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
+//! 7. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
 //!    volume, restore, start and wait): median only.
 //!
 //! The `--demo DIR` project is copied into a temporary directory, given the compose project
@@ -990,7 +992,7 @@ fn run() -> Result<()> {
     Ok(())
 }
 
-/// The three measurements on the demo stack.
+/// The measurements on the demo stack.
 fn measure_demo(options: &Options) -> Result<DemoReport> {
     let sandbox = Sandbox::create(&options.demo)?;
     eprintln!("bringing up {} with devctl …", sandbox.project);
@@ -1016,6 +1018,13 @@ fn measure_demo(options: &Options) -> Result<DemoReport> {
             Target::RatioAtMost(1.15),
             runs,
             sandbox.devctl(&["status", "--json"]),
+            sandbox.compose_project(&["ps", "--format", "json"]),
+        )?,
+        measure(
+            "compose ps",
+            Target::RatioAtMost(1.1),
+            runs,
+            sandbox.devctl(&["compose", "ps", "--format", "json"]),
             sandbox.compose_project(&["ps", "--format", "json"]),
         )?,
     ];
