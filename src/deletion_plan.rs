@@ -19,6 +19,9 @@ use crate::volume_target::{self, VolumeTarget};
 pub enum Reach {
     /// `down -v`: every volume the project's services mount, named and anonymous.
     Project,
+    /// `down -v SERVICE…`: the volumes these services mount, named and anonymous; a volume
+    /// that another service mounts too is kept.
+    Services(Vec<String>),
     /// `rm -v`, `up -V`: the anonymous volumes of these services' containers (every
     /// service's when none is named).
     Anonymous(Vec<String>),
@@ -135,6 +138,10 @@ pub fn partition(
             .any(|name| name == &target.key || name == &target.name);
         let reached = match reach {
             Reach::Project | Reach::Everything => true,
+            Reach::Services(services) => target
+                .services
+                .iter()
+                .any(|service| services.contains(service)),
             Reach::Anonymous(services) => {
                 target.anonymous
                     && (services.is_empty()
@@ -147,10 +154,22 @@ pub fn partition(
         if !reached {
             continue;
         }
+        let shared = match reach {
+            Reach::Services(services) => target
+                .services
+                .iter()
+                .any(|service| !services.contains(service)),
+            _ => false,
+        };
         if target.external {
             kept.push(Kept {
                 name: target.name,
                 reason: "external",
+            });
+        } else if shared {
+            kept.push(Kept {
+                name: target.name,
+                reason: "also mounted by other services",
             });
         } else if is_protected && *reach != Reach::Everything {
             kept.push(Kept {
@@ -229,6 +248,27 @@ mod tests {
             doomed
                 .iter()
                 .all(|target| target.method == BackupMethod::Stop)
+        );
+    }
+
+    #[test]
+    fn down_of_some_services_takes_only_the_volumes_they_alone_mount() {
+        let mut volumes = targets();
+        volumes[1].services.push("worker".into());
+        let (doomed, kept) = partition(volumes, &[], &Reach::Services(vec!["app".into()]));
+        assert_eq!(keys(&doomed), ["app:/cache"]);
+        assert_eq!(
+            kept,
+            [
+                Kept {
+                    name: "shop_uploads".into(),
+                    reason: "also mounted by other services"
+                },
+                Kept {
+                    name: "shop_shared".into(),
+                    reason: "external"
+                },
+            ]
         );
     }
 

@@ -256,14 +256,9 @@ const GRAMMARS: &[Grammar] = &[
             "--quiet-build",
             "--remove-orphans",
         ],
-        raises: &[
-            (
-                "--rm",
-                Tier::State,
-                "removes the one-off container when it exits",
-            ),
-            REMOVE_ORPHANS,
-        ],
+        // `--rm` removes only the one-off container it creates (and that container's fresh
+        // anonymous volumes): nothing that existed before.
+        raises: &[REMOVE_ORPHANS],
         raising_values: &[],
         command_follows: true,
     },
@@ -668,7 +663,8 @@ mod tests {
             ("kill -s KILL db", Tier::State),
             ("up --force-recreate", Tier::State),
             ("up -d --force-recreate --wait", Tier::State),
-            ("run --rm app true", Tier::State),
+            ("run --rm --remove-orphans app true", Tier::State),
+            ("run --rm app true", Tier::Safe),
             ("scale app=3", Tier::State),
             // Safe: plain down and stop keep every volume; value flags are not switches.
             ("down", Tier::Safe),

@@ -35,7 +35,10 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         );
     }
     let classification = guard::classify(&args.arguments);
-    if classification.tier == Tier::Safe {
+    let subcommand = classification.subcommand.clone().unwrap_or_default();
+    // A plain `down` deletes no data, but it removes every container: like `devctl down`, it
+    // takes the lock and checks whose checkout the project is.
+    if classification.tier == Tier::Safe && subcommand != "down" {
         let project = super::open(global, printer)?;
         let model = project.model(ServiceScope::Profile, false, printer)?;
         let command = project.command(&model, ServiceScope::Profile, &args.arguments);
@@ -58,14 +61,14 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .into());
     }
     let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
-    let subcommand = classification.subcommand.clone().unwrap_or_default();
     let is_down = subcommand == "down";
     let arguments = match (is_down, classification.tier) {
         (true, Tier::Data) => guard::keeping_volumes(&args.arguments),
         _ => args.arguments.clone(),
     };
     let reach = match subcommand.as_str() {
-        "down" => Reach::Project,
+        "down" if classification.operands.is_empty() => Reach::Project,
+        "down" => Reach::Services(classification.operands.clone()),
         "rm" | "up" => Reach::Anonymous(classification.operands.clone()),
         _ => Reach::Everything,
     };
