@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 use crate::failure::Failure;
-use crate::profile_file::{BackupMethod, ProfileFile, VolumeBackup};
+use crate::profile_file::{BackupMethod, FixedNames, ProfileFile, VolumeBackup};
 
 /// The health-wait timeout when neither the profile nor `--wait-timeout` sets one.
 pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -40,6 +40,22 @@ pub struct Profile {
     pub protected_volumes: Vec<String>,
     /// Automatic backups kept per project (the newest; never the one just taken).
     pub keep_automatic_backups: usize,
+    pub fidelity: FidelitySettings,
+}
+
+/// The resolved `fidelity:` section.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FidelitySettings {
+    /// Unset: `<project>-fidelity`.
+    pub project_name: Option<String>,
+    pub build_targets: BTreeMap<String, String>,
+    pub keep_mounts: Vec<String>,
+    pub drop_mounts: Vec<String>,
+    /// Unset: free ports chosen at each up.
+    pub port_offset: Option<u16>,
+    pub fixed_names: FixedNames,
+    pub share_external_volumes: bool,
+    pub environment: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Automatic backups kept per project when the profile does not say.
@@ -116,6 +132,16 @@ impl Profile {
             backup,
             protected_volumes: file.guard.protected_volumes.unwrap_or_default(),
             keep_automatic_backups,
+            fidelity: FidelitySettings {
+                project_name: file.fidelity.project_name,
+                build_targets: file.fidelity.build_targets.unwrap_or_default(),
+                keep_mounts: file.fidelity.keep_mounts.unwrap_or_default(),
+                drop_mounts: file.fidelity.drop_mounts.unwrap_or_default(),
+                port_offset: file.fidelity.port_offset,
+                fixed_names: file.fidelity.fixed_names.unwrap_or_default(),
+                share_external_volumes: file.fidelity.share_external_volumes.unwrap_or(false),
+                environment: file.fidelity.environment.unwrap_or_default(),
+            },
         })
     }
 

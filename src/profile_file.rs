@@ -28,6 +28,8 @@ pub struct ProfileFile {
     pub backup: BackupSection,
     #[serde(default)]
     pub guard: GuardSection,
+    #[serde(default)]
+    pub fidelity: FidelitySection,
 }
 
 /// How compose is invoked.
@@ -97,6 +99,40 @@ pub struct GuardSection {
     pub keep_automatic_backups: Option<usize>,
 }
 
+/// What to do with a fixed `container_name` or volume `name:` in fidelity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FixedNames {
+    /// Give the fidelity stack its own: the name with `-fidelity` appended.
+    #[default]
+    Rename,
+    /// Refuse to start the fidelity stack, explaining which name is fixed.
+    Refuse,
+}
+
+/// How `devctl up --fidelity` turns the iteration stack into the fidelity stack.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FidelitySection {
+    /// The fidelity stack's compose project name (default: `<project>-fidelity`).
+    pub project_name: Option<String>,
+    /// The build target (stage) per service, e.g. `{backend: production}`.
+    pub build_targets: Option<std::collections::BTreeMap<String, String>>,
+    /// Bind mounts from inside the project to keep (source paths relative to the root).
+    pub keep_mounts: Option<Vec<String>>,
+    /// Bind mounts from outside the project to drop (source paths as absolute paths).
+    pub drop_mounts: Option<Vec<String>>,
+    /// Published host ports move by this much (default: free ports chosen at each up).
+    pub port_offset: Option<u16>,
+    /// `rename` (default) or `refuse` fixed container and volume names.
+    pub fixed_names: Option<FixedNames>,
+    /// Let the fidelity stack use the live stack's external volumes (default: refused).
+    pub share_external_volumes: Option<bool>,
+    /// Environment overrides per service: `{backend: {LOG_LEVEL: info}}`.
+    pub environment:
+        Option<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>,
+}
+
 /// Backup settings of one volume.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -108,6 +144,41 @@ pub struct VolumeBackup {
     pub command: Option<Vec<String>>,
     /// `hook`: the restore command; the artifact is streamed to its standard input.
     pub restore: Option<Vec<String>>,
+}
+
+impl FidelitySection {
+    /// Scalars and lists as everywhere; the per-service maps merge by service (and the
+    /// environment by variable), the child's entries winning.
+    fn merge(self, parent: FidelitySection) -> FidelitySection {
+        let build_targets = match (parent.build_targets, self.build_targets) {
+            (Some(mut inherited), Some(own)) => {
+                inherited.extend(own);
+                Some(inherited)
+            }
+            (inherited, own) => own.or(inherited),
+        };
+        let environment = match (parent.environment, self.environment) {
+            (Some(mut inherited), Some(own)) => {
+                for (service, variables) in own {
+                    inherited.entry(service).or_default().extend(variables);
+                }
+                Some(inherited)
+            }
+            (inherited, own) => own.or(inherited),
+        };
+        FidelitySection {
+            project_name: self.project_name.or(parent.project_name),
+            build_targets,
+            keep_mounts: self.keep_mounts.or(parent.keep_mounts),
+            drop_mounts: self.drop_mounts.or(parent.drop_mounts),
+            port_offset: self.port_offset.or(parent.port_offset),
+            fixed_names: self.fixed_names.or(parent.fixed_names),
+            share_external_volumes: self
+                .share_external_volumes
+                .or(parent.share_external_volumes),
+            environment,
+        }
+    }
 }
 
 impl ProfileFile {
@@ -178,6 +249,7 @@ impl ProfileFile {
                     .keep_automatic_backups
                     .or(parent.guard.keep_automatic_backups),
             },
+            fidelity: self.fidelity.merge(parent.fidelity),
         }
     }
 }
@@ -335,6 +407,21 @@ mod tests {
             ["db-data", "uploads", "cache"]
         );
         assert_eq!(merged.guard.keep_automatic_backups, Some(3));
+    }
+
+    #[test]
+    fn fidelity_maps_merge_by_service() {
+        let parent = parse("fidelity:\n  build_targets: {backend: production, worker: prod}\n  environment: {backend: {A: '1', B: '2'}}\n  port_offset: 1000\n").unwrap();
+        let child = parse("fidelity:\n  build_targets: {worker: release}\n  environment: {backend: {B: '3'}}\n  fixed_names: refuse\n").unwrap();
+        let merged = child.merge(parent).fidelity;
+        let targets = merged.build_targets.unwrap();
+        assert_eq!(targets["backend"], "production");
+        assert_eq!(targets["worker"], "release");
+        let environment = merged.environment.unwrap();
+        assert_eq!(environment["backend"]["A"], "1");
+        assert_eq!(environment["backend"]["B"], "3");
+        assert_eq!(merged.port_offset, Some(1000));
+        assert_eq!(merged.fixed_names, Some(FixedNames::Refuse));
     }
 
     #[test]
