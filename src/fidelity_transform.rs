@@ -70,13 +70,16 @@ pub struct Transformed {
     pub kept_mounts: Vec<String>,
 }
 
+/// Gives a host port for a port key (`PortMove::key`) and host IP, when no offset is set.
+pub type PortChooser<'a> = dyn FnMut(&str, Option<&str>) -> Result<u16, Failure> + 'a;
+
 /// Transforms `model` (the iteration stack, as `compose config --format json` prints it).
 /// `choose_port(key, host_ip)` gives a free host port when no offset is set.
 pub fn transform(
     model: &Value,
     settings: &FidelitySettings,
     root: &Path,
-    choose_port: &mut dyn FnMut(&str, Option<&str>) -> Result<u16, Failure>,
+    choose_port: &mut PortChooser,
 ) -> Result<Transformed, Failure> {
     let live = model
         .get("name")
