@@ -22,6 +22,9 @@ pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
 /// The directory compose records for this project: the folder of the first compose file (as
 /// the profile names it, else as `COMPOSE_FILE` does), else the project root.
 pub fn expected_working_dir(project: &Project) -> PathBuf {
+    if let Some(fidelity) = &project.fidelity {
+        return fidelity.directory.clone();
+    }
     let root = project.root.path();
     let first_file = project.profile.compose_files.first().cloned().or_else(|| {
         let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());

@@ -26,7 +26,7 @@ pub struct Cli {
 }
 
 /// Flags that every verb takes. They go before or after the verb.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The devctl profile to use (profiles/NAME.yaml) — not a compose profile.
     #[arg(long, global = true, env = "DEVCTL_PROFILE", value_name = "NAME")]
@@ -41,6 +41,11 @@ pub struct GlobalArgs {
     /// DOCKER_CONTEXT, else the current docker context).
     #[arg(long, global = true, value_name = "NAME")]
     pub context: Option<String>,
+
+    /// Address the fidelity stack: the profile's services built from their Dockerfiles, with
+    /// no source mounts, under a project of their own (see docs/fidelity.md).
+    #[arg(long, global = true)]
+    pub fidelity: bool,
 
     /// Print the exact compose command lines and run nothing.
     #[arg(
@@ -129,6 +134,12 @@ pub enum Command {
     Exec(ExecArgs),
     /// List the devctl profiles, or show one resolved.
     Profiles(ProfilesArgs),
+    /// `devctl up --fidelity`: build and start the fidelity stack beside the live one.
+    #[command(name = "fidelity-up")]
+    FidelityUp(UpArgs),
+    /// `devctl down --fidelity`: remove the fidelity stack; the live stack is not touched.
+    #[command(name = "fidelity-down")]
+    FidelityDown(DownArgs),
     /// Run any compose command with the profile applied; destructive ones pass the guard.
     ///
     /// Everything after `compose` (and an optional `--`) is compose's; devctl's own flags go
@@ -154,9 +165,17 @@ pub struct UpArgs {
     #[arg(long)]
     pub no_wait: bool,
 
-    /// Build images before starting.
+    /// Build images before starting (always done with --fidelity).
     #[arg(long)]
     pub build: bool,
+
+    /// Build without the build cache first (implies --build).
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Pull newer base images when building (implies --build).
+    #[arg(long)]
+    pub pull: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -344,8 +363,9 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub format: FormatArgs,
 
+    /// The verb to show; with --fidelity and no verb, what the fidelity transform changes.
     #[command(subcommand)]
-    pub verb: PlanVerb,
+    pub verb: Option<PlanVerb>,
 }
 
 /// The verbs `plan` can show.

@@ -236,6 +236,15 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             .is_ok()
     }
 
+    /// The id and creation time (RFC 3339) of image `name`, when the engine has it.
+    pub fn image_identity(&self, name: &str) -> Option<(String, String)> {
+        let image = self
+            .runtime
+            .block_on(self.docker.inspect_image(name))
+            .ok()?;
+        Some((image.id?, image.created.map(|time| time.to_string()).unwrap_or_default()))
+    }
+
     /// Any image present on the engine, smallest first (for helpers when no service image is).
     pub fn any_image(&self) -> Result<Option<String>> {
         use bollard::query_parameters::ListImagesOptions;

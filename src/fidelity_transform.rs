@@ -403,7 +403,9 @@ fn rename_resource(
     }
     let derived = format!("{live}_{key}");
     let renamed = if name == derived {
-        format!("{project}_{key}")
+        let renamed = format!("{project}_{key}");
+        changes.push(format!("{noun} {key}: {name} → {renamed}"));
+        renamed
     } else {
         if settings.fixed_names == FixedNames::Refuse {
             return Err(Failure::bad_input(format!(

@@ -18,6 +18,7 @@ pub mod deletion_plan;
 pub mod engine;
 pub mod exit_status;
 pub mod failure;
+pub mod fidelity_check;
 pub mod fidelity_transform;
 pub mod files;
 pub mod guard;

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use serde_json::Value;
 
@@ -13,6 +15,7 @@ use crate::compose::{ComposeCommand, ComposeProgram, first_line};
 use crate::compose_inputs::ComposeInputs;
 use crate::compose_model::ComposeModel;
 use crate::failure::Failure;
+use crate::fidelity_transform::{self, Transformed};
 use crate::model_cache::ModelCache;
 use crate::printer::Printer;
 use crate::profile::Profile;
@@ -38,6 +41,20 @@ pub struct Project {
     pub context: Option<String>,
     /// `--quiet`: compose prints no progress either.
     pub quiet: bool,
+    /// The fidelity stack, when commands address it (`--fidelity`).
+    pub fidelity: Option<FidelityStack>,
+}
+
+/// The fidelity stack: the generated compose file devctl runs instead of the profile's.
+#[derive(Debug, Clone)]
+pub struct FidelityStack {
+    /// The generated compose file (compose's resolved JSON, transformed).
+    pub file: PathBuf,
+    /// `--project-directory`: the live stack's own, so both carry the same working_dir.
+    pub directory: PathBuf,
+    /// The live stack's project name.
+    pub live: String,
+    pub transformed: Transformed,
 }
 
 impl Project {
@@ -60,7 +77,60 @@ impl Project {
             compose,
             context,
             quiet: global.quiet,
+            fidelity: None,
         })
+    }
+
+    /// Switches every later command and model to the fidelity stack: resolves the iteration
+    /// model, transforms it, and writes the generated compose file (only when it changed, so
+    /// the model cache stays warm).
+    pub fn enter_fidelity(&mut self, printer: &Printer) -> Result<()> {
+        let live = self.model(ServiceScope::Profile, false, printer)?;
+        let directory = self
+            .layout
+            .project_state(live.name(), &self.root)
+            .join("fidelity");
+        std::fs::create_dir_all(&directory)
+            .with_context(|| format!("cannot create {}", directory.display()))?;
+        let ports_file = directory.join("ports.json");
+        let mut remembered: BTreeMap<String, u16> = std::fs::read(&ports_file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        let before = remembered.clone();
+        let mut choose = |key: &str, host_ip: Option<&str>| -> Result<u16, Failure> {
+            if let Some(port) = remembered.get(key) {
+                return Ok(*port);
+            }
+            let port = free_port(host_ip, remembered.values().copied().collect())?;
+            remembered.insert(key.to_string(), port);
+            Ok(port)
+        };
+        let transformed = fidelity_transform::transform(
+            live.value(),
+            &self.profile.fidelity,
+            self.root.path(),
+            &mut choose,
+        )?;
+        if remembered != before {
+            let text = serde_json::to_vec_pretty(&remembered).context("cannot encode ports")?;
+            crate::files::write_atomic(&ports_file, &text)?;
+        }
+        let file = directory.join("compose.json");
+        let text = serde_json::to_vec_pretty(&transformed.model)
+            .context("cannot encode the fidelity compose file")?;
+        if std::fs::read(&file).ok().as_deref() != Some(text.as_slice()) {
+            crate::files::write_atomic(&file, &text)?;
+        }
+        printer.detail(format!("fidelity stack: compose file {}", file.display()));
+        let working_directory = crate::checkout_owner::expected_working_dir(self);
+        self.fidelity = Some(FidelityStack {
+            file,
+            directory: working_directory,
+            live: live.name().to_string(),
+            transformed,
+        });
+        Ok(())
     }
 
     /// The compose arguments that come before the subcommand.
@@ -68,6 +138,19 @@ impl Project {
         let mut argv = self.compose.argv.clone();
         if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
             argv.splice(1..1, ["--context".to_string(), context.clone()]);
+        }
+        if let Some(fidelity) = &self.fidelity {
+            // The generated file is compose's own resolved model: no env files, every
+            // service active, its own project name.
+            argv.extend([
+                "-f".to_string(),
+                fidelity.file.display().to_string(),
+                "--project-directory".to_string(),
+                fidelity.directory.display().to_string(),
+                "-p".to_string(),
+                fidelity.transformed.project.clone(),
+            ]);
+            return argv;
         }
 
         for file in &self.profile.compose_files {
@@ -142,11 +225,18 @@ impl Project {
             printer.detail("compose model: unchanged inputs, using the cached model");
             return Ok(ComposeModel::new(value)?);
         }
-        let inputs = ComposeInputs::collect(
-            self.root.path(),
-            &self.profile.compose_files,
-            &self.profile.env_files,
-        );
+        let inputs = match &self.fidelity {
+            Some(fidelity) => ComposeInputs::collect(
+                self.root.path(),
+                &[fidelity.file.display().to_string()],
+                &[],
+            ),
+            None => ComposeInputs::collect(
+                self.root.path(),
+                &self.profile.compose_files,
+                &self.profile.env_files,
+            ),
+        };
         printer.detail(format!("running: {}", command.line()));
         let output = command.capture()?;
         if !output.status.success() {
@@ -171,6 +261,30 @@ impl Project {
         }
         Ok(model)
     }
+}
+
+/// A port nobody listens on at `host_ip` (all interfaces when unset), not in `taken`.
+fn free_port(host_ip: Option<&str>, taken: Vec<u16>) -> Result<u16, Failure> {
+    let address = match host_ip {
+        Some(ip) if !ip.is_empty() => ip,
+        _ => "0.0.0.0",
+    };
+    for _ in 0..50 {
+        let listener = std::net::TcpListener::bind((address, 0)).map_err(|error| {
+            Failure::bad_input(format!(
+                "cannot find a free port on {address} for the fidelity stack: {error}"
+            ))
+            .hint("set fidelity.port_offset in the profile to move ports by a fixed amount")
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|error| Failure::bad_input(format!("cannot read a free port: {error}")))?
+            .port();
+        if !taken.contains(&port) {
+            return Ok(port);
+        }
+    }
+    Err(Failure::bad_input(format!("no free port on {address} for the fidelity stack")))
 }
 
 /// The profile's files must exist before compose is asked, so the error can name the profile.

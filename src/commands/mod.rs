@@ -25,6 +25,8 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
     match &cli.command {
         Command::Up(args) => up::run(args, global, printer),
         Command::Down(args) => down::run(args, global, printer),
+        Command::FidelityUp(args) => up::run(args, &fidelity(global), printer),
+        Command::FidelityDown(args) => down::run(args, &fidelity(global), printer),
         Command::Status(args) => status::run(args, global, printer),
         Command::Logs(args) => logs::run(args, global, printer),
         Command::Backup(args) => backup::run(args, global, printer),
@@ -34,6 +36,14 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
         Command::Compose(args) => compose::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
         Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// The global flags with `--fidelity` set (`fidelity-up`, `fidelity-down`).
+fn fidelity(global: &crate::cli::GlobalArgs) -> crate::cli::GlobalArgs {
+    crate::cli::GlobalArgs {
+        fidelity: true,
+        ..global.clone()
     }
 }
 
@@ -56,7 +66,10 @@ pub fn execute(plan: &VerbPlan, dry_run: bool, printer: &Printer) -> Result<u8> 
 
 /// Opens the project named by the global flags (shared by every verb that runs compose).
 pub fn open(global: &crate::cli::GlobalArgs, printer: &Printer) -> Result<Project> {
-    let project = Project::open(global)?;
+    let mut project = Project::open(global)?;
+    if global.fidelity {
+        project.enter_fidelity(printer)?;
+    }
     printer.detail(format!(
         "project root {}, profile `{}`, compose {} ({})",
         project.root.path().display(),

@@ -2,20 +2,87 @@
 
 use anyhow::Result;
 
+use serde_json::json;
+
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
+use crate::failure::Failure;
+use crate::project::FidelityStack;
+use crate::verb_plan::SCHEMA_VERSION;
 use crate::printer::Printer;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let project = super::open(global, printer)?;
     let plan = match &args.verb {
-        PlanVerb::Up(verb) => super::up::plan(&project, verb, printer)?,
-        PlanVerb::Down(verb) => super::down::plan(&project, verb, printer)?,
-        PlanVerb::Logs(verb) => super::logs::plan(&project, verb, printer)?,
-        PlanVerb::Exec(verb) => super::exec::plan(&project, verb, printer)?,
+        Some(PlanVerb::Up(verb)) => Some(super::up::plan(&project, verb, printer)?),
+        Some(PlanVerb::Down(verb)) => Some(super::down::plan(&project, verb, printer)?),
+        Some(PlanVerb::Logs(verb)) => Some(super::logs::plan(&project, verb, printer)?),
+        Some(PlanVerb::Exec(verb)) => Some(super::exec::plan(&project, verb, printer)?),
+        None if project.fidelity.is_some() => None,
+        None => {
+            return Err(Failure::bad_input("`devctl plan` needs a verb to show")
+                .hint("e.g. `devctl plan up`, or `devctl plan --fidelity` for what the fidelity transform changes")
+                .into());
+        }
     };
     match args.format.resolved() {
-        Format::Table => printer.data(plan.text()),
-        Format::Json => printer.data(format!("{:#}\n", plan.json(&project))),
+        Format::Table => {
+            if let Some(plan) = &plan {
+                printer.data(plan.text());
+            }
+            if let Some(stack) = &project.fidelity {
+                printer.data(fidelity_text(stack));
+            }
+        }
+        Format::Json => {
+            let mut document = match &plan {
+                Some(plan) => plan.json(&project),
+                None => json!({"schema_version": SCHEMA_VERSION, "project": project.fidelity.as_ref().map(|stack| stack.transformed.project.clone())}),
+            };
+            if let Some(stack) = &project.fidelity {
+                document["fidelity"] = json!({
+                    "live_project": stack.live,
+                    "compose_file": stack.file,
+                    "changes": stack.transformed,
+                });
+            }
+            printer.data(format!("{document:#}\n"));
+        }
     }
     Ok(0)
+}
+
+/// What the fidelity transform changed against the iteration model, service by service.
+fn fidelity_text(stack: &FidelityStack) -> String {
+    let changes = &stack.transformed;
+    let mut text = format!(
+        "# fidelity stack {} (live stack {}), compose file {}\n",
+        changes.project,
+        stack.live,
+        stack.file.display()
+    );
+    let services: Vec<&String> = stack
+        .transformed
+        .model
+        .get("services")
+        .and_then(serde_json::Value::as_object)
+        .map(|services| services.keys().collect())
+        .unwrap_or_default();
+    for service in services {
+        text.push_str(&format!("{service}:\n"));
+        match changes.services.get(service) {
+            Some(lines) => {
+                for line in lines {
+                    text.push_str(&format!("  {line}\n"));
+                }
+            }
+            None => text.push_str("  unchanged\n"),
+        }
+    }
+    if !changes.stack.is_empty() {
+        text.push_str("volumes and networks:\n");
+        for line in &changes.stack {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
+    text
 }

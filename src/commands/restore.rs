@@ -19,10 +19,20 @@ use super::Workspace;
 pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     // Restoring destroys the volumes' current contents: resolve the model afresh.
     let workspace = Workspace::open(global, printer, true)?;
-    let backup = match (&args.id, &args.from, args.latest) {
-        (_, Some(directory), _) => StoredBackup::open(directory)?,
-        (Some(id), None, _) => workspace.store.get(id)?,
-        (None, None, _) => workspace.store.latest()?,
+    // The fidelity stack is seeded from the live stack's backups: `--latest` takes the live
+    // stack's newest, and an id is looked up among the fidelity stack's own, then the live's.
+    let live_store = workspace.project.fidelity.as_ref().map(|stack| {
+        crate::backup_store::BackupStore::new(workspace.project.layout.project_backups(&stack.live))
+    });
+    let backup = match (&args.id, &args.from, args.latest, &live_store) {
+        (_, Some(directory), _, _) => StoredBackup::open(directory)?,
+        (Some(id), None, _, Some(live)) => match workspace.store.get(id) {
+            Ok(backup) => backup,
+            Err(_) => live.get(id)?,
+        },
+        (Some(id), None, _, None) => workspace.store.get(id)?,
+        (None, None, _, Some(live)) => live.latest()?,
+        (None, None, _, None) => workspace.store.latest()?,
     };
     printer.info(format!("verifying backup {}…", backup.manifest.id));
     backup.verify()?;

@@ -35,6 +35,11 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             ));
         }
     }
+    // The fidelity stack is checked again as it runs now, against the profile as it is now.
+    if let (Some(stack), false) = (&project.fidelity, containers.is_empty()) {
+        let verified = crate::fidelity_check::verify(&engine, &project, stack)?;
+        printer.info(verified.summary());
+    }
     Ok(0)
 }
 

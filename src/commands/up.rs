@@ -32,12 +32,27 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
         .hint(format!("services: {}", known.join(", ")))
         .into());
     }
+    let mut commands = Vec::new();
+    // A build without the cache, or pulling base images, runs first; the fidelity stack is
+    // built at every up (a warm build is all cache hits).
+    let prebuild = args.no_cache || args.pull;
+    if prebuild {
+        let mut build = vec!["build".to_string()];
+        if args.no_cache {
+            build.push("--no-cache".into());
+        }
+        if args.pull {
+            build.push("--pull".into());
+        }
+        build.extend(args.services.iter().cloned());
+        commands.push(project.command(&model, ServiceScope::Profile, &build));
+    }
     let mut arguments = vec!["up".to_string(), "--detach".to_string()];
-    if args.build {
+    if (args.build || project.fidelity.is_some()) && !prebuild {
         arguments.push("--build".into());
     }
     arguments.extend(args.services.iter().cloned());
-    let command = project.command(&model, ServiceScope::Profile, &arguments);
+    commands.push(project.command(&model, ServiceScope::Profile, &arguments));
     let services = if args.services.is_empty() {
         known
     } else {
@@ -50,7 +65,7 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
     Ok(VerbPlan {
         verb: "up",
         model,
-        commands: vec![command],
+        commands,
         wait,
         deletion: None,
     })
@@ -90,6 +105,14 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
                 containers.len(),
                 started.elapsed().as_secs_f64()
             ));
+            if let Some(stack) = &project.fidelity {
+                for port in &stack.transformed.ports {
+                    printer.info(format!("  port {}", port.describe()));
+                }
+                printer.info(format!("  compose file {}", stack.file.display()));
+                let verified = crate::fidelity_check::verify(&engine, &project, stack)?;
+                printer.info(verified.summary());
+            }
             Ok(0)
         }
         WaitOutcome::Failed {

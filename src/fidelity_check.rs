@@ -1,0 +1,126 @@
+//! Verification of a running fidelity stack: no bind mount from the project tree that the
+//! profile did not allow, and every service on the very image this run built (or, for a
+//! service without a build, the image its tag names now) — compared by image id, so a build
+//! that was all cache hits still counts.
+
+use anyhow::Result;
+use bollard::models::ContainerInspectResponse;
+
+use crate::engine::Engine;
+use crate::exit_status::ExitStatus;
+use crate::failure::Failure;
+use crate::fidelity_transform::relative_inside;
+use crate::project::{FidelityStack, Project};
+use crate::service_status::service_of;
+
+/// What a passed verification found.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub services: usize,
+    /// `service (created time)` of each service built from a Dockerfile.
+    pub built: Vec<String>,
+}
+
+impl Verified {
+    pub fn summary(&self) -> String {
+        let built = match self.built.is_empty() {
+            true => "no service is built from a Dockerfile".to_string(),
+            false => format!("images built {}", self.built.join(", ")),
+        };
+        format!(
+            "fidelity verified: {} services, no source mounts, {built}",
+            self.services
+        )
+    }
+}
+
+/// Checks the fidelity stack's containers; fails naming every problem.
+pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Result<Verified> {
+    let containers: Vec<ContainerInspectResponse> = engine
+        .project_containers(&stack.transformed.project)?
+        .into_iter()
+        .filter(|container| !is_one_off(container))
+        .collect();
+    let mut problems = Vec::new();
+    let mut built = Vec::new();
+    let mut services = Vec::new();
+    for container in &containers {
+        let Some(service) = service_of(container) else {
+            continue;
+        };
+        for mount in container.mounts.iter().flatten() {
+            if mount.typ.as_ref().map(|kind| kind.to_string()).as_deref() != Some("bind") {
+                continue;
+            }
+            let source = std::path::PathBuf::from(mount.source.clone().unwrap_or_default());
+            let Some(relative) = relative_inside(&source, project.root.path()) else {
+                continue;
+            };
+            let allowed = project.profile.fidelity.keep_mounts.iter().any(|entry| {
+                relative_inside(&project.root.path().join(entry), project.root.path())
+                    .is_some_and(|listed| listed == relative)
+            });
+            if !allowed {
+                problems.push(format!(
+                    "{service}: bind mount ./{} → {} from the project tree, not in fidelity.keep_mounts",
+                    relative.display(),
+                    mount.destination.clone().unwrap_or_default()
+                ));
+            }
+        }
+        let reference = stack.transformed.model["services"][&service]["image"]
+            .as_str()
+            .map(String::from);
+        let running = container.image.clone().unwrap_or_default();
+        match reference.as_deref().and_then(|name| engine.image_identity(name)) {
+            Some((id, created)) if id == running => {
+                if stack.transformed.images.contains_key(&service) {
+                    built.push(format!("{service} ({created})"));
+                }
+            }
+            Some((id, _)) => problems.push(format!(
+                "{service}: runs image {}, not {} ({})",
+                short(&running),
+                reference.unwrap_or_default(),
+                short(&id)
+            )),
+            None => problems.push(format!(
+                "{service}: its image {} is not on the engine",
+                reference.unwrap_or_else(|| "(none named)".into())
+            )),
+        }
+        if !services.contains(&service) {
+            services.push(service);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Failure::new(
+            ExitStatus::StepFailed,
+            format!(
+                "fidelity verification failed for {}:\n  {}",
+                stack.transformed.project,
+                problems.join("\n  ")
+            ),
+        )
+        .hint("a source mount the stack needs goes under fidelity.keep_mounts in the profile; then run `devctl up --fidelity` again")
+        .into());
+    }
+    built.sort();
+    Ok(Verified {
+        services: services.len(),
+        built,
+    })
+}
+
+fn is_one_off(container: &ContainerInspectResponse) -> bool {
+    container
+        .config
+        .as_ref()
+        .and_then(|config| config.labels.as_ref())
+        .and_then(|labels| labels.get("com.docker.compose.oneoff"))
+        .is_some_and(|value| value == "True")
+}
+
+fn short(id: &str) -> String {
+    id.trim_start_matches("sha256:").chars().take(12).collect()
+}
