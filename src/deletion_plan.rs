@@ -11,6 +11,8 @@ use bollard::models::ContainerInspectResponse;
 
 use crate::backup_run::human_bytes;
 use crate::commands::Workspace;
+use crate::exit_status::ExitStatus;
+use crate::failure::Failure;
 use crate::profile_file::BackupMethod;
 use crate::volume_target::{self, VolumeTarget};
 
@@ -27,6 +29,13 @@ pub enum Reach {
     Anonymous(Vec<String>),
     /// A command devctl cannot read: any volume of the project, protected ones included.
     Everything,
+}
+
+impl Reach {
+    /// Whether devctl removes the volumes itself, by name (`down`), and so can keep some.
+    pub fn removed_by_devctl(&self) -> bool {
+        matches!(self, Reach::Project | Reach::Services(_))
+    }
 }
 
 /// A volume the step leaves in place.
@@ -69,7 +78,7 @@ impl DeletionPlan {
             existing,
             &workspace.project.profile.protected_volumes,
             reach,
-        );
+        )?;
         let sizes = if doomed.is_empty() {
             BTreeMap::new()
         } else {
@@ -129,7 +138,7 @@ pub fn partition(
     targets: Vec<VolumeTarget>,
     protected: &[String],
     reach: &Reach,
-) -> (Vec<VolumeTarget>, Vec<Kept>) {
+) -> Result<(Vec<VolumeTarget>, Vec<Kept>), Failure> {
     let mut doomed = Vec::new();
     let mut kept = Vec::new();
     for mut target in targets {
@@ -171,18 +180,28 @@ pub fn partition(
                 name: target.name,
                 reason: "also mounted by other services",
             });
-        } else if is_protected && *reach != Reach::Everything {
+        } else if is_protected && reach.removed_by_devctl() {
             kept.push(Kept {
                 name: target.name,
                 reason: "protected",
             });
+        } else if is_protected {
+            // Compose itself deletes what this command reaches: devctl cannot spare it.
+            return Err(Failure::new(
+                ExitStatus::Refused,
+                format!(
+                    "refusing: the command would delete the protected volume {} ({}), and compose cannot be told to spare it",
+                    target.key, target.name
+                ),
+            )
+            .hint("run it without its volume flag (e.g. `rm` without -v), or take the volume off guard.protected_volumes"));
         } else {
             target.method = BackupMethod::Stop;
             target.hook = None;
             doomed.push(target);
         }
     }
-    (doomed, kept)
+    Ok((doomed, kept))
 }
 
 /// An engine-generated name, shortened for reading.
@@ -229,7 +248,7 @@ mod tests {
 
     #[test]
     fn down_keeps_protected_and_external_volumes() {
-        let (doomed, kept) = partition(targets(), &["db-data".into()], &Reach::Project);
+        let (doomed, kept) = partition(targets(), &["db-data".into()], &Reach::Project).unwrap();
         assert_eq!(keys(&doomed), ["uploads", "app:/cache", "db:/tmp"]);
         assert_eq!(
             kept,
@@ -255,7 +274,7 @@ mod tests {
     fn down_of_some_services_takes_only_the_volumes_they_alone_mount() {
         let mut volumes = targets();
         volumes[1].services.push("worker".into());
-        let (doomed, kept) = partition(volumes, &[], &Reach::Services(vec!["app".into()]));
+        let (doomed, kept) = partition(volumes, &[], &Reach::Services(vec!["app".into()])).unwrap();
         assert_eq!(keys(&doomed), ["app:/cache"]);
         assert_eq!(
             kept,
@@ -274,23 +293,44 @@ mod tests {
 
     #[test]
     fn protection_by_engine_name_counts_too() {
-        let (doomed, _) = partition(targets(), &["shop_uploads".into()], &Reach::Project);
+        let (doomed, _) = partition(targets(), &["shop_uploads".into()], &Reach::Project).unwrap();
         assert!(!keys(&doomed).contains(&"uploads"));
     }
 
     #[test]
     fn anonymous_reach_is_limited_to_the_named_services() {
-        let (doomed, kept) = partition(targets(), &[], &Reach::Anonymous(vec!["app".into()]));
+        let (doomed, kept) =
+            partition(targets(), &[], &Reach::Anonymous(vec!["app".into()])).unwrap();
         assert_eq!(keys(&doomed), ["app:/cache"]);
         assert!(kept.is_empty());
-        let (doomed, _) = partition(targets(), &[], &Reach::Anonymous(Vec::new()));
+        let (doomed, _) = partition(targets(), &[], &Reach::Anonymous(Vec::new())).unwrap();
         assert_eq!(keys(&doomed), ["app:/cache", "db:/tmp"]);
     }
 
     #[test]
-    fn an_unreadable_command_backs_up_protected_volumes_as_well() {
-        let (doomed, kept) = partition(targets(), &["db-data".into()], &Reach::Everything);
-        assert!(keys(&doomed).contains(&"db-data"));
-        assert_eq!(kept.len(), 1);
+    fn a_command_compose_carries_out_is_refused_when_it_reaches_a_protected_volume() {
+        for reach in [Reach::Everything, Reach::Anonymous(Vec::new())] {
+            let failure = partition(targets(), &["app:/cache".into()], &reach).unwrap_err();
+            assert_eq!(failure.status, ExitStatus::Refused);
+            assert!(
+                failure.message.contains("app:/cache"),
+                "{}",
+                failure.message
+            );
+        }
+        // Not reached: fine.
+        let (doomed, _) = partition(
+            targets(),
+            &["db-data".into()],
+            &Reach::Anonymous(Vec::new()),
+        )
+        .unwrap();
+        assert_eq!(keys(&doomed), ["app:/cache", "db:/tmp"]);
+        // An unreadable command backs up every volume it may delete.
+        let (doomed, _) = partition(targets(), &[], &Reach::Everything).unwrap();
+        assert_eq!(
+            keys(&doomed),
+            ["db-data", "uploads", "app:/cache", "db:/tmp"]
+        );
     }
 }

@@ -83,6 +83,11 @@ const REMOVE_ORPHANS: (&str, Tier, &str) = (
     Tier::State,
     "removes orphaned containers",
 );
+const SCALE: (&str, Tier, &str) = (
+    "--scale",
+    Tier::State,
+    "removes replicas when it scales down",
+);
 const FORCE_RECREATE: (&str, Tier, &str) =
     ("--force-recreate", Tier::State, "recreates every container");
 
@@ -184,7 +189,7 @@ const GRAMMARS: &[Grammar] = &[
             FORCE_RECREATE,
             REMOVE_ORPHANS,
         ],
-        raising_values: &[],
+        raising_values: &[SCALE],
         command_follows: false,
     },
     Grammar {
@@ -202,7 +207,7 @@ const GRAMMARS: &[Grammar] = &[
             "--yes",
         ],
         raises: &[FORCE_RECREATE, REMOVE_ORPHANS],
-        raising_values: &[],
+        raising_values: &[SCALE],
         command_follows: false,
     },
     Grammar {
@@ -246,11 +251,14 @@ const GRAMMARS: &[Grammar] = &[
             "-t",
             "--tty",
             "-T",
+            "--no-tty",
             "--no-TTY",
             "--no-deps",
             "-P",
             "--service-ports",
             "--use-aliases",
+            "-q",
+            "--quiet",
             "--build",
             "--quiet-pull",
             "--quiet-build",
@@ -270,6 +278,7 @@ const GRAMMARS: &[Grammar] = &[
             "-d",
             "--detach",
             "-T",
+            "--no-tty",
             "--no-TTY",
             "--privileged",
             "-i",
@@ -280,6 +289,19 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[],
         raising_values: &[],
         command_follows: true,
+    },
+    Grammar {
+        name: "wait",
+        base: Tier::Safe,
+        values: &[],
+        switches: &["--down-project"],
+        raises: &[(
+            "--down-project",
+            Tier::State,
+            "takes the project down (every container) once the services exit",
+        )],
+        raising_values: &[],
+        command_follows: false,
     },
     Grammar {
         name: "scale",
@@ -305,7 +327,7 @@ const GRAMMARS: &[Grammar] = &[
 const HARMLESS: &[&str] = &[
     "attach", "build", "commit", "config", "convert", "events", "export", "images", "logs", "ls",
     "pause", "port", "ps", "publish", "pull", "push", "restart", "start", "stats", "stop", "top",
-    "unpause", "version", "volumes", "wait", "watch", "help",
+    "unpause", "version", "volumes", "watch", "help",
 ];
 
 /// Every compose subcommand the classifier knows by name.
@@ -321,6 +343,7 @@ pub fn known_subcommands() -> Vec<&'static str> {
 pub fn classify(argv: &[String]) -> Classification {
     let mut reasons = Vec::new();
     let mut globals = Vec::new();
+    let mut unreadable = false;
     let mut dry_run = false;
     let mut index = 0;
     // Global flags, up to the subcommand.
@@ -330,6 +353,11 @@ pub fn classify(argv: &[String]) -> Classification {
         };
         index += 1;
         if argument == "--" {
+            // compose's root command reads a `--` among its flags as a flag that takes the
+            // next word, so the subcommand is not the word after it: unreadable.
+            unreadable = true;
+            reasons
+                .push("`--` before the subcommand: compose would not run the word after it".into());
             break argv.get(index).cloned().inspect(|_| index += 1);
         }
         if !argument.starts_with('-') || argument == "-" {
@@ -347,6 +375,12 @@ pub fn classify(argv: &[String]) -> Classification {
             && inline.is_none()
             && !is_attached_short(argument, flag)
         {
+            if argv.get(index).is_some_and(|value| value == "--") {
+                unreadable = true;
+                reasons.push(format!(
+                    "`{flag} --`: compose's flag parser reads `--` differently"
+                ));
+            }
             index += 1;
         } else if !GLOBAL_VALUES.contains(&flag)
             && !GLOBAL_SWITCHES.contains(&flag)
@@ -392,14 +426,16 @@ pub fn classify(argv: &[String]) -> Classification {
             .take_while(|a| *a != "--")
             .any(|a| a == "--dry-run" || a == "--dry-run=true");
     }
-    if reasons
-        .iter()
-        .any(|reason| reason.starts_with("unknown global flag"))
+    if unreadable
+        || reasons
+            .iter()
+            .any(|reason| reason.starts_with("unknown global flag"))
     {
         // It may have taken a value devctl cannot see: the command line cannot be read.
         tier = Tier::Data;
     }
-    if dry_run {
+    // A command line devctl cannot read is not trusted to be a dry run either.
+    if dry_run && !unreadable {
         reasons.push("compose's --dry-run runs nothing".into());
         return Classification {
             tier: Tier::Safe,
@@ -648,6 +684,17 @@ mod tests {
             ("up --renew-anon-volumes", Tier::Data),
             ("up --detach --renew-anon-volumes=true", Tier::Data),
             ("-- down -v", Tier::Data),
+            // `--` among compose's root flags takes the next word: `-- ps down -v` runs down.
+            ("-- ps down -v", Tier::Data),
+            ("--ansi never -- ps down -v", Tier::Data),
+            ("--profile -- ps down -v", Tier::Data),
+            ("-- -- rm down -v", Tier::Data),
+            ("-- --dry-run down -v", Tier::Data),
+            ("--dry-run -- ps", Tier::Data),
+            ("wait --down-project", Tier::State),
+            ("wait app", Tier::Safe),
+            ("up --scale app=1", Tier::State),
+            ("run --rm --no-tty -q app true", Tier::Safe),
             ("down --rmi all -v", Tier::Data),
             ("down --frobnicate", Tier::Data),
             ("rm --frobnicate", Tier::Data),

@@ -70,7 +70,12 @@ impl GuardedStep {
             };
         }
         let plan = match self.tier {
-            Tier::Data => DeletionPlan::new(workspace, &containers, &self.reach)?,
+            Tier::Data => match DeletionPlan::new(workspace, &containers, &self.reach) {
+                Ok(plan) => plan,
+                // A step that would delete a protected volume compose cannot spare.
+                Err(error) if !global.dry_run => return refused(entry, error),
+                Err(error) => return Err(error),
+            },
             _ => DeletionPlan {
                 doomed: Vec::new(),
                 kept: Vec::new(),

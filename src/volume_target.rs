@@ -115,10 +115,19 @@ pub fn select(
                 {
                     continue;
                 }
-                let key = format!(
-                    "{service}:{}",
-                    mount.destination.clone().unwrap_or_default()
-                );
+                let destination = mount.destination.clone().unwrap_or_default();
+                let mut key = format!("{service}:{destination}");
+                // Replicas (and one-off containers) of a service each have their own: the
+                // second and later are keyed by container name.
+                if targets.get(&key).is_some_and(|target| target.name != name) {
+                    let container_name = container
+                        .name
+                        .clone()
+                        .unwrap_or_default()
+                        .trim_start_matches('/')
+                        .to_string();
+                    key = format!("{container_name}:{destination}");
+                }
                 targets.entry(key.clone()).or_insert_with(|| VolumeTarget {
                     key: key.clone(),
                     name,

@@ -106,7 +106,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         backup: &backup,
         targets: &targets,
         volumes: &args.volumes,
-        safety_backup: !args.no_safety_backup,
+        safety_backup: !args.no_safety_backup && !global.guard.no_backup,
         wait_timeout: args
             .wait_timeout
             .unwrap_or(workspace.project.profile.wait_timeout),

@@ -124,6 +124,9 @@ fn every_data_tier_spelling_is_refused_without_a_named_confirmation() {
         &["compose", "rm", "--stop", "--force", "--volumes"],
         &["compose", "up", "-d", "-V"],
         &["compose", "up", "--detach", "--renew-anon-volumes"],
+        // `--` among compose's root flags takes the next word: these run `down -v`.
+        &["compose", "--ansi", "never", "--", "ps", "down", "-v"],
+        &["compose", "--", "--", "ps", "down", "-v"],
     ];
     for spelling in spellings {
         for extra in [&[][..], &["--yes"], &["--confirm", &other]] {
@@ -134,7 +137,7 @@ fn every_data_tier_spelling_is_refused_without_a_named_confirmation() {
                 .status(REFUSED)
                 .run();
             assert!(
-                outcome.stderr.contains("refusing to delete"),
+                outcome.stderr.contains("refusing"),
                 "{spelling:?} {extra:?}: {}",
                 outcome.stderr
             );
@@ -485,4 +488,75 @@ fn automatic_backups_are_pruned_to_the_profile_s_count_and_no_backup_skips_them(
     assert_eq!(crate::backup::listed(&fixture).len(), 2);
     let audit = audit(&fixture);
     assert!(audit.last().unwrap()["backup"].is_null());
+}
+
+#[test]
+fn every_replica_s_anonymous_volume_is_backed_up_and_protected_ones_compose_would_delete_are_refused()
+ {
+    require_engine();
+    let (fixture, _) = guarded_project("replicas", false);
+    fixture.devctl().args(["up"]).status(0).run();
+    // Scaling may remove replicas: a state-tier step.
+    fixture
+        .devctl()
+        .args(["compose", "up", "-d", "--scale", "app=2"])
+        .status(REFUSED)
+        .run();
+    fixture
+        .devctl()
+        .args(["--yes", "compose", "up", "-d", "--scale", "app=2"])
+        .status(0)
+        .run();
+    assert_eq!(fixture.running().len(), 2);
+    for replica in 1..=2 {
+        let output = std::process::Command::new("docker")
+            .args([
+                "exec",
+                &format!("{}-app-{replica}", fixture.name),
+                "sh",
+                "-c",
+                &format!("echo {replica} > /cache/file"),
+            ])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+    }
+    // Protecting an anonymous volume: compose's `rm -v` cannot be told to spare it.
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    fixture.write(
+        "profiles/default.yaml",
+        &profile.replace(
+            "protected_volumes: [keep]",
+            "protected_volumes: [keep, 'app:/cache']",
+        ),
+    );
+    fixture
+        .devctl()
+        .args(["--yes", "--confirm", &fixture.name, "compose", "rm", "-sfv"])
+        .status(REFUSED)
+        .stderr("protected volume app:/cache")
+        .run();
+    assert_eq!(fixture.running().len(), 2);
+    fixture.write("profiles/default.yaml", &profile);
+    fixture
+        .devctl()
+        .args(["--confirm", &fixture.name, "compose", "rm", "-sfv"])
+        .status(0)
+        .stderr("deletes 2 volume(s)")
+        .run();
+    let listed = crate::backup::listed(&fixture);
+    assert_eq!(listed.len(), 1);
+    let id = listed[0]["id"].as_str().unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.backup_dir().join(id).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let keys: Vec<&str> = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| artifact["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&"app:/cache"), "{keys:?}");
 }
