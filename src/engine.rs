@@ -242,7 +242,13 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             .runtime
             .block_on(self.docker.inspect_image(name))
             .ok()?;
-        Some((image.id?, image.created.map(|time| time.to_string()).unwrap_or_default()))
+        Some((
+            image.id?,
+            image
+                .created
+                .map(|time| time.to_string())
+                .unwrap_or_default(),
+        ))
     }
 
     /// Any image present on the engine, smallest first (for helpers when no service image is).

@@ -72,7 +72,10 @@ pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Resu
             .as_str()
             .map(String::from);
         let running = container.image.clone().unwrap_or_default();
-        match reference.as_deref().and_then(|name| engine.image_identity(name)) {
+        match reference
+            .as_deref()
+            .and_then(|name| engine.image_identity(name))
+        {
             Some((id, created)) if id == running => {
                 if stack.transformed.images.contains_key(&service) {
                     built.push(format!("{service} ({created})"));

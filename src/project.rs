@@ -284,7 +284,9 @@ fn free_port(host_ip: Option<&str>, taken: Vec<u16>) -> Result<u16, Failure> {
             return Ok(port);
         }
     }
-    Err(Failure::bad_input(format!("no free port on {address} for the fidelity stack")))
+    Err(Failure::bad_input(format!(
+        "no free port on {address} for the fidelity stack"
+    )))
 }
 
 /// The profile's files must exist before compose is asked, so the error can name the profile.

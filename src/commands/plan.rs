@@ -6,9 +6,9 @@ use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
 use crate::failure::Failure;
+use crate::printer::Printer;
 use crate::project::FidelityStack;
 use crate::verb_plan::SCHEMA_VERSION;
-use crate::printer::Printer;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let project = super::open(global, printer)?;
@@ -36,7 +36,9 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
         Format::Json => {
             let mut document = match &plan {
                 Some(plan) => plan.json(&project),
-                None => json!({"schema_version": SCHEMA_VERSION, "project": project.fidelity.as_ref().map(|stack| stack.transformed.project.clone())}),
+                None => {
+                    json!({"schema_version": SCHEMA_VERSION, "project": project.fidelity.as_ref().map(|stack| stack.transformed.project.clone())})
+                }
             };
             if let Some(stack) = &project.fidelity {
                 document["fidelity"] = json!({

@@ -188,32 +188,59 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let label = format!("label=com.docker.compose.project={}", self.name);
-        for (list, remove) in [
-            // `-v`: a container's anonymous volumes go with it.
-            (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
-            (vec!["network", "ls", "-q"], vec!["network", "rm"]),
-            (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
-        ] {
-            let Ok(output) = Command::new("docker")
-                .args(&list)
-                .args(["--filter", &label])
-                .output()
-            else {
-                continue;
-            };
-            let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
-                .split_whitespace()
+        // The project and its fidelity stack, then the images their builds tagged.
+        for project in [self.name.clone(), format!("{}-fidelity", self.name)] {
+            remove_project(&project);
+        }
+        let output = Command::new("docker")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output();
+        if let Ok(output) = output {
+            let tags: Vec<String> = String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .filter(|tag| tag.starts_with(&format!("{}-", self.name)))
                 .map(String::from)
                 .collect();
-            if !ids.is_empty() {
+            if !tags.is_empty() {
                 let _ = Command::new("docker")
-                    .args(&remove)
-                    .args(&ids)
+                    .args(["rmi", "-f"])
+                    .args(&tags)
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())
                     .status();
             }
+        }
+    }
+}
+
+/// Removes a compose project's containers (with their anonymous volumes), networks and
+/// volumes from the engine.
+fn remove_project(project: &str) {
+    let label = format!("label=com.docker.compose.project={project}");
+    for (list, remove) in [
+        // `-v`: a container's anonymous volumes go with it.
+        (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
+        (vec!["network", "ls", "-q"], vec!["network", "rm"]),
+        (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
+    ] {
+        let Ok(output) = Command::new("docker")
+            .args(&list)
+            .args(["--filter", &label])
+            .output()
+        else {
+            continue;
+        };
+        let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        if !ids.is_empty() {
+            let _ = Command::new("docker")
+                .args(&remove)
+                .args(&ids)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
         }
     }
 }

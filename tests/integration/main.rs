@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod demo;
 mod dry_run;
+mod fidelity;
 mod guard;
 mod harness;
 mod health;

@@ -1,0 +1,347 @@
+//! Fidelity mode on the real engine: the iteration and fidelity stacks side by side with no
+//! collision, no source mounts in fidelity, a source change shown at once in iteration and
+//! only after the next fidelity up, stacks taken down independently, the production build
+//! target, verification against the allow-list, and seeding from the live stack's backup.
+
+use std::io::{Read, Write};
+
+use crate::harness::{Fixture, free_port, require_engine, service_row};
+
+/// A project whose `app` is built from a two-stage Dockerfile (dev, production), live-mounts
+/// its web root, has a fixed container_name, a fixed-name volume and a published port.
+fn fidelity_project(label: &str, fidelity: &str) -> (Fixture, u16) {
+    let fixture = Fixture::new(label);
+    let port = free_port();
+    fixture.write(
+        "profiles/default.yaml",
+        &format!("compose:\n  project_name: {{project}}\nfidelity:\n  build_targets: {{app: production}}\n{fidelity}"),
+    );
+    let stage = |name: &str| {
+        format!(
+            "FROM {{busybox}} AS {name}\nCOPY www/ /app/www/\nRUN echo {name} > /stage\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/app/www\"]\n"
+        )
+    };
+    fixture.write(
+        "app/Dockerfile",
+        &format!("{}{}", stage("dev"), stage("production")),
+    );
+    fixture.write("app/www/index.html", "version one\n");
+    fixture.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    build: {{context: ./app, target: dev}}\n    container_name: {{project}}-app-fixed\n    init: true\n    ports: ['127.0.0.1:{port}:8080']\n    volumes: [./app/www:/app/www, store:/store]\n    healthcheck:\n      test: [CMD-SHELL, 'wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1']\n      interval: 1s\n      retries: 30\nvolumes:\n  store:\n    name: {{project}}-store-fixed\n"
+        ),
+    );
+    (fixture, port)
+}
+
+/// The body of `GET /` on 127.0.0.1:`port`.
+fn http_get(port: u16) -> String {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or(response)
+}
+
+/// The host port `status --json` shows for the service, from `IP:PORT->TARGET/tcp`.
+fn published_port(status: &serde_json::Value, service: &str) -> u16 {
+    let row = service_row(status, service);
+    let port = row["ports"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("{row:#}"));
+    port.split("->")
+        .next()
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn docker(arguments: &[&str]) -> String {
+    let output = std::process::Command::new("docker")
+        .args(arguments)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "docker {arguments:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn in_container(container: &str, script: &str) -> String {
+    docker(&["exec", container, "sh", "-c", script])
+}
+
+#[test]
+fn both_stacks_run_side_by_side_and_a_change_reaches_fidelity_only_with_its_next_up() {
+    require_engine();
+    let (fixture, port) = fidelity_project("side", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    let up = fixture
+        .devctl()
+        .args(["up", "--fidelity"])
+        .status(0)
+        .stderr("fidelity verified: 1 services, no source mounts, images built app")
+        .stderr(&format!("port app 127.0.0.1:{port} → 127.0.0.1:"))
+        .run();
+    let live = fixture.status();
+    let fidelity = fixture
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(fidelity["project"], format!("{}-fidelity", fixture.name));
+    for status in [&live, &fidelity] {
+        assert_eq!(
+            service_row(status, "app")["health"],
+            "healthy",
+            "{status:#}"
+        );
+    }
+    let fidelity_port = published_port(&fidelity, "app");
+    assert_eq!(published_port(&live, "app"), port);
+    assert_ne!(fidelity_port, port, "{}", up.stderr);
+    // Names of their own: container, volume, network.
+    let live_container = format!("{}-app-fixed", fixture.name);
+    let fidelity_container = format!("{}-app-fixed-fidelity", fixture.name);
+    let mounts = |container: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Type}}:{{.Name}}>{{.Destination}} {{end}}",
+            container,
+        ])
+    };
+    let live_mounts = mounts(&live_container);
+    let fidelity_mounts = mounts(&fidelity_container);
+    assert!(live_mounts.contains("bind:"), "{live_mounts}");
+    assert!(
+        !fidelity_mounts.contains("bind:"),
+        "a source mount in fidelity: {fidelity_mounts}"
+    );
+    assert!(
+        live_mounts.contains(&format!("volume:{}-store-fixed>", fixture.name)),
+        "{live_mounts}"
+    );
+    assert!(
+        fidelity_mounts.contains(&format!("volume:{}-store-fixed-fidelity>", fixture.name)),
+        "{fidelity_mounts}"
+    );
+    // The production stage in fidelity, the dev stage in iteration.
+    assert_eq!(
+        in_container(&fidelity_container, "cat /stage"),
+        "production"
+    );
+    assert_eq!(in_container(&live_container, "cat /stage"), "dev");
+
+    assert_eq!(http_get(port), "version one\n");
+    assert_eq!(http_get(fidelity_port), "version one\n");
+    fixture.write("app/www/index.html", "version two\n");
+    assert_eq!(
+        http_get(port),
+        "version two\n",
+        "iteration shows the change at once"
+    );
+    assert_eq!(
+        http_get(fidelity_port),
+        "version one\n",
+        "fidelity runs the image it built"
+    );
+    fixture.devctl().args(["up", "--fidelity"]).status(0).run();
+    let fidelity = fixture
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    // The same port is kept from one up to the next.
+    assert_eq!(published_port(&fidelity, "app"), fidelity_port);
+    assert_eq!(http_get(fidelity_port), "version two\n");
+}
+
+#[test]
+fn each_stack_comes_down_alone_and_a_confirmed_fidelity_down_v_keeps_the_live_volumes() {
+    require_engine();
+    let (fixture, _) = fidelity_project("apart", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    let live_container = format!("{}-app-fixed", fixture.name);
+    in_container(&live_container, "echo live > /store/file");
+    fixture.devctl().args(["fidelity-up"]).status(0).run();
+    let fidelity_container = format!("{}-app-fixed-fidelity", fixture.name);
+    in_container(&fidelity_container, "echo fidelity > /store/file");
+
+    fixture
+        .devctl()
+        .args(["down", "--fidelity"])
+        .status(0)
+        .run();
+    assert_eq!(fixture.running(), std::slice::from_ref(&live_container));
+    fixture.devctl().args(["up", "--fidelity"]).status(0).run();
+    fixture.devctl().args(["down"]).status(0).run();
+    assert!(fixture.containers().is_empty());
+    let fidelity_status = fixture
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(service_row(&fidelity_status, "app")["state"], "running");
+
+    // The data-tier confirmation names the fidelity project; the live project's name is refused.
+    fixture
+        .devctl()
+        .args(["down", "-v", "--fidelity", "--confirm", &fixture.name])
+        .status(77)
+        .stderr(&format!("this project is `{}-fidelity`", fixture.name))
+        .run();
+    fixture
+        .devctl()
+        .args([
+            "fidelity-down",
+            "-v",
+            "--confirm",
+            &format!("{}-fidelity", fixture.name),
+        ])
+        .status(0)
+        .run();
+    let volumes = docker(&["volume", "ls", "--format", "{{.Name}}"]);
+    assert!(
+        !volumes.contains(&format!("{}-store-fixed-fidelity", fixture.name)),
+        "{volumes}"
+    );
+    assert!(
+        volumes.contains(&format!("{}-store-fixed\n", fixture.name))
+            || volumes.ends_with(&format!("{}-store-fixed", fixture.name)),
+        "{volumes}"
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    assert_eq!(in_container(&live_container, "cat /store/file"), "live");
+}
+
+#[test]
+fn verification_fails_on_a_source_mount_off_the_allow_list_and_passes_once_listed() {
+    require_engine();
+    let kept = "  keep_mounts: [app/www]\n";
+    let (fixture, _) = fidelity_project("verify", kept);
+    fixture
+        .devctl()
+        .args(["up", "--fidelity"])
+        .status(0)
+        .stderr("fidelity verified")
+        .run();
+    let plan = fixture
+        .devctl()
+        .args(["plan", "--fidelity"])
+        .status(0)
+        .run();
+    assert!(
+        plan.stdout
+            .contains("bind mount ./app/www → /app/www kept (fidelity.keep_mounts)"),
+        "{}",
+        plan.stdout
+    );
+    // The same running stack, checked against a profile that no longer allows the mount.
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    fixture.write("profiles/default.yaml", &profile.replace(kept, ""));
+    fixture
+        .devctl()
+        .args(["status", "--fidelity"])
+        .status(1)
+        .stderr("fidelity verification failed")
+        .stderr("app: bind mount ./app/www → /app/www from the project tree, not in fidelity.keep_mounts")
+        .run();
+    fixture.write("profiles/default.yaml", &profile);
+    fixture
+        .devctl()
+        .args(["status", "--fidelity"])
+        .status(0)
+        .stderr("fidelity verified: 1 services")
+        .run();
+}
+
+#[test]
+fn the_fidelity_stack_is_seeded_from_the_live_stack_s_backup() {
+    require_engine();
+    let (fixture, _) = fidelity_project("seed", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    in_container(
+        &format!("{}-app-fixed", fixture.name),
+        "echo realistic > /store/data",
+    );
+    let id = crate::backup::backup(&fixture, &[]);
+    fixture.devctl().args(["up", "--fidelity"]).status(0).run();
+    fixture
+        .devctl()
+        .args([
+            "restore",
+            "--fidelity",
+            "--latest",
+            "--confirm",
+            &format!("{}-fidelity", fixture.name),
+        ])
+        .status(0)
+        .stderr(&format!("backup {id}"))
+        .run();
+    assert_eq!(
+        in_container(
+            &format!("{}-app-fixed-fidelity", fixture.name),
+            "cat /store/data"
+        ),
+        "realistic"
+    );
+}
+
+#[test]
+fn the_demo_runs_in_both_modes_at_once() {
+    require_engine();
+    let demo = Fixture::demo("fidelity-demo");
+    demo.devctl().args(["up"]).status(0).run();
+    demo.devctl()
+        .args(["up", "--fidelity"])
+        .status(0)
+        .stderr("fidelity verified: 3 services, no source mounts")
+        .run();
+    let live = demo.status();
+    let fidelity = demo
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    for status in [&live, &fidelity] {
+        assert_eq!(
+            service_row(status, "backend")["health"],
+            "healthy",
+            "{status:#}"
+        );
+        assert_eq!(service_row(status, "db")["health"], "healthy", "{status:#}");
+    }
+    assert_ne!(
+        published_port(&live, "backend"),
+        published_port(&fidelity, "backend")
+    );
+    assert!(http_get(published_port(&fidelity, "backend")).contains("devctl demo"));
+}
+
+#[test]
+fn fixed_names_can_be_refused_with_an_explanation() {
+    require_engine();
+    let (fixture, _) = fidelity_project("refuse", "  fixed_names: refuse\n");
+    fixture
+        .devctl()
+        .args(["up", "--fidelity"])
+        .status(64)
+        .stderr("fixed name")
+        .stderr("fidelity.fixed_names: rename")
+        .run();
+    assert!(fixture.containers().is_empty());
+}
