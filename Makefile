@@ -9,7 +9,7 @@ PREFIX     ?= $(HOME)/.cargo
 
 DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
 
-.PHONY: all build install engine demo test lint bench up down nuke status backup restore clean
+.PHONY: all build install engine demo test lint bench up down nuke fidelity-up fidelity-down status backup restore clean
 
 all: build
 
@@ -59,6 +59,13 @@ backup: build
 	$(DEVCTL) $(DEMO_FLAGS) backup
 restore: build
 	$(DEVCTL) $(DEMO_FLAGS) restore $(if $(ID),$(ID),--latest) $(if $(CONFIRM),--confirm $(CONFIRM))
+
+## fidelity-up / fidelity-down: the demo's fidelity stack (its images built, no source
+## mounts, a project of its own) beside the live one; fidelity-down leaves the live stack
+fidelity-up: build
+	$(DEVCTL) $(DEMO_FLAGS) up --fidelity
+fidelity-down: build
+	$(DEVCTL) $(DEMO_FLAGS) down --fidelity
 
 ## nuke: the guarded `devctl down --volumes`: lists the demo's volumes, asks for the project
 ## name (CONFIRM=devctl-demo without a terminal), backs them up, then deletes them

@@ -266,6 +266,18 @@ fn verification_fails_on_a_source_mount_off_the_allow_list_and_passes_once_liste
         .status(0)
         .stderr("fidelity verified: 1 services")
         .run();
+    // A container on another image than the one its tag names now fails too.
+    docker(&[
+        "tag",
+        crate::harness::BUSYBOX,
+        &format!("{}-fidelity-app", fixture.name),
+    ]);
+    fixture
+        .devctl()
+        .args(["status", "--fidelity"])
+        .status(1)
+        .stderr("app: runs image")
+        .run();
 }
 
 #[test]

@@ -91,6 +91,15 @@ fn make_demo_ends_with_the_demo_healthy() {
         crate::harness::service_row(&status, "backend")["health"],
         "healthy"
     );
+    // The fidelity stack comes up beside the live one and goes down alone.
+    let fidelity = make(&demo, "fidelity-up");
+    let stderr = String::from_utf8_lossy(&fidelity.stderr);
+    assert!(stderr.contains("fidelity verified: 3 services"), "{stderr}");
+    make(&demo, "fidelity-down");
+    assert_eq!(
+        crate::harness::service_row(&demo.status(), "backend")["health"],
+        "healthy"
+    );
     make(&demo, "down");
     assert!(demo.containers().is_empty());
     assert_eq!(demo.volumes().len(), 1);
