@@ -8,24 +8,27 @@
 //! 1. `devctl --version` (target: under 5 ms; `docker compose version` shown for scale);
 //! 2. a no-op `devctl up` against `docker compose … up -d --wait` (target: ratio ≤ 1.05);
 //! 3. `devctl status --json` against `docker compose … ps --format json` (target: ≤ 1.15);
-//! 4. `devctl compose ps --format json`, the guarded passthrough of a safe command, against
+//! 4. a warm `devctl up --fidelity` (sources unchanged) against
+//!    `docker compose -f GENERATED --project-directory DEMO -p PROJECT-fidelity up -d --build
+//!    --wait` on the same generated fidelity file (target: ≤ 1.1);
+//! 5. `devctl compose ps --format json`, the guarded passthrough of a safe command, against
 //!    the same `docker compose … ps --format json` (target: ≤ 1.1).
 //!
 //! On a ~300 MiB volume of mixed data (half `/dev/urandom`, half generated logs and notes),
 //! `--volume-runs N` runs (default 5):
 //!
-//! 5. backup: `devctl backup --volume data` (method live, zstd) against
+//! 6. backup: `devctl backup --volume data` (method live, zstd) against
 //!    `docker cp APP:/data - > /dev/null` from the running app container (target: ratio
 //!    ≤ 1.3), and against the usual script
 //!    `docker run --rm -v VOLUME:/data devctl-test/busybox:1 tar czf - -C /data . > FILE`
 //!    (target: that takes at least 3 times as long as devctl);
-//! 6. the restore step alone, from an already verified backup, no safety backup: devctl's
+//! 7. the restore step alone, from an already verified backup, no safety backup: devctl's
 //!    own code path called as a library (`Engine::create_helper` on the volume,
 //!    `DockerCli::copy_in` fed by `volume_archive::unpack_into`, the helper removed; all
 //!    timed) against `docker cp - HELPER:/ < FILE.tar` (the same tar, decompressed
 //!    beforehand, into the same kind of helper, created and removed untimed); each run writes
 //!    into a freshly created, empty volume (target: ratio ≤ 1.3);
-//! 7. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
+//! 8. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
 //!    volume, restore, start and wait): median only.
 //!
 //! The `--demo DIR` project is copied into a temporary directory, given the compose project
@@ -213,14 +216,28 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let down = ["-p", &self.project, "--profile", "*", "down", "-v"];
-        let mut command = self.compose(&down);
-        command.arg("--remove-orphans");
-        if let Err(error) = run_timed(&mut command) {
-            eprintln!(
-                "warning: cleaning up project {} failed: {error:#}",
-                self.project
-            );
+        let fidelity = format!("{}-fidelity", self.project);
+        for project in [self.project.as_str(), fidelity.as_str()] {
+            let down = ["-p", project, "--profile", "*", "down", "-v"];
+            let mut command = self.compose(&down);
+            command.arg("--remove-orphans");
+            if let Err(error) = run_timed(&mut command) {
+                eprintln!("warning: cleaning up project {project} failed: {error:#}");
+            }
+        }
+        // The images the fidelity stack built, named after its project.
+        let listed = Command::new("docker")
+            .args(["images", "-q", "--filter"])
+            .arg(format!("reference={fidelity}-*"))
+            .output();
+        if let Ok(listed) = listed {
+            let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            if !ids.is_empty() {
+                let _ = Command::new("docker").args(["rmi", "-f"]).args(&ids).output();
+            }
         }
     }
 }
@@ -803,7 +820,7 @@ struct VolumeReport {
 /// The header and one line per measurement; `baseline` names the column compared with.
 fn print_rows(baseline: &str, measurements: &[Measurement]) {
     println!(
-        "\n{:<16} {:>12} {:>12} {:>7}  {:<8}",
+        "\n{:<20} {:>12} {:>12} {:>7}  {:<8}",
         "measurement", "devctl", baseline, "ratio", "target"
     );
     for measurement in measurements {
@@ -819,7 +836,7 @@ fn print_rows(baseline: &str, measurements: &[Measurement]) {
             None => "",
         };
         let line = format!(
-            "{:<16} {:>9.1} ms {:>12} {:>7}  {:<8} {}",
+            "{:<20} {:>9.1} ms {:>12} {:>7}  {:<8} {}",
             measurement.name,
             milliseconds(measurement.devctl_median),
             baseline,
@@ -1020,6 +1037,7 @@ fn measure_demo(options: &Options) -> Result<DemoReport> {
             sandbox.devctl(&["status", "--json"]),
             sandbox.compose_project(&["ps", "--format", "json"]),
         )?,
+        measure_fidelity(&sandbox, runs)?,
         measure(
             "compose ps",
             Target::RatioAtMost(1.1),
@@ -1035,6 +1053,47 @@ fn measure_demo(options: &Options) -> Result<DemoReport> {
         runs,
         measurements,
     })
+}
+
+/// A warm `devctl up --fidelity` (sources unchanged: the build is all cache hits, nothing is
+/// recreated) against `docker compose up -d --build --wait` on the same generated file.
+fn measure_fidelity(sandbox: &Sandbox, runs: usize) -> Result<Measurement> {
+    eprintln!("bringing up the fidelity stack of {} …", sandbox.project);
+    run_timed(&mut sandbox.devctl(&["up", "--fidelity"]))?;
+    let output = sandbox
+        .devctl(&["plan", "--fidelity", "--json"])
+        .output()
+        .context("cannot run devctl plan --fidelity")?;
+    let plan: Value = serde_json::from_slice(&output.stdout)
+        .context("devctl plan --fidelity --json printed no JSON")?;
+    let file = plan["fidelity"]["compose_file"]
+        .as_str()
+        .context("the plan names no fidelity compose file")?
+        .to_string();
+    let project = plan["fidelity"]["changes"]["project"]
+        .as_str()
+        .context("the plan names no fidelity project")?
+        .to_string();
+    let directory = sandbox.directory.display().to_string();
+    let baseline = sandbox.compose(&[
+        "-f",
+        &file,
+        "--project-directory",
+        &directory,
+        "-p",
+        &project,
+        "up",
+        "-d",
+        "--build",
+        "--wait",
+    ]);
+    measure(
+        "warm up --fidelity",
+        Target::RatioAtMost(1.1),
+        runs,
+        sandbox.devctl(&["up", "--fidelity"]),
+        baseline,
+    )
 }
 
 /// The backup and restore measurements on the volume project.
