@@ -236,7 +236,10 @@ impl Drop for Sandbox {
                 .map(String::from)
                 .collect();
             if !ids.is_empty() {
-                let _ = Command::new("docker").args(["rmi", "-f"]).args(&ids).output();
+                let _ = Command::new("docker")
+                    .args(["rmi", "-f"])
+                    .args(&ids)
+                    .output();
             }
         }
     }

@@ -310,6 +310,43 @@ fn the_fidelity_stack_is_seeded_from_the_live_stack_s_backup() {
         ),
         "realistic"
     );
+    // backup and compose address the fidelity stack too.
+    let own = fixture
+        .devctl()
+        .args(["backup", "--fidelity"])
+        .status(0)
+        .run();
+    let listed = fixture
+        .devctl()
+        .args(["backup", "list", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    let ids: Vec<&str> = listed["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|backup| backup["id"].as_str())
+        .collect();
+    assert!(ids.contains(&own.stdout.trim()), "{ids:?}");
+    assert!(
+        !ids.contains(&id.as_str()),
+        "the live stack's backup is not the fidelity stack's"
+    );
+    fixture
+        .devctl()
+        .args(["--fidelity", "compose", "ps", "--format", "{{.Name}}"])
+        .status(0)
+        .stdout(&format!("{}-app-fixed-fidelity", fixture.name))
+        .run();
+    // Building without the cache, or pulling, is a build step before the up.
+    fixture
+        .devctl()
+        .args(["-n", "up", "--fidelity", "--no-cache", "--pull"])
+        .status(0)
+        .stdout("build --no-cache --pull\n")
+        .stdout("up --detach\n")
+        .run();
 }
 
 #[test]
