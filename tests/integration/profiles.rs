@@ -133,7 +133,7 @@ fn a_bare_compose_project_gets_an_implicit_default_profile() {
 fn corpus() -> Option<PathBuf> {
     let path = std::env::var_os("DEVCTL_CORPUS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repository().join("../shared/corpus/awesome-compose"));
+        .unwrap_or_else(|| repository().join("tests/fixtures/awesome-compose"));
     path.is_dir().then_some(path)
 }
 
