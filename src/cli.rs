@@ -140,6 +140,9 @@ pub enum Command {
     /// `devctl down --fidelity`: remove the fidelity stack; the live stack is not touched.
     #[command(name = "fidelity-down")]
     FidelityDown(DownArgs),
+    /// Check the environment, the project's compose files, Dockerfiles and env files, and
+    /// (with --images) its built images against their contract.
+    Doctor(DoctorArgs),
     /// Run any compose command with the profile applied; destructive ones pass the guard.
     ///
     /// Everything after `compose` (and an optional `--`) is compose's; devctl's own flags go
@@ -176,6 +179,14 @@ pub struct UpArgs {
     /// Pull newer base images when building (implies --build).
     #[arg(long)]
     pub pull: bool,
+
+    /// Start even when a variable the compose files require (no default) is unset.
+    #[arg(
+        long,
+        env = "DEVCTL_SKIP_ENV_CHECK",
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub skip_env_check: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -264,6 +275,28 @@ pub struct DownArgs {
         value_name = "BOOL"
     )]
     pub volumes: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Also check the built images against the profile's runtime contract (doctor.images).
+    #[arg(long)]
+    pub images: bool,
+
+    /// Output format: human (grouped, coloured), json, or sarif (for code-scanning upload).
+    #[arg(long, value_enum, default_value_t = DoctorFormat::Human)]
+    pub format: DoctorFormat,
+
+    /// Fail (exit 1) on warnings too, not only on errors.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DoctorFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Args)]

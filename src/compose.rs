@@ -473,6 +473,26 @@ impl DockerCli {
         Ok(StreamOut { handle, line })
     }
 
+    /// The first line `docker ARGUMENTS` prints, when it succeeds (`version`, `buildx version`).
+    pub fn first_line_of(&self, arguments: &[&str]) -> Option<String> {
+        let (expression, _) = self.expression(arguments);
+        let output = expression.stdout_capture().stderr_capture().run().ok()?;
+        if !output.status.success() {
+            return None;
+        }
+        Some(first_line(&String::from_utf8_lossy(&output.stdout)).trim().to_string())
+    }
+
+    /// Starts `docker export CONTAINER`, whose output is a tar stream of its file system.
+    pub fn export(&self, container: &str) -> Result<StreamOut> {
+        let (expression, line) = self.expression(&["export", container]);
+        let handle = expression
+            .stderr_capture()
+            .reader()
+            .with_context(|| format!("cannot start `{line}`"))?;
+        Ok(StreamOut { handle, line })
+    }
+
     /// Runs `docker cp -a - CONTAINER:PATH` (ownership kept) and lets `feed` write the tar
     /// stream to its standard input.
     pub fn copy_in(

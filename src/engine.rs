@@ -57,6 +57,14 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
         })
     }
 
+    /// The engine's version, as it reports it.
+    pub fn server_version(&self) -> Option<String> {
+        self.runtime
+            .block_on(self.docker.version())
+            .ok()
+            .and_then(|version| version.version)
+    }
+
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -144,6 +152,38 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
                 format!("cannot create a helper container for volume {volume} (image {image})")
             })?;
         Ok(response.id)
+    }
+
+    /// Creates (never starts) a container of `image`, only to list the image's files.
+    pub fn create_inspector(&self, image: &str) -> Result<String> {
+        use bollard::models::{ContainerCreateBody, HostConfig};
+        use bollard::query_parameters::CreateContainerOptions;
+        let labels = HashMap::from([(HELPER_LABEL.to_string(), "image".to_string())]);
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            entrypoint: Some(vec!["/devctl-image-inspector".to_string()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let response = self
+            .runtime
+            .block_on(
+                self.docker
+                    .create_container(None::<CreateContainerOptions>, body),
+            )
+            .with_context(|| format!("cannot create a container of image {image} to list its files"))?;
+        Ok(response.id)
+    }
+
+    /// The image's configuration and size, when the engine has it.
+    pub fn inspect_image(&self, name: &str) -> Option<bollard::models::ImageInspect> {
+        self.runtime.block_on(self.docker.inspect_image(name)).ok()
     }
 
     /// Removes a container, whatever its state.

@@ -41,6 +41,7 @@ pub struct Profile {
     /// Automatic backups kept per project (the newest; never the one just taken).
     pub keep_automatic_backups: usize,
     pub fidelity: FidelitySettings,
+    pub doctor: crate::profile_file::DoctorSection,
 }
 
 /// The resolved `fidelity:` section.
@@ -142,6 +143,7 @@ impl Profile {
                 share_external_volumes: file.fidelity.share_external_volumes.unwrap_or(false),
                 environment: file.fidelity.environment.unwrap_or_default(),
             },
+            doctor: doctor_settings(file.doctor, &origin)?,
         })
     }
 
@@ -197,6 +199,28 @@ fn backup_settings(file: &ProfileFile, origin: &str) -> Result<BackupSettings, F
         compression_level,
         volumes,
     })
+}
+
+/// Checks the `doctor:` section: every rule it names must exist.
+fn doctor_settings(
+    section: crate::profile_file::DoctorSection,
+    origin: &str,
+) -> Result<crate::profile_file::DoctorSection, Failure> {
+    for id in section.rules.iter().flat_map(|rules| rules.keys()) {
+        if crate::lint_rule::find(id).is_none() {
+            let closest = crate::lint_rule::RULES
+                .iter()
+                .map(|rule| (strsim::levenshtein(id, rule.id), rule.id))
+                .min()
+                .map(|(_, rule)| rule)
+                .unwrap_or_default();
+            return Err(Failure::bad_input(format!(
+                "{origin}: doctor.rules names `{id}`, which is not a rule"
+            ))
+            .hint(format!("did you mean `{closest}`? docs/rules.md lists every rule")));
+        }
+    }
+    Ok(section)
 }
 
 fn serialize_duration<S: serde::Serializer>(

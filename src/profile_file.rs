@@ -30,8 +30,43 @@ pub struct ProfileFile {
     pub guard: GuardSection,
     #[serde(default)]
     pub fidelity: FidelitySection,
+    #[serde(default)]
+    pub doctor: DoctorSection,
 }
 
+/// Settings of `devctl doctor` (and of `up`'s env check).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoctorSection {
+    /// Rule severities by rule id: `off`, `info`, `warning` or `error`.
+    pub rules: Option<std::collections::BTreeMap<String, crate::lint_rule::Severity>>,
+    /// A JSON Schema the variables set for compose must satisfy (relative to the root).
+    pub env_schema: Option<String>,
+    /// The runtime contract of each service's deployable image.
+    pub images: Option<std::collections::BTreeMap<String, ImageContract>>,
+}
+
+/// What a service's deployable image must be (`devctl doctor --images`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImageContract {
+    /// The image to check; default: the service's image as compose builds or names it.
+    pub image: Option<String>,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    /// Ports the image exposes, as `8080/tcp`.
+    pub exposed_ports: Option<Vec<String>>,
+    /// The image's USER must not be root (or empty).
+    pub non_root: Option<bool>,
+    /// The image must define a HEALTHCHECK.
+    pub healthcheck: Option<bool>,
+    /// Variables the image's environment must set.
+    pub environment: Option<Vec<String>>,
+    /// Paths that must not exist in the image (compilers, package managers, test runners, VCS).
+    pub forbidden_paths: Option<Vec<String>>,
+    /// The largest the image may be: `200MiB`, `1GB`, or bytes.
+    pub max_size: Option<String>,
+}
 /// How compose is invoked.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +181,20 @@ pub struct VolumeBackup {
     pub restore: Option<Vec<String>>,
 }
 
+/// Two optional maps merged by key, the child's entries winning.
+fn merge_maps<V>(
+    parent: Option<std::collections::BTreeMap<String, V>>,
+    child: Option<std::collections::BTreeMap<String, V>>,
+) -> Option<std::collections::BTreeMap<String, V>> {
+    match (parent, child) {
+        (Some(mut inherited), Some(own)) => {
+            inherited.extend(own);
+            Some(inherited)
+        }
+        (inherited, own) => own.or(inherited),
+    }
+}
+
 impl FidelitySection {
     /// Scalars and lists as everywhere; the per-service maps merge by service (and the
     /// environment by variable), the child's entries winning.
@@ -250,6 +299,11 @@ impl ProfileFile {
                     .or(parent.guard.keep_automatic_backups),
             },
             fidelity: self.fidelity.merge(parent.fidelity),
+            doctor: DoctorSection {
+                rules: merge_maps(parent.doctor.rules, self.doctor.rules),
+                env_schema: self.doctor.env_schema.or(parent.doctor.env_schema),
+                images: merge_maps(parent.doctor.images, self.doctor.images),
+            },
         }
     }
 }

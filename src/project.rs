@@ -200,6 +200,25 @@ impl Project {
         }
     }
 
+    /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written.
+    pub fn uninterpolated_model(&self, printer: &Printer) -> Result<Value> {
+        let mut argv = self.global_arguments(None, ServiceScope::Profile);
+        argv.extend(["config", "--no-interpolate", "--format", "json"].map(String::from));
+        let command = self.command_from(argv);
+        printer.detail(format!("running: {}", command.line()));
+        let output = command.capture()?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(Failure::bad_input(format!(
+                "compose cannot read the project without interpolation: {}",
+                first_line(&stderr).trim()
+            ))
+            .into());
+        }
+        serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))
+    }
+
     /// The resolved compose model. With `fresh`, compose is always asked (commands that can
     /// destroy anything); otherwise a cached model is used when none of its inputs changed.
     pub fn model(

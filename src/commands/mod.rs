@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod completions;
 pub mod compose;
+pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod logs;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
         Command::Exec(args) => exec::run(args, global, printer),
         Command::Profiles(args) => profiles::run(args, global, printer),
         Command::Compose(args) => compose::run(args, global, printer),
+        Command::Doctor(args) => doctor::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
         Command::Completions(args) => completions::run(args),
     }
