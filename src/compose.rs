@@ -480,7 +480,11 @@ impl DockerCli {
         if !output.status.success() {
             return None;
         }
-        Some(first_line(&String::from_utf8_lossy(&output.stdout)).trim().to_string())
+        Some(
+            first_line(&String::from_utf8_lossy(&output.stdout))
+                .trim()
+                .to_string(),
+        )
     }
 
     /// Starts `docker export CONTAINER`, whose output is a tar stream of its file system.

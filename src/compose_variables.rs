@@ -68,8 +68,7 @@ fn read_braced(inner: &str, line: usize, column: usize, outer: bool, found: &mut
         return;
     }
     let rest = &inner[name.len()..];
-    let required = outer
-        && (rest.is_empty() || rest.starts_with(":?") || rest.starts_with('?'));
+    let required = outer && (rest.is_empty() || rest.starts_with(":?") || rest.starts_with('?'));
     found.push(Reference {
         name: name.clone(),
         line,
@@ -174,7 +173,9 @@ mod tests {
     #[test]
     fn required_means_no_default() {
         assert_eq!(
-            required("a: ${A}\nb: ${B:-x}\nc: ${C:?set C}\nd: ${D-x}\ne: $E/x\nf: ${F?}\ng: ${G:+y}\n"),
+            required(
+                "a: ${A}\nb: ${B:-x}\nc: ${C:?set C}\nd: ${D-x}\ne: $E/x\nf: ${F?}\ng: ${G:+y}\n"
+            ),
             [
                 ("A".into(), true),
                 ("B".into(), false),
@@ -189,12 +190,22 @@ mod tests {
 
     #[test]
     fn escapes_comments_and_nesting() {
-        assert_eq!(required("cmd: echo $$HOME $${X}\n# ${COMMENTED}\nx: 1 # ${ALSO}\n"), []);
+        assert_eq!(
+            required("cmd: echo $$HOME $${X}\n# ${COMMENTED}\nx: 1 # ${ALSO}\n"),
+            []
+        );
         assert_eq!(
             required("url: ${URL:-http://${HOST}:${PORT:-80}}\n"),
-            [("URL".into(), false), ("HOST".into(), false), ("PORT".into(), false)]
+            [
+                ("URL".into(), false),
+                ("HOST".into(), false),
+                ("PORT".into(), false)
+            ]
         );
-        assert_eq!(required("x: \"a # ${QUOTED}\"\n"), [("QUOTED".into(), true)]);
+        assert_eq!(
+            required("x: \"a # ${QUOTED}\"\n"),
+            [("QUOTED".into(), true)]
+        );
         let found = references("one: 1\ntwo: x-${TWO}\n");
         assert_eq!((found[0].line, found[0].column), (2, 8));
     }
@@ -202,7 +213,10 @@ mod tests {
     #[test]
     fn env_files_name_their_variables() {
         let names = env_file_names("# comment\nA=1\nexport B=2\n\nC=\nlower_case=x\n");
-        assert_eq!(names.keys().collect::<Vec<_>>(), ["A", "B", "C", "lower_case"]);
+        assert_eq!(
+            names.keys().collect::<Vec<_>>(),
+            ["A", "B", "C", "lower_case"]
+        );
         assert_eq!(names["B"], 3);
     }
 }

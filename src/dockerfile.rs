@@ -41,7 +41,10 @@ impl Dockerfile {
                 while index < lines.len() && lines[index].trim_start().starts_with('#') {
                     index += 1;
                 }
-                current = lines.get(index).map(|l| l.trim().to_string()).unwrap_or_default();
+                current = lines
+                    .get(index)
+                    .map(|l| l.trim().to_string())
+                    .unwrap_or_default();
                 index += 1;
             }
             if let Some(marker) = heredoc_marker(&text) {
@@ -90,7 +93,9 @@ impl Dockerfile {
             .filter(|instruction| instruction.keyword == "FROM")
             .filter_map(|instruction| {
                 let words: Vec<&str> = instruction.arguments.split_whitespace().collect();
-                let position = words.iter().position(|word| word.eq_ignore_ascii_case("as"))?;
+                let position = words
+                    .iter()
+                    .position(|word| word.eq_ignore_ascii_case("as"))?;
                 words.get(position + 1).map(|name| name.to_lowercase())
             })
             .collect()
@@ -132,13 +137,31 @@ mod tests {
             .collect();
         assert_eq!(
             keywords,
-            [("FROM", 2), ("WORKDIR", 3), ("COPY", 4), ("RUN", 6), ("FROM", 9), ("COPY", 10), ("RUN", 11), ("USER", 14)]
+            [
+                ("FROM", 2),
+                ("WORKDIR", 3),
+                ("COPY", 4),
+                ("RUN", 6),
+                ("FROM", 9),
+                ("COPY", 10),
+                ("RUN", 11),
+                ("USER", 14)
+            ]
         );
-        assert_eq!(dockerfile.instructions[2].arguments, "package.json package-lock.json ./");
-        assert_eq!(dockerfile.instructions[3].arguments, "npm ci && npm run build");
+        assert_eq!(
+            dockerfile.instructions[2].arguments,
+            "package.json package-lock.json ./"
+        );
+        assert_eq!(
+            dockerfile.instructions[3].arguments,
+            "npm ci && npm run build"
+        );
         assert!(dockerfile.instructions[6].arguments.contains("echo hi"));
         assert_eq!(dockerfile.stages().len(), 2);
         assert_eq!(dockerfile.stage_names(), ["build"]);
-        assert_eq!(from_image("--platform=linux/amd64 node:20 AS build"), "node:20");
+        assert_eq!(
+            from_image("--platform=linux/amd64 node:20 AS build"),
+            "node:20"
+        );
     }
 }

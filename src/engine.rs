@@ -177,7 +177,9 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
                 self.docker
                     .create_container(None::<CreateContainerOptions>, body),
             )
-            .with_context(|| format!("cannot create a container of image {image} to list its files"))?;
+            .with_context(|| {
+                format!("cannot create a container of image {image} to list its files")
+            })?;
         Ok(response.id)
     }
 

@@ -53,7 +53,11 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` at its default severity, with the rule's fix as the hint.
-    pub fn new(rule: &'static str, message: impl Into<String>, location: Option<Location>) -> Finding {
+    pub fn new(
+        rule: &'static str,
+        message: impl Into<String>,
+        location: Option<Location>,
+    ) -> Finding {
         let known = lint_rule::find(rule).unwrap_or_else(|| panic!("bug: no lint rule `{rule}`"));
         Finding {
             rule: known.id,

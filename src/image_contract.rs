@@ -69,13 +69,24 @@ fn list_files(docker: &DockerCli, container: &str) -> Result<BTreeSet<String>> {
     let mut paths = BTreeSet::new();
     {
         let mut archive = tar::Archive::new(&mut stream);
-        for entry in archive.entries().context("cannot read the image's file listing")? {
+        for entry in archive
+            .entries()
+            .context("cannot read the image's file listing")?
+        {
             let entry = entry.context("cannot read the image's file listing")?;
-            let path = entry.path().context("a path in the image is not readable")?;
+            let path = entry
+                .path()
+                .context("a path in the image is not readable")?;
             let text = path.to_string_lossy();
-            paths.insert(format!("/{}", text.trim_start_matches("./").trim_end_matches('/')));
+            paths.insert(format!(
+                "/{}",
+                text.trim_start_matches("./").trim_end_matches('/')
+            ));
         }
     }
+    // The archive ends before the stream does (padding): read it out so the child exits.
+    std::io::copy(&mut stream, &mut std::io::sink())
+        .context("cannot read the image's file listing")?;
     stream.finish()?;
     Ok(paths)
 }
@@ -86,7 +97,10 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
     if let Some(entrypoint) = &contract.entrypoint
         && entrypoint != &facts.entrypoint
     {
-        broken.push(format!("entrypoint is {:?}, the contract says {entrypoint:?}", facts.entrypoint));
+        broken.push(format!(
+            "entrypoint is {:?}, the contract says {entrypoint:?}",
+            facts.entrypoint
+        ));
     }
     if let Some(cmd) = &contract.cmd
         && cmd != &facts.cmd
@@ -94,7 +108,11 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
         broken.push(format!("cmd is {:?}, the contract says {cmd:?}", facts.cmd));
     }
     for port in contract.exposed_ports.iter().flatten() {
-        let wanted = if port.contains('/') { port.clone() } else { format!("{port}/tcp") };
+        let wanted = if port.contains('/') {
+            port.clone()
+        } else {
+            format!("{port}/tcp")
+        };
         if !facts.exposed_ports.contains(&wanted) {
             broken.push(format!("does not expose {wanted}"));
         }
@@ -114,7 +132,10 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
         }
     }
     for forbidden in contract.forbidden_paths.iter().flatten() {
-        let pattern = format!("/{}", forbidden.trim_start_matches('/').trim_end_matches('/'));
+        let pattern = format!(
+            "/{}",
+            forbidden.trim_start_matches('/').trim_end_matches('/')
+        );
         let found = match pattern.strip_suffix('*') {
             Some(prefix) => facts.paths.iter().find(|path| path.starts_with(prefix)),
             None => facts
@@ -133,7 +154,9 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
                 facts.size
             )),
             Some(_) => {}
-            None => broken.push(format!("max_size `{limit}` is not a size (write e.g. 200MiB or 1GB)")),
+            None => broken.push(format!(
+                "max_size `{limit}` is not a size (write e.g. 200MiB or 1GB)"
+            )),
         }
     }
     broken
@@ -142,7 +165,9 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
 /// `200MiB`, `1GB`, `512k` or a number of bytes.
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: f64 = number.parse().ok()?;
     let factor: f64 = match unit.trim().to_lowercase().as_str() {
@@ -171,7 +196,9 @@ mod tests {
             environment: vec!["PATH".into(), "APP_ENV".into()],
             healthcheck: true,
             size: 2_000_000,
-            paths: ["/bin/busybox", "/bin/sh", "/app/www/index.html"].map(String::from).into(),
+            paths: ["/bin/busybox", "/bin/sh", "/app/www/index.html"]
+                .map(String::from)
+                .into(),
         }
     }
 
@@ -182,7 +209,12 @@ mod tests {
             non_root: Some(true),
             healthcheck: Some(true),
             environment: Some(vec!["APP_ENV".into()]),
-            forbidden_paths: Some(vec!["/usr/bin/gcc".into(), "/usr/lib/node_modules/npm".into(), "/.git".into(), "/usr/bin/pytest*".into()]),
+            forbidden_paths: Some(vec![
+                "/usr/bin/gcc".into(),
+                "/usr/lib/node_modules/npm".into(),
+                "/.git".into(),
+                "/usr/bin/pytest*".into(),
+            ]),
             max_size: Some("10MiB".into()),
             ..ImageContract::default()
         }
@@ -199,15 +231,30 @@ mod tests {
         facts.user = String::new();
         facts.healthcheck = false;
         facts.paths.insert("/usr/bin/gcc".into());
-        facts.paths.insert("/usr/lib/node_modules/npm/bin/npm-cli.js".into());
+        facts
+            .paths
+            .insert("/usr/lib/node_modules/npm/bin/npm-cli.js".into());
         facts.paths.insert("/usr/bin/pytest-3".into());
         facts.exposed_ports.clear();
         facts.environment.retain(|name| name != "APP_ENV");
         facts.cmd = vec!["sh".into()];
         facts.size = 50 * 1024 * 1024;
         let broken = check(&contract(), &facts);
-        for expected in ["runs as root", "no HEALTHCHECK", "contains /usr/bin/gcc", "contains /usr/lib/node_modules/npm/bin/npm-cli.js", "contains /usr/bin/pytest-3", "does not expose 8080/tcp", "APP_ENV", "cmd is", "over its limit"] {
-            assert!(broken.iter().any(|line| line.contains(expected)), "{expected}: {broken:#?}");
+        for expected in [
+            "runs as root",
+            "no HEALTHCHECK",
+            "contains /usr/bin/gcc",
+            "contains /usr/lib/node_modules/npm/bin/npm-cli.js",
+            "contains /usr/bin/pytest-3",
+            "does not expose 8080/tcp",
+            "APP_ENV",
+            "cmd is",
+            "over its limit",
+        ] {
+            assert!(
+                broken.iter().any(|line| line.contains(expected)),
+                "{expected}: {broken:#?}"
+            );
         }
     }
 

@@ -210,14 +210,17 @@ fn doctor_settings(
         if crate::lint_rule::find(id).is_none() {
             let closest = crate::lint_rule::RULES
                 .iter()
-                .map(|rule| (strsim::levenshtein(id, rule.id), rule.id))
-                .min()
-                .map(|(_, rule)| rule)
+                .max_by(|a, b| {
+                    strsim::jaro_winkler(id, a.id).total_cmp(&strsim::jaro_winkler(id, b.id))
+                })
+                .map(|rule| rule.id)
                 .unwrap_or_default();
             return Err(Failure::bad_input(format!(
                 "{origin}: doctor.rules names `{id}`, which is not a rule"
             ))
-            .hint(format!("did you mean `{closest}`? docs/rules.md lists every rule")));
+            .hint(format!(
+                "did you mean `{closest}`? docs/rules.md lists every rule"
+            )));
         }
     }
     Ok(section)

@@ -20,7 +20,7 @@ use crate::model_cache::ModelCache;
 use crate::printer::Printer;
 use crate::profile::Profile;
 use crate::profile_set::ProfileSet;
-use crate::project_root::{COMPOSE_FILE_NAMES, ProjectRoot};
+use crate::project_root::{COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_NAMES, ProjectRoot};
 use crate::state_layout::StateLayout;
 
 /// Which compose profiles a command activates.
@@ -198,6 +198,52 @@ impl Project {
             directory: self.root.path().to_path_buf(),
             env,
         }
+    }
+
+    /// The compose files compose reads for this profile, as they are on disk.
+    pub fn compose_file_paths(&self) -> Vec<PathBuf> {
+        let root = self.root.path();
+        if !self.profile.compose_files.is_empty() {
+            return self
+                .profile
+                .compose_files
+                .iter()
+                .map(|file| root.join(file))
+                .collect();
+        }
+        if let Ok(files) = std::env::var("COMPOSE_FILE") {
+            let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
+            return files
+                .split(separator.as_str())
+                .filter(|file| !file.is_empty())
+                .map(|file| root.join(file))
+                .collect();
+        }
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| root.join(name))
+                .find(|path| path.is_file())
+        };
+        first(&COMPOSE_FILE_NAMES)
+            .into_iter()
+            .chain(first(&COMPOSE_OVERRIDE_NAMES))
+            .collect()
+    }
+
+    /// The env files compose reads for this profile: the profile's, else `.env` in the
+    /// project directory (the first compose file's folder).
+    pub fn env_file_paths(&self) -> Vec<PathBuf> {
+        let root = self.root.path();
+        if !self.profile.env_files.is_empty() {
+            return self
+                .profile
+                .env_files
+                .iter()
+                .map(|file| root.join(file))
+                .collect();
+        }
+        vec![crate::checkout_owner::expected_working_dir(self).join(".env")]
     }
 
     /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written.

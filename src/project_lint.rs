@@ -99,7 +99,17 @@ fn text<'a>(value: &'a Value, field: &str) -> &'a str {
 
 fn is_secret_name(name: &str) -> bool {
     let upper = name.to_uppercase();
-    let hints = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL"];
+    let hints = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ];
     let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_USER", "_NAME"];
     hints.iter().any(|hint| upper.contains(hint))
         && !pointer.iter().any(|suffix| upper.ends_with(suffix))
@@ -216,7 +226,11 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                 at(&["image"]),
             ));
         }
-        if builds && input.raw_service(name).is_some_and(|raw| raw.get("image").is_some()) {
+        if builds
+            && input
+                .raw_service(name)
+                .is_some_and(|raw| raw.get("image").is_some())
+        {
             findings.push(Finding::new(
                 "build-and-image",
                 format!("service `{name}` has both build and image (`{image}`)"),
@@ -233,7 +247,11 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
         {
             let published = port
                 .get("published")
-                .and_then(|p| p.as_str().map(String::from).or(p.as_u64().map(|n| n.to_string())))
+                .and_then(|p| {
+                    p.as_str()
+                        .map(String::from)
+                        .or(p.as_u64().map(|n| n.to_string()))
+                })
                 .unwrap_or_default();
             if published.is_empty() {
                 continue;
@@ -246,7 +264,10 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                     at(&["ports", &index.to_string()]),
                 ));
             }
-            let protocol = port.get("protocol").and_then(Value::as_str).unwrap_or("tcp");
+            let protocol = port
+                .get("protocol")
+                .and_then(Value::as_str)
+                .unwrap_or("tcp");
             host_ports
                 .entry((format!("{published}/{protocol}"), host_ip.to_string()))
                 .or_default()
@@ -254,10 +275,18 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
         }
         // Privileges and namespaces.
         if service.get("privileged").and_then(Value::as_bool) == Some(true) {
-            findings.push(Finding::new("privileged", format!("service `{name}` runs privileged"), at(&["privileged"])));
+            findings.push(Finding::new(
+                "privileged",
+                format!("service `{name}` runs privileged"),
+                at(&["privileged"]),
+            ));
         }
         if text(service, "network_mode") == "host" {
-            findings.push(Finding::new("host-network", format!("service `{name}` uses network_mode: host"), at(&["network_mode"])));
+            findings.push(Finding::new(
+                "host-network",
+                format!("service `{name}` uses network_mode: host"),
+                at(&["network_mode"]),
+            ));
         }
         for namespace in ["pid", "ipc"] {
             if text(service, namespace) == "host" {
@@ -294,17 +323,27 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                 "dangerous-capability",
                 format!(
                     "service `{name}` adds {}",
-                    capabilities.iter().chain(&unconfined).copied().collect::<Vec<_>>().join(", ")
+                    capabilities
+                        .iter()
+                        .chain(&unconfined)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                at(if capabilities.is_empty() { &["security_opt"] } else { &["cap_add"] }),
+                at(if capabilities.is_empty() {
+                    &["security_opt"]
+                } else {
+                    &["cap_add"]
+                }),
             ));
         }
         let user = text(service, "user");
         if user == "root" || user == "0" || user.starts_with("root:") || user.starts_with("0:") {
-            findings.push(Finding::new("root-user", format!("service `{name}` runs as user `{user}`"), at(&["user"])));
-        }
-        if let Some(container_name) = service.get("container_name").and_then(Value::as_str) {
-            container_names.entry(container_name.to_string()).or_default().push(name.to_string());
+            findings.push(Finding::new(
+                "root-user",
+                format!("service `{name}` runs as user `{user}`"),
+                at(&["user"]),
+            ));
         }
         // depends_on a healthy-able service without waiting for health.
         for (dependency, condition) in service
@@ -347,13 +386,18 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
     let mut by_port: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for ((port, ip), names) in &host_ports {
         for service in names {
-            by_port.entry(port.clone()).or_default().push((ip.clone(), service.clone()));
+            by_port
+                .entry(port.clone())
+                .or_default()
+                .push((ip.clone(), service.clone()));
         }
     }
     for (port, users) in by_port {
         let clash = users.iter().enumerate().any(|(index, (ip, _))| {
             users[index + 1..].iter().any(|(other, _)| {
-                ip == other || matches!(ip.as_str(), "" | "0.0.0.0") || matches!(other.as_str(), "" | "0.0.0.0")
+                ip == other
+                    || matches!(ip.as_str(), "" | "0.0.0.0")
+                    || matches!(other.as_str(), "" | "0.0.0.0")
             })
         });
         if clash {
@@ -365,16 +409,27 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             ));
         }
     }
+    // Read from the files as written: compose itself refuses a project with duplicates.
+    for (service, container_name) in written_container_names(input) {
+        container_names
+            .entry(container_name)
+            .or_default()
+            .push(service);
+    }
     for (container_name, names) in container_names {
         if names.len() > 1 {
             findings.push(Finding::new(
                 "duplicate-container-name",
-                format!("container_name `{container_name}` is used by {}", names.join(" and ")),
+                format!(
+                    "container_name `{container_name}` is used by {}",
+                    names.join(" and ")
+                ),
                 input.locate(&["services", &names[1], "container_name"]),
             ));
         }
     }
-    if !input.profile_names_project && !input.files.iter().any(|file| file.positions.has(&["name"])) {
+    if !input.profile_names_project && !input.files.iter().any(|file| file.positions.has(&["name"]))
+    {
         findings.push(Finding::new(
             "no-project-name",
             "no compose file sets a top-level name, and the profile sets no compose.project_name",
@@ -394,14 +449,51 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
 
 impl LintInput {
     fn raw_service(&self, name: &str) -> Option<&Value> {
-        self.raw_model.get("services").and_then(|services| services.get(name))
+        self.raw_model
+            .get("services")
+            .and_then(|services| services.get(name))
     }
 }
 
+/// Each service's `container_name` as the compose files write it (later files win).
+fn written_container_names(input: &LintInput) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for file in &input.files {
+        let Ok(parsed) = serde_saphyr::from_str::<Value>(&file.text) else {
+            continue;
+        };
+        for (service, definition) in parsed
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = definition.get("container_name").and_then(Value::as_str) {
+                names.insert(service.clone(), name.to_string());
+            }
+        }
+    }
+    names
+}
+
 fn is_sensitive(source: &str) -> bool {
-    let exact = ["/", "/etc", "/root", "/var/lib/docker", "/proc", "/sys", "/boot", "/dev", "/home"];
+    let exact = [
+        "/",
+        "/etc",
+        "/root",
+        "/var/lib/docker",
+        "/proc",
+        "/sys",
+        "/boot",
+        "/dev",
+        "/home",
+    ];
     let inside = ["/.ssh", "/.aws", "/.docker", "/.kube", "/.gnupg"];
-    let trimmed = if source.len() > 1 { source.trim_end_matches('/') } else { source };
+    let trimmed = if source.len() > 1 {
+        source.trim_end_matches('/')
+    } else {
+        source
+    };
     exact.contains(&trimmed) || inside.iter().any(|part| source.contains(part))
 }
 
@@ -424,11 +516,19 @@ fn variable_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             if reference.required && !input.defined.contains_key(&reference.name) {
                 findings.push(Finding::new(
                     "required-variable-unset",
-                    format!("${{{}}} is required (no default) but not set", reference.name),
-                    Some(Location::at(&file.path, reference.line as u64, reference.column as u64)),
+                    format!(
+                        "${{{}}} is required (no default) but not set",
+                        reference.name
+                    ),
+                    Some(Location::at(
+                        &file.path,
+                        reference.line as u64,
+                        reference.column as u64,
+                    )),
                 ));
             }
-            used.entry(reference.name.clone()).or_insert((file.path.clone(), reference));
+            used.entry(reference.name.clone())
+                .or_insert((file.path.clone(), reference));
         }
     }
     match &input.env_example {
@@ -449,7 +549,11 @@ fn variable_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                     findings.push(Finding::new(
                         "env-example-missing",
                         format!("{name} is used here but missing from {}", path.display()),
-                        Some(Location::at(file, reference.line as u64, reference.column as u64)),
+                        Some(Location::at(
+                            file,
+                            reference.line as u64,
+                            reference.column as u64,
+                        )),
                     ));
                 }
             }
@@ -486,7 +590,11 @@ fn dockerfile_rules(build: &BuildSource, findings: &mut Vec<Finding>) {
     let Some(dockerfile) = &build.dockerfile else {
         findings.push(Finding::new(
             "dockerfile-missing",
-            format!("service `{}` builds with {}, which does not exist", build.service, path.display()),
+            format!(
+                "service `{}` builds with {}, which does not exist",
+                build.service,
+                path.display()
+            ),
             Some(Location::file(path)),
         ));
         return;
@@ -517,7 +625,10 @@ fn dockerfile_rules(build: &BuildSource, findings: &mut Vec<Finding>) {
                         if is_secret_name(&name) && !value.is_empty() && !value.starts_with('$') {
                             findings.push(Finding::new(
                                 "dockerfile-secret",
-                                format!("{} {name} has a value in the Dockerfile", instruction.keyword),
+                                format!(
+                                    "{} {name} has a value in the Dockerfile",
+                                    instruction.keyword
+                                ),
                                 at(instruction),
                             ));
                         }
@@ -528,12 +639,17 @@ fn dockerfile_rules(build: &BuildSource, findings: &mut Vec<Finding>) {
                         .split_whitespace()
                         .filter(|word| !word.starts_with("--"))
                         .collect();
-                    if words.len() >= 2 && words[..words.len() - 1].contains(&".") && copied_all.is_none() {
+                    if words.len() >= 2
+                        && words[..words.len() - 1].contains(&".")
+                        && copied_all.is_none()
+                    {
                         copied_all = Some(instruction);
                     }
                     if instruction.keyword == "ADD"
                         && words.len() >= 2
-                        && words[..words.len() - 1].iter().all(|source| is_local_plain(source))
+                        && words[..words.len() - 1]
+                            .iter()
+                            .all(|source| is_local_plain(source))
                     {
                         findings.push(Finding::new(
                             "add-local-file",
@@ -560,7 +676,10 @@ fn dockerfile_rules(build: &BuildSource, findings: &mut Vec<Finding>) {
                     if let Some(why) = cache_left(arguments) {
                         findings.push(Finding::new("package-cache-left", why, at(instruction)));
                     }
-                    if arguments.contains(" | ") && !arguments.contains("pipefail") && !pipefail_shell {
+                    if arguments.contains(" | ")
+                        && !arguments.contains("pipefail")
+                        && !pipefail_shell
+                    {
                         findings.push(Finding::new(
                             "pipe-without-pipefail",
                             "RUN pipes commands without pipefail",
@@ -622,26 +741,52 @@ fn assignments(keyword: &str, arguments: &str) -> Vec<(String, String)> {
     if !arguments.contains('=') {
         let mut words = arguments.splitn(2, char::is_whitespace);
         let name = words.next().unwrap_or_default().to_string();
-        let value = if keyword == "ENV" { words.next().unwrap_or_default().trim().to_string() } else { String::new() };
+        let value = if keyword == "ENV" {
+            words.next().unwrap_or_default().trim().to_string()
+        } else {
+            String::new()
+        };
         return vec![(name, value)];
     }
     arguments
         .split_whitespace()
         .filter_map(|pair| pair.split_once('='))
-        .map(|(name, value)| (name.to_string(), value.trim_matches('"').trim_matches('\'').to_string()))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.trim_matches('"').trim_matches('\'').to_string(),
+            )
+        })
         .collect()
 }
 
 fn is_local_plain(source: &str) -> bool {
     let archive = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".txz"];
-    !source.contains("://") && !source.starts_with("git@") && !archive.iter().any(|suffix| source.ends_with(suffix))
+    !source.contains("://")
+        && !source.starts_with("git@")
+        && !archive.iter().any(|suffix| source.ends_with(suffix))
 }
 
 fn installs_dependencies(run: &str) -> bool {
     let installs = [
-        "npm ci", "npm install", "npm i ", "yarn install", "yarn --", "pnpm install", "pip install",
-        "pip3 install", "poetry install", "pipenv install", "bundle install", "go mod download",
-        "composer install", "mix deps.get", "cargo fetch", "dotnet restore", "mvn ", "gradle ",
+        "npm ci",
+        "npm install",
+        "npm i ",
+        "yarn install",
+        "yarn --",
+        "pnpm install",
+        "pip install",
+        "pip3 install",
+        "poetry install",
+        "pipenv install",
+        "bundle install",
+        "go mod download",
+        "composer install",
+        "mix deps.get",
+        "cargo fetch",
+        "dotnet restore",
+        "mvn ",
+        "gradle ",
     ];
     installs.iter().any(|install| run.contains(install)) || run.trim() == "yarn"
 }
@@ -653,7 +798,10 @@ fn unfrozen(run: &str) -> Option<String> {
         let has = |word: &str| words.contains(&word);
         match words.as_slice() {
             ["npm", "install" | "i", ..] if !has("-g") && !has("--global") => {
-                return Some("`npm install` resolves versions afresh; `npm ci` follows package-lock.json".into());
+                return Some(
+                    "`npm install` resolves versions afresh; `npm ci` follows package-lock.json"
+                        .into(),
+                );
             }
             ["yarn", "install", ..] | ["yarn"]
                 if !has("--frozen-lockfile") && !has("--immutable") =>
@@ -666,20 +814,36 @@ fn unfrozen(run: &str) -> Option<String> {
             ["pip" | "pip3", "install", rest @ ..] => {
                 let packages: Vec<&&str> = rest
                     .iter()
-                    .filter(|word| !word.starts_with('-') && **word != "." && !word.ends_with(".txt") && !word.ends_with(".whl"))
+                    .filter(|word| {
+                        !word.starts_with('-')
+                            && **word != "."
+                            && !word.ends_with(".txt")
+                            && !word.ends_with(".whl")
+                    })
                     .collect();
-                let takes_file = rest.iter().any(|word| matches!(*word, "-r" | "--requirement" | "-c" | "--constraint"));
-                let unpinned: Vec<&&&str> = packages.iter().filter(|package| !package.contains("==") && !takes_file).collect();
+                let takes_file = rest
+                    .iter()
+                    .any(|word| matches!(*word, "-r" | "--requirement" | "-c" | "--constraint"));
+                let unpinned: Vec<&&&str> = packages
+                    .iter()
+                    .filter(|package| !package.contains("==") && !takes_file)
+                    .collect();
                 if !unpinned.is_empty() {
                     return Some(format!(
                         "`pip install` of unpinned {}",
-                        unpinned.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+                        unpinned
+                            .iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ));
                 }
             }
             _ => {}
         }
-        if words.iter().any(|word| *word == "--lockfile=false" || *word == "--no-lockfile" || *word == "--no-package-lock") {
+        if words.iter().any(|word| {
+            *word == "--lockfile=false" || *word == "--no-lockfile" || *word == "--no-package-lock"
+        }) {
             return Some("the install is told to ignore the lockfile".into());
         }
     }
@@ -688,13 +852,17 @@ fn unfrozen(run: &str) -> Option<String> {
 
 /// Why a package install in `run` leaves its cache behind, if it does.
 fn cache_left(run: &str) -> Option<String> {
-    if (run.contains("apt-get install") || run.contains("apt install")) && !run.contains("/var/lib/apt/lists") {
+    if (run.contains("apt-get install") || run.contains("apt install"))
+        && !run.contains("/var/lib/apt/lists")
+    {
         return Some("apt-get install without removing /var/lib/apt/lists".into());
     }
     if run.contains("apk add") && !run.contains("--no-cache") {
         return Some("apk add without --no-cache".into());
     }
-    if (run.contains("pip install") || run.contains("pip3 install")) && !run.contains("--no-cache-dir") {
+    if (run.contains("pip install") || run.contains("pip3 install"))
+        && !run.contains("--no-cache-dir")
+    {
         return Some("pip install without --no-cache-dir".into());
     }
     None
@@ -706,13 +874,20 @@ fn ignores_env(dockerignore: Option<&str>) -> bool {
         return false;
     };
     let mut ignored = false;
-    for line in text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')) {
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+    {
         let (negated, pattern) = match line.strip_prefix('!') {
             Some(pattern) => (true, pattern),
             None => (false, line),
         };
         let pattern = pattern.trim_start_matches("./").trim_start_matches('/');
-        let matches = matches!(pattern, ".env" | ".env*" | "*.env" | "**/.env" | "**/.env*" | "*" | "**" | "**/*" | ".*");
+        let matches = matches!(
+            pattern,
+            ".env" | ".env*" | "*.env" | "**/.env" | "**/.env*" | "*" | "**" | "**/*" | ".*"
+        );
         if matches {
             ignored = !negated;
         }
@@ -722,5 +897,7 @@ fn ignores_env(dockerignore: Option<&str>) -> bool {
 
 /// Makes a path relative to `root` when it is inside it, for findings.
 pub fn shown(path: &Path, root: &Path) -> PathBuf {
-    path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

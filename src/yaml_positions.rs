@@ -49,7 +49,10 @@ fn record(node: &Node, path: &mut Vec<String>, positions: &mut HashMap<Vec<Strin
         Kind::Map(entries) => {
             for (key, value) in entries {
                 path.push(key.value.clone());
-                positions.insert(path.clone(), (key.referenced.line(), key.referenced.column()));
+                positions.insert(
+                    path.clone(),
+                    (key.referenced.line(), key.referenced.column()),
+                );
                 record(value, path, positions);
                 path.pop();
             }
@@ -57,7 +60,10 @@ fn record(node: &Node, path: &mut Vec<String>, positions: &mut HashMap<Vec<Strin
         Kind::Sequence(items) => {
             for (index, item) in items.iter().enumerate() {
                 path.push(index.to_string());
-                positions.insert(path.clone(), (item.referenced.line(), item.referenced.column()));
+                positions.insert(
+                    path.clone(),
+                    (item.referenced.line(), item.referenced.column()),
+                );
                 record(item, path, positions);
                 path.pop();
             }
@@ -150,13 +156,21 @@ mod tests {
         let text = "name: shop\nservices:\n  app:\n    image: nginx\n    ports:\n      - \"8080:80\"\n      - 9090:90\n    environment:\n      PASSWORD: hunter2\n";
         let positions = YamlPositions::parse(text);
         assert_eq!(positions.locate(&["services", "app"]), Some(((3, 3), 2)));
-        assert_eq!(positions.locate(&["services", "app", "ports", "1"]), Some(((7, 9), 4)));
         assert_eq!(
-            positions.locate(&["services", "app", "environment", "PASSWORD"]).map(|(p, _)| p.0),
+            positions.locate(&["services", "app", "ports", "1"]),
+            Some(((7, 9), 4))
+        );
+        assert_eq!(
+            positions
+                .locate(&["services", "app", "environment", "PASSWORD"])
+                .map(|(p, _)| p.0),
             Some(9)
         );
         // Not in the file: its nearest ancestor.
-        assert_eq!(positions.locate(&["services", "app", "healthcheck"]), Some(((3, 3), 2)));
+        assert_eq!(
+            positions.locate(&["services", "app", "healthcheck"]),
+            Some(((3, 3), 2))
+        );
         assert!(positions.has(&["name"]));
         assert!(!positions.has(&["version"]));
         assert!(YamlPositions::parse(": : bad").locate(&["x"]).is_none());

@@ -22,7 +22,6 @@ use crate::lint_rule::Severity;
 use crate::printer::Printer;
 use crate::project::{Project, ServiceScope};
 use crate::project_lint::{self, BuildSource, ComposeSource, LintInput, shown};
-use crate::project_root::{COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_NAMES};
 use crate::verb_plan::SCHEMA_VERSION;
 use crate::yaml_positions::YamlPositions;
 
@@ -77,10 +76,19 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     }
     apply_overrides(&project, &mut findings);
     findings.sort_by(|a, b| {
-        let file = |f: &Finding| f.location.as_ref().map(|l| (l.file.clone(), l.line, l.column));
-        file(a).cmp(&file(b)).then(b.severity.cmp(&a.severity)).then(a.rule.cmp(b.rule))
+        let file = |f: &Finding| {
+            f.location
+                .as_ref()
+                .map(|l| (l.file.clone(), l.line, l.column))
+        };
+        file(a)
+            .cmp(&file(b))
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule.cmp(b.rule))
     });
-    let failing = |severity: Severity| severity == Severity::Error || (args.strict && severity == Severity::Warning);
+    let failing = |severity: Severity| {
+        severity == Severity::Error || (args.strict && severity == Severity::Warning)
+    };
     let failed = checks.iter().any(|check| failing(check.severity))
         || findings.iter().any(|finding| failing(finding.severity));
     match args.format {
@@ -105,9 +113,15 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
 /// The environment checks, and the engine when it answers.
 fn environment(global: &GlobalArgs) -> (Vec<Check>, Option<Engine>) {
     let mut checks = Vec::new();
-    let context = global.context.as_deref().filter(|context| !context.is_empty());
+    let context = global
+        .context
+        .as_deref()
+        .filter(|context| !context.is_empty());
     let docker = DockerCli::locate(context).ok();
-    match docker.as_ref().and_then(|docker| docker.first_line_of(&["version", "--format", "{{.Client.Version}}"])) {
+    match docker
+        .as_ref()
+        .and_then(|docker| docker.first_line_of(&["version", "--format", "{{.Client.Version}}"]))
+    {
         Some(version) => checks.push(Check::ok("docker CLI", version)),
         None => checks.push(Check::bad(
             "docker CLI",
@@ -137,7 +151,9 @@ fn environment(global: &GlobalArgs) -> (Vec<Check>, Option<Engine>) {
                 "engine",
                 format!(
                     "{} at {}",
-                    engine.server_version().unwrap_or_else(|| "version unknown".into()),
+                    engine
+                        .server_version()
+                        .unwrap_or_else(|| "version unknown".into()),
                     engine.host()
                 ),
             ));
@@ -177,12 +193,20 @@ fn disk_check(project: &Project) -> Check {
         Some(free) if free < LOW_DISK => Check::bad(
             "backup disk",
             Severity::Warning,
-            format!("{} free in {}", crate::backup_run::human_bytes(free), directory.display()),
+            format!(
+                "{} free in {}",
+                crate::backup_run::human_bytes(free),
+                directory.display()
+            ),
             "free some space, or set paths.backup_dir / DEVCTL_BACKUP_DIR to a larger disk",
         ),
         Some(free) => Check::ok(
             "backup disk",
-            format!("{} free in {}", crate::backup_run::human_bytes(free), directory.display()),
+            format!(
+                "{} free in {}",
+                crate::backup_run::human_bytes(free),
+                directory.display()
+            ),
         ),
         None => Check::bad(
             "backup disk",
@@ -202,47 +226,20 @@ fn free_bytes(path: &Path) -> Option<u64> {
     (result == 0).then(|| stats.f_bavail as u64 * stats.f_frsize as u64)
 }
 
-/// The compose files compose reads for this profile, as they are on disk.
-pub fn compose_files(project: &Project) -> Vec<PathBuf> {
-    let root = project.root.path();
-    if !project.profile.compose_files.is_empty() {
-        return project.profile.compose_files.iter().map(|file| root.join(file)).collect();
-    }
-    if let Ok(files) = std::env::var("COMPOSE_FILE") {
-        let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
-        return files.split(separator.as_str()).filter(|f| !f.is_empty()).map(|file| root.join(file)).collect();
-    }
-    let mut files: Vec<PathBuf> = COMPOSE_FILE_NAMES
-        .iter()
-        .map(|name| root.join(name))
-        .filter(|path| path.is_file())
-        .take(1)
-        .collect();
-    files.extend(
-        COMPOSE_OVERRIDE_NAMES
-            .iter()
-            .map(|name| root.join(name))
-            .filter(|path| path.is_file())
-            .take(1),
-    );
-    files
-}
-
-/// The env files compose reads for this profile (the profile's, else `.env` beside the
-/// first compose file).
-pub fn env_files(project: &Project) -> Vec<PathBuf> {
-    let root = project.root.path();
-    if !project.profile.env_files.is_empty() {
-        return project.profile.env_files.iter().map(|file| root.join(file)).collect();
-    }
-    vec![crate::checkout_owner::expected_working_dir(project).join(".env")]
-}
-
 fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>> {
     let root = project.root.path();
-    let model = project.model(ServiceScope::Profile, false, printer)?;
-    let raw_model = project.uninterpolated_model(printer)?;
-    let files: Vec<ComposeSource> = compose_files(project)
+    // A project compose cannot read is a finding, not the end: the rules that read the files
+    // as written still run.
+    let (model, raw_model, invalid) = match project.model(ServiceScope::Profile, false, printer) {
+        Ok(model) => (
+            model.value().clone(),
+            project.uninterpolated_model(printer)?,
+            None,
+        ),
+        Err(error) => (Value::Null, Value::Null, Some(error)),
+    };
+    let files: Vec<ComposeSource> = project
+        .compose_file_paths()
         .into_iter()
         .filter_map(|path| {
             let text = std::fs::read_to_string(&path).ok()?;
@@ -254,7 +251,12 @@ fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>
         })
         .collect();
     let mut builds = Vec::new();
-    for (service, definition) in model.value().get("services").and_then(Value::as_object).into_iter().flatten() {
+    for (service, definition) in model
+        .get("services")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         let Some(build) = definition.get("build") else {
             continue;
         };
@@ -262,34 +264,63 @@ fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>
             continue;
         }
         let context = PathBuf::from(build.get("context").and_then(Value::as_str).unwrap_or("."));
-        let context = if context.is_absolute() { context } else { root.join(context) };
-        let dockerfile = context.join(build.get("dockerfile").and_then(Value::as_str).unwrap_or("Dockerfile"));
+        let context = if context.is_absolute() {
+            context
+        } else {
+            root.join(context)
+        };
+        let dockerfile = context.join(
+            build
+                .get("dockerfile")
+                .and_then(Value::as_str)
+                .unwrap_or("Dockerfile"),
+        );
         builds.push(BuildSource {
             service: service.clone(),
             dockerfile_path: shown(&dockerfile, root),
-            dockerfile: std::fs::read_to_string(&dockerfile).ok().map(|text| Dockerfile::parse(&text)),
-            target: build.get("target").and_then(Value::as_str).map(String::from),
+            dockerfile: std::fs::read_to_string(&dockerfile)
+                .ok()
+                .map(|text| Dockerfile::parse(&text)),
+            target: build
+                .get("target")
+                .and_then(Value::as_str)
+                .map(String::from),
             dockerignore: std::fs::read_to_string(context.join(".dockerignore")).ok(),
             context_has_env: context.join(".env").is_file(),
             context: shown(&context, root),
         });
     }
-    let env_example = [root.to_path_buf(), crate::checkout_owner::expected_working_dir(project)]
-        .iter()
-        .map(|directory| directory.join(".env.example"))
-        .find(|path| path.is_file())
-        .and_then(|path| Some((shown(&path, root), std::fs::read_to_string(&path).ok()?)));
+    let env_example = [
+        root.to_path_buf(),
+        crate::checkout_owner::expected_working_dir(project),
+    ]
+    .iter()
+    .map(|directory| directory.join(".env.example"))
+    .find(|path| path.is_file())
+    .and_then(|path| Some((shown(&path, root), std::fs::read_to_string(&path).ok()?)));
+    let first_file = files.first().map(|file| Location::file(&file.path));
     let input = LintInput {
-        model: model.value().clone(),
+        model,
         raw_model,
         files,
         builds,
         protected: project.profile.protected_volumes.clone(),
         profile_names_project: project.profile.project_name.is_some(),
         env_example,
-        defined: compose_variables::defined_variables(&env_files(project)),
+        defined: compose_variables::defined_variables(&project.env_file_paths()),
     };
     let mut findings = project_lint::lint(&input);
+    if let Some(error) = invalid {
+        let cause = error.root_cause().to_string();
+        findings.push(Finding::new(
+            "compose-invalid",
+            format!(
+                "compose cannot read the project: {}",
+                crate::compose::first_line(&cause).trim()
+            ),
+            first_file,
+        ));
+    }
     findings.extend(env_schema_findings(project)?);
     Ok(findings)
 }
@@ -300,15 +331,22 @@ pub fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
         return Ok(Vec::new());
     };
     let path = project.root.path().join(schema_file);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the env schema {} (doctor.env_schema)", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read the env schema {} (doctor.env_schema)",
+            path.display()
+        )
+    })?;
     let schema: Value = serde_json::from_str(&text).map_err(|error| {
         crate::failure::Failure::bad_input(format!("{}: not JSON: {error}", path.display()))
     })?;
     let validator = jsonschema::validator_for(&schema).map_err(|error| {
-        crate::failure::Failure::bad_input(format!("{}: not a JSON Schema: {error}", path.display()))
+        crate::failure::Failure::bad_input(format!(
+            "{}: not a JSON Schema: {error}",
+            path.display()
+        ))
     })?;
-    let defined = compose_variables::defined_variables(&env_files(project));
+    let defined = compose_variables::defined_variables(&project.env_file_paths());
     let instance = json!(defined);
     Ok(validator
         .iter_errors(&instance)
@@ -318,7 +356,11 @@ pub fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
                 "required-variable-unset",
                 format!(
                     "the env does not satisfy {schema_file}: {error}{}",
-                    if at.is_empty() { String::new() } else { format!(" (at {at})") }
+                    if at.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (at {at})")
+                    }
                 ),
                 Some(Location::file(shown(&path, project.root.path()))),
             )
@@ -400,7 +442,12 @@ fn print_human(project: &Project, checks: &[Check], findings: &[Finding], printe
     };
     let mut text = format!("{}\n", style("Environment").bold());
     for check in checks {
-        text.push_str(&format!("  {} {:<15} {}\n", mark(check.severity), check.name, check.detail));
+        text.push_str(&format!(
+            "  {} {:<15} {}\n",
+            mark(check.severity),
+            check.name,
+            check.detail
+        ));
         if let Some(fix) = &check.fix {
             text.push_str(&format!("    {} {fix}\n", style("fix:").cyan()));
         }
@@ -418,18 +465,29 @@ fn print_human(project: &Project, checks: &[Check], findings: &[Finding], printe
     ));
     let mut current: Option<PathBuf> = None;
     for finding in findings {
-        let file = finding.location.as_ref().map(|location| location.file.clone());
+        let file = finding
+            .location
+            .as_ref()
+            .map(|location| location.file.clone());
         if file != current {
             text.push_str(&format!(
                 "  {}\n",
-                style(file.as_ref().map_or("(project)".to_string(), |f| f.display().to_string())).underlined()
+                style(
+                    file.as_ref()
+                        .map_or("(project)".to_string(), |f| f.display().to_string())
+                )
+                .underlined()
             ));
             current = file;
         }
         let position = finding
             .location
             .as_ref()
-            .and_then(|location| location.line.map(|line| format!("{line}:{}", location.column.unwrap_or(1))))
+            .and_then(|location| {
+                location
+                    .line
+                    .map(|line| format!("{line}:{}", location.column.unwrap_or(1)))
+            })
             .unwrap_or_default();
         let severity = match finding.severity {
             Severity::Error => style("error").red().bold(),

@@ -68,7 +68,17 @@ pub fn execute(plan: &VerbPlan, dry_run: bool, printer: &Printer) -> Result<u8> 
 
 /// Opens the project named by the global flags (shared by every verb that runs compose).
 pub fn open(global: &crate::cli::GlobalArgs, printer: &Printer) -> Result<Project> {
+    open_checked(global, printer, |_| Ok(()))
+}
+
+/// As `open`, with `check` run on the project before compose is first asked anything.
+pub fn open_checked(
+    global: &crate::cli::GlobalArgs,
+    printer: &Printer,
+    check: impl FnOnce(&Project) -> Result<()>,
+) -> Result<Project> {
     let mut project = Project::open(global)?;
+    check(&project)?;
     if global.fidelity {
         project.enter_fidelity(printer)?;
     }

@@ -73,7 +73,10 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
 
 pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let started = Instant::now();
-    let project = super::open(global, printer)?;
+    let project = super::open_checked(global, printer, |project| match args.skip_env_check {
+        true => Ok(()),
+        false => check_environment(project),
+    })?;
     let plan = plan(&project, args, printer)?;
     if global.dry_run {
         return super::execute(&plan, true, printer);
@@ -123,6 +126,60 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
             Ok(ExitStatus::Unhealthy.code())
         }
     }
+}
+
+/// Refuses to start when a variable the compose files require (referenced without a
+/// default) is unset, or when the variables break the profile's env schema.
+fn check_environment(project: &Project) -> Result<()> {
+    let defined = crate::compose_variables::defined_variables(&project.env_file_paths());
+    let mut missing: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for file in project.compose_file_paths() {
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let shown = crate::project_lint::shown(&file, project.root.path());
+        for reference in crate::compose_variables::references(&text) {
+            if reference.required && !defined.contains_key(&reference.name) {
+                missing.entry(reference.name).or_default().push(format!(
+                    "{}:{}:{}",
+                    shown.display(),
+                    reference.line,
+                    reference.column
+                ));
+            }
+        }
+    }
+    let mut problems: Vec<String> = missing
+        .iter()
+        .map(|(name, places)| format!("{name} (used at {})", places.join(", ")))
+        .collect();
+    problems.extend(
+        super::doctor::env_schema_findings(project)?
+            .into_iter()
+            .map(|finding| finding.message),
+    );
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let env_files: Vec<String> = project
+        .env_file_paths()
+        .iter()
+        .map(|path| {
+            crate::project_lint::shown(path, project.root.path())
+                .display()
+                .to_string()
+        })
+        .collect();
+    Err(Failure::bad_input(format!(
+        "refusing to start: {} unset or invalid:\n  {}",
+        if missing.len() == 1 && problems.len() == 1 { "a required variable is" } else { "required variables are" },
+        problems.join("\n  ")
+    ))
+    .hint(format!(
+        "set them in the environment or in {}, give each a default (${{NAME:-value}}), or pass --skip-env-check (DEVCTL_SKIP_ENV_CHECK=1)",
+        env_files.join(", ")
+    ))
+    .into())
 }
 
 fn describe(container: &ContainerWait) -> String {

@@ -4,6 +4,7 @@ mod backup;
 mod bad_input;
 mod cli;
 mod demo;
+mod doctor;
 mod dry_run;
 mod fidelity;
 mod guard;
