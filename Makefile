@@ -9,7 +9,7 @@ PREFIX     ?= $(HOME)/.cargo
 
 DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
 
-.PHONY: all build install engine demo test lint bench up down nuke fidelity-up fidelity-down status backup restore clean
+.PHONY: all build install engine demo test lint bench up down nuke fidelity-up fidelity-down doctor status backup restore clean
 
 all: build
 
@@ -66,6 +66,13 @@ fidelity-up: build
 	$(DEVCTL) $(DEMO_FLAGS) up --fidelity
 fidelity-down: build
 	$(DEVCTL) $(DEMO_FLAGS) down --fidelity
+
+## doctor: check the environment and the demo project (compose files, Dockerfiles, env
+## files); FORMAT=json|sarif for machines, STRICT=1 to fail on warnings too
+FORMAT ?= human
+STRICT ?=
+doctor: build
+	$(DEVCTL) $(DEMO_FLAGS) doctor --format $(FORMAT) $(if $(STRICT),--strict)
 
 ## nuke: the guarded `devctl down --volumes`: lists the demo's volumes, asks for the project
 ## name (CONFIRM=devctl-demo without a terminal), backs them up, then deletes them

@@ -65,6 +65,14 @@ fn make_demo_ends_with_the_demo_healthy() {
         assert!(ready, "{row:#}");
     }
     make(&demo, "status");
+    let doctor = make(&demo, "doctor");
+    let report = String::from_utf8_lossy(&doctor.stdout);
+    assert!(report.contains("0 error(s)"), "{report}");
+    let sarif = make_with(&demo, "doctor", &["FORMAT=sarif".to_string()]);
+    // make echoes the recipe's command line first.
+    let text = String::from_utf8_lossy(&sarif.stdout);
+    let log: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    assert_eq!(log["version"], "2.1.0");
     let backup = make(&demo, "backup");
     let id = String::from_utf8_lossy(&backup.stdout)
         .lines()
