@@ -118,7 +118,6 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
     /// streaming the volume's contents out or in. It runs nothing and has no network.
     pub fn create_helper(&self, project: &str, image: &str, volume: &str) -> Result<String> {
         use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
-        use bollard::query_parameters::CreateContainerOptions;
         let labels = HashMap::from([
             (HELPER_LABEL.to_string(), "volume".to_string()),
             (HELPER_PROJECT_LABEL.to_string(), project.to_string()),
@@ -142,22 +141,31 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             }),
             ..Default::default()
         };
+        self.create_never_started(body, || {
+            format!("cannot create a helper container for volume {volume} (image {image})")
+        })
+    }
+
+    /// Creates a container from `body`; it is never started. `what` says what for, on failure.
+    fn create_never_started(
+        &self,
+        body: bollard::models::ContainerCreateBody,
+        what: impl FnOnce() -> String,
+    ) -> Result<String> {
+        use bollard::query_parameters::CreateContainerOptions;
         let response = self
             .runtime
             .block_on(
                 self.docker
                     .create_container(None::<CreateContainerOptions>, body),
             )
-            .with_context(|| {
-                format!("cannot create a helper container for volume {volume} (image {image})")
-            })?;
+            .with_context(what)?;
         Ok(response.id)
     }
 
     /// Creates (never starts) a container of `image`, only to list the image's files.
     pub fn create_inspector(&self, image: &str) -> Result<String> {
         use bollard::models::{ContainerCreateBody, HostConfig};
-        use bollard::query_parameters::CreateContainerOptions;
         let labels = HashMap::from([(HELPER_LABEL.to_string(), "image".to_string())]);
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
@@ -171,16 +179,9 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             }),
             ..Default::default()
         };
-        let response = self
-            .runtime
-            .block_on(
-                self.docker
-                    .create_container(None::<CreateContainerOptions>, body),
-            )
-            .with_context(|| {
-                format!("cannot create a container of image {image} to list its files")
-            })?;
-        Ok(response.id)
+        self.create_never_started(body, || {
+            format!("cannot create a container of image {image} to list its files")
+        })
     }
 
     /// The image's configuration and size, when the engine has it.

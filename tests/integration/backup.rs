@@ -551,25 +551,9 @@ fn on_a_terminal_the_project_name_must_be_typed() {
     fixture.shell("app", "echo one > /data/file");
     let id = backup(&fixture, &[]);
     fixture.shell("app", "echo two > /data/file");
-    // `script` gives devctl a terminal; what is piped into it is what the person types.
-    let typed = |text: &str| {
-        let devctl = env!("CARGO_BIN_EXE_devctl");
-        let output = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "(sleep 1; printf '{text}\\n') | script -qec '{devctl} restore {id} --no-safety-backup' /dev/null"
-            ))
-            .current_dir(fixture.root())
-            .env("DEVCTL_STATE_DIR", fixture.state_dir())
-            .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
-    };
+    // What is typed on the terminal is what the person types.
+    let restore = format!("restore {id} --no-safety-backup");
+    let typed = |text: &str| crate::harness::typed_on_terminal(&fixture, &restore, text);
     let (code, screen) = typed("not-the-name");
     assert_eq!(code, Some(REFUSED), "{screen}");
     assert!(

@@ -318,24 +318,7 @@ fn on_a_terminal_a_wrong_name_aborts_and_the_right_one_proceeds() {
     let (fixture, _) = guarded_project("pty", false);
     fixture.devctl().args(["up"]).status(0).run();
     fixture.shell("app", "echo precious > /data/file");
-    let typed = |text: &str| {
-        let devctl = env!("CARGO_BIN_EXE_devctl");
-        let output = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "(sleep 2; printf '{text}\\n') | script -qec '{devctl} compose down -v' /dev/null"
-            ))
-            .current_dir(fixture.root())
-            .env("DEVCTL_STATE_DIR", fixture.state_dir())
-            .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-        )
-    };
+    let typed = |text: &str| crate::harness::typed_on_terminal(&fixture, "compose down -v", text);
     let (code, screen) = typed("not-the-name");
     assert_eq!(code, Some(REFUSED), "{screen}");
     assert!(

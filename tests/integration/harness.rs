@@ -461,3 +461,24 @@ pub fn script(path: &Path, body: &str) {
     std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+/// Runs `devctl ARGUMENTS` in `fixture` on a terminal (`script` gives it one) and types
+/// `text` into it; returns the exit code and what the terminal showed.
+pub fn typed_on_terminal(fixture: &Fixture, arguments: &str, text: &str) -> (Option<i32>, String) {
+    let devctl = env!("CARGO_BIN_EXE_devctl");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "(sleep 2; printf '{text}\\n') | script -qec '{devctl} {arguments}' /dev/null"
+        ))
+        .current_dir(fixture.root())
+        .env("DEVCTL_STATE_DIR", fixture.state_dir())
+        .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
