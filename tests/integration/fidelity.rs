@@ -63,6 +63,16 @@ fn published_port(status: &serde_json::Value, service: &str) -> u16 {
         .unwrap()
 }
 
+/// `devctl status --json --fidelity` of the fixture.
+fn fidelity_status(fixture: &Fixture) -> serde_json::Value {
+    fixture
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json()
+}
+
 fn docker(arguments: &[&str]) -> String {
     let output = std::process::Command::new("docker")
         .args(arguments)
@@ -93,12 +103,7 @@ fn both_stacks_run_side_by_side_and_a_change_reaches_fidelity_only_with_its_next
         .stderr(&format!("port app 127.0.0.1:{port} → 127.0.0.1:"))
         .run();
     let live = fixture.status();
-    let fidelity = fixture
-        .devctl()
-        .args(["status", "--json", "--fidelity"])
-        .status(0)
-        .run()
-        .json();
+    let fidelity = fidelity_status(&fixture);
     assert_eq!(fidelity["project"], format!("{}-fidelity", fixture.name));
     for status in [&live, &fidelity] {
         assert_eq!(
@@ -157,12 +162,7 @@ fn both_stacks_run_side_by_side_and_a_change_reaches_fidelity_only_with_its_next
         "fidelity runs the image it built"
     );
     fixture.devctl().args(["up", "--fidelity"]).status(0).run();
-    let fidelity = fixture
-        .devctl()
-        .args(["status", "--json", "--fidelity"])
-        .status(0)
-        .run()
-        .json();
+    let fidelity = fidelity_status(&fixture);
     // The same port is kept from one up to the next.
     assert_eq!(published_port(&fidelity, "app"), fidelity_port);
     assert_eq!(http_get(fidelity_port), "version two\n");
@@ -188,12 +188,7 @@ fn each_stack_comes_down_alone_and_a_confirmed_fidelity_down_v_keeps_the_live_vo
     fixture.devctl().args(["up", "--fidelity"]).status(0).run();
     fixture.devctl().args(["down"]).status(0).run();
     assert!(fixture.containers().is_empty());
-    let fidelity_status = fixture
-        .devctl()
-        .args(["status", "--json", "--fidelity"])
-        .status(0)
-        .run()
-        .json();
+    let fidelity_status = fidelity_status(&fixture);
     assert_eq!(service_row(&fidelity_status, "app")["state"], "running");
 
     // The data-tier confirmation names the fidelity project; the live project's name is refused.
@@ -360,12 +355,7 @@ fn the_demo_runs_in_both_modes_at_once() {
         .stderr("fidelity verified: 3 services, no source mounts")
         .run();
     let live = demo.status();
-    let fidelity = demo
-        .devctl()
-        .args(["status", "--json", "--fidelity"])
-        .status(0)
-        .run()
-        .json();
+    let fidelity = fidelity_status(&demo);
     for status in [&live, &fidelity] {
         assert_eq!(
             service_row(status, "backend")["health"],
