@@ -60,7 +60,25 @@ impl Check {
 
 pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let (mut checks, engine) = environment(global);
-    let project = super::open(global, printer)?;
+    let project = match super::open(global, printer) {
+        Ok(project) => project,
+        Err(error) => {
+            // Without compose (or a readable profile) there is no project to check: say what
+            // the environment looks like, then why.
+            if args.format == DoctorFormat::Human {
+                printer.data(format!("{}\n", environment_text(&checks)));
+            }
+            return Err(error);
+        }
+    };
+    checks.push(Check::ok(
+        "compose",
+        format!(
+            "{} ({})",
+            project.compose.version,
+            project.compose.argv.join(" ")
+        ),
+    ));
     checks.push(disk_check(&project));
     let mut findings = project_findings(&project, printer)?;
     if args.images {
@@ -433,13 +451,16 @@ fn summary(findings: &[Finding]) -> BTreeMap<&'static str, usize> {
     counts
 }
 
-fn print_human(project: &Project, checks: &[Check], findings: &[Finding], printer: &Printer) {
-    let mark = |severity: Severity| match severity {
+fn mark(severity: Severity) -> String {
+    match severity {
         Severity::Off => style("✔").green().to_string(),
         Severity::Info => style("i").blue().to_string(),
         Severity::Warning => style("!").yellow().to_string(),
         Severity::Error => style("✘").red().to_string(),
-    };
+    }
+}
+
+fn environment_text(checks: &[Check]) -> String {
     let mut text = format!("{}\n", style("Environment").bold());
     for check in checks {
         text.push_str(&format!(
@@ -452,12 +473,11 @@ fn print_human(project: &Project, checks: &[Check], findings: &[Finding], printe
             text.push_str(&format!("    {} {fix}\n", style("fix:").cyan()));
         }
     }
-    text.push_str(&format!(
-        "  {} {:<15} {}\n",
-        mark(Severity::Off),
-        "compose",
-        project.compose.version
-    ));
+    text.trim_end().to_string()
+}
+
+fn print_human(project: &Project, checks: &[Check], findings: &[Finding], printer: &Printer) {
+    let mut text = format!("{}\n", environment_text(checks));
     text.push_str(&format!(
         "\n{} (profile {})\n",
         style("Project").bold(),
