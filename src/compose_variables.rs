@@ -16,13 +16,53 @@ pub struct Reference {
     pub line: usize,
     pub column: usize,
     pub required: bool,
+    /// `${VAR:?message}`: an empty value is refused too.
+    pub non_empty: bool,
+}
+
+impl Reference {
+    /// Whether this use fails with the variables `defined`: required and unset, or
+    /// `${VAR:?}` and empty.
+    pub fn is_unset_in(&self, defined: &BTreeMap<String, String>) -> bool {
+        match defined.get(&self.name) {
+            None => self.required,
+            Some(value) => self.non_empty && value.is_empty(),
+        }
+    }
 }
 
 /// Every variable reference in `text`, in order.
 pub fn references(text: &str) -> Vec<Reference> {
     let mut found = Vec::new();
-    for (index, line) in text.lines().enumerate() {
-        let line = strip_comment(line);
+    // Inside a block scalar (`key: |`), a `#` is text, not a comment.
+    let mut block: Option<usize> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let indent = raw.len() - raw.trim_start().len();
+        if let Some(parent) = block {
+            if raw.trim().is_empty() || indent > parent {
+                scan(raw, index, &mut found);
+                continue;
+            }
+            block = None;
+        }
+        let line = strip_comment(raw);
+        let trimmed = line.trim_end();
+        if trimmed.ends_with(['|', '>'])
+            || trimmed.ends_with("|-")
+            || trimmed.ends_with(">-")
+            || trimmed.ends_with("|+")
+            || trimmed.ends_with(">+")
+        {
+            block = Some(indent);
+        }
+        scan(line, index, &mut found);
+    }
+    found
+}
+
+/// The references on one line (`index` counted from 0).
+fn scan(line: &str, index: usize, found: &mut Vec<Reference>) {
+    {
         let bytes = line.as_bytes();
         let mut position = 0;
         while position < bytes.len() {
@@ -35,7 +75,7 @@ pub fn references(text: &str) -> Vec<Reference> {
                 Some(b'{') => {
                     let end = matching_brace(bytes, position + 1);
                     let inner = &line[position + 2..end.min(line.len())];
-                    read_braced(inner, index + 1, position + 1, true, &mut found);
+                    read_braced(inner, index + 1, position + 1, true, found);
                     position = end + 1;
                 }
                 Some(byte) if byte.is_ascii_alphabetic() || *byte == b'_' => {
@@ -48,6 +88,7 @@ pub fn references(text: &str) -> Vec<Reference> {
                         line: index + 1,
                         column: position + 1,
                         required: true,
+                        non_empty: false,
                     });
                     position += 1 + name.len();
                 }
@@ -55,7 +96,6 @@ pub fn references(text: &str) -> Vec<Reference> {
             }
         }
     }
-    found
 }
 
 /// `NAME[:-?+]…` inside `${…}`; nested references in the rest are never required.
@@ -74,6 +114,7 @@ fn read_braced(inner: &str, line: usize, column: usize, outer: bool, found: &mut
         line,
         column,
         required,
+        non_empty: outer && rest.starts_with(":?"),
     });
     for nested in references(rest) {
         found.push(Reference {
@@ -108,7 +149,10 @@ fn strip_comment(line: &str) -> &str {
     let mut previous = ' ';
     for (index, character) in line.char_indices() {
         match (quote, character) {
-            (None, '\'' | '"') => quote = Some(character),
+            // A quote opens a quoted scalar only where one can start (not in `it's`).
+            (None, '\'' | '"') if previous.is_whitespace() || "[{,:".contains(previous) => {
+                quote = Some(character)
+            }
             (Some(open), _) if character == open => quote = None,
             (None, '#') if previous.is_whitespace() => return &line[..index],
             _ => {}
@@ -206,6 +250,18 @@ mod tests {
             required("x: \"a # ${QUOTED}\"\n"),
             [("QUOTED".into(), true)]
         );
+        assert_eq!(
+            required("greeting: it's ${NAME:-x} # was ${OLD}\n"),
+            [("NAME".into(), false)]
+        );
+        assert_eq!(
+            required(
+                "cmd: |\n  echo start # ${IN_BLOCK:?x}\n  # ${ALSO_TEXT}\nnext: 1 # ${COMMENT}\n"
+            ),
+            [("IN_BLOCK".into(), true), ("ALSO_TEXT".into(), true)]
+        );
+        assert!(references("a: ${A:?x}\n")[0].non_empty);
+        assert!(!references("a: ${A?x}\n")[0].non_empty);
         let found = references("one: 1\ntwo: x-${TWO}\n");
         assert_eq!((found[0].line, found[0].column), (2, 8));
     }

@@ -19,6 +19,16 @@ pub struct Dockerfile {
 impl Dockerfile {
     pub fn parse(text: &str) -> Dockerfile {
         let lines: Vec<&str> = text.lines().collect();
+        // The `# escape=` parser directive, before any instruction, sets the continuation.
+        let escape = lines
+            .iter()
+            .take_while(|line| line.trim_start().starts_with('#'))
+            .find_map(|line| {
+                let directive = line.trim_start().trim_start_matches('#').trim();
+                let (key, value) = directive.split_once('=')?;
+                (key.trim().eq_ignore_ascii_case("escape")).then(|| value.trim().chars().next())?
+            })
+            .unwrap_or('\\');
         let mut instructions = Vec::new();
         let mut index = 0;
         while index < lines.len() {
@@ -31,8 +41,8 @@ impl Dockerfile {
             let mut text = String::new();
             let mut current = line.to_string();
             loop {
-                let continued = current.ends_with('\\');
-                text.push_str(current.trim_end_matches('\\').trim_end());
+                let continued = current.ends_with(escape);
+                text.push_str(current.trim_end_matches(escape).trim_end());
                 if !continued || index >= lines.len() {
                     break;
                 }
@@ -112,14 +122,17 @@ pub fn from_image(arguments: &str) -> &str {
 
 fn heredoc_marker(text: &str) -> Option<String> {
     let position = text.find("<<")?;
-    let rest = text[position + 2..].trim_start_matches('-');
+    let rest = &text[position + 2..];
+    if rest.starts_with('<') {
+        return None; // a here-string, `<<<`
+    }
     let marker: String = rest
-        .trim_matches(|c| c == '"' || c == '\'')
+        .trim_start_matches('-')
+        .trim_start_matches(['"', '\''])
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
         .collect();
-    (!marker.is_empty() && marker.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
-        .then_some(marker)
+    (!marker.is_empty()).then_some(marker)
 }
 
 #[cfg(test)]
@@ -162,6 +175,34 @@ mod tests {
         assert_eq!(
             from_image("--platform=linux/amd64 node:20 AS build"),
             "node:20"
+        );
+    }
+
+    #[test]
+    fn heredocs_of_any_marker_and_the_escape_directive() {
+        let dockerfile = Dockerfile::parse("FROM a:1\nRUN <<eot1\nFROM evil\neot1\nUSER 1\n");
+        let keywords: Vec<&str> = dockerfile
+            .instructions
+            .iter()
+            .map(|i| i.keyword.as_str())
+            .collect();
+        assert_eq!(keywords, ["FROM", "RUN", "USER"]);
+        let windows = Dockerfile::parse(
+            "# escape=`\nFROM a:1\nWORKDIR C:\\app\\\nUSER app\nRUN one `\n  two\n",
+        );
+        let keywords: Vec<(&str, &str)> = windows
+            .instructions
+            .iter()
+            .map(|i| (i.keyword.as_str(), i.arguments.as_str()))
+            .collect();
+        assert_eq!(
+            keywords,
+            [
+                ("FROM", "a:1"),
+                ("WORKDIR", "C:\\app\\"),
+                ("USER", "app"),
+                ("RUN", "one two")
+            ]
         );
     }
 }

@@ -44,15 +44,51 @@ pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Resu
     let mut problems = Vec::new();
     let mut built = Vec::new();
     let mut services = Vec::new();
+    // File-based secrets and configs are declared inputs: their bind mounts are expected.
+    let declared_files: Vec<std::path::PathBuf> = ["secrets", "configs"]
+        .iter()
+        .filter_map(|kind| {
+            stack
+                .transformed
+                .model
+                .get(kind)
+                .and_then(|v| v.as_object())
+        })
+        .flat_map(|entries| entries.values())
+        .filter_map(|entry| entry.get("file").and_then(|file| file.as_str()))
+        .map(std::path::PathBuf::from)
+        .collect();
     for container in &containers {
         let Some(service) = service_of(container) else {
             continue;
         };
+        // A container of a service the stack no longer has (a leftover of another profile)
+        // is not the stack's.
+        if stack.transformed.model["services"].get(&service).is_none() {
+            continue;
+        }
         for mount in container.mounts.iter().flatten() {
-            if mount.typ.as_ref().map(|kind| kind.to_string()).as_deref() != Some("bind") {
+            let kind = mount.typ.as_ref().map(|kind| kind.to_string());
+            let source = match kind.as_deref() {
+                Some("bind") => std::path::PathBuf::from(mount.source.clone().unwrap_or_default()),
+                // A volume bound to a folder (`driver_opts: {o: bind, device: …}`).
+                Some("volume") => match mount
+                    .name
+                    .as_deref()
+                    .and_then(|name| engine.volume(name).ok().flatten())
+                    .and_then(|volume| volume.options.get("device").cloned())
+                {
+                    Some(device) => std::path::PathBuf::from(device),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if declared_files.iter().any(|file| {
+                relative_inside(file, project.root.path())
+                    == relative_inside(&source, project.root.path())
+            }) {
                 continue;
             }
-            let source = std::path::PathBuf::from(mount.source.clone().unwrap_or_default());
             let Some(relative) = relative_inside(&source, project.root.path()) else {
                 continue;
             };

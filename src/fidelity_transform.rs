@@ -70,8 +70,9 @@ pub struct Transformed {
     pub kept_mounts: Vec<String>,
 }
 
-/// Gives a host port for a port key (`PortMove::key`) and host IP, when no offset is set.
-pub type PortChooser<'a> = dyn FnMut(&str, Option<&str>) -> Result<u16, Failure> + 'a;
+/// Gives a host port for a port key (`PortMove::key`) and host IP, when no offset is set,
+/// never one of the ports given to avoid (the live stack's).
+pub type PortChooser<'a> = dyn FnMut(&str, Option<&str>, &[u16]) -> Result<u16, Failure> + 'a;
 
 /// Transforms `model` (the iteration stack, as `compose config --format json` prints it).
 /// `choose_port(key, host_ip)` gives a free host port when no offset is set.
@@ -109,6 +110,52 @@ pub fn transform(
         images: BTreeMap::new(),
         kept_mounts: Vec::new(),
     };
+    let live_ports = published_ports(model);
+    // Named volumes that are bind mounts of a folder in the project (`driver_opts` with
+    // `o: bind` and a `device`): source, like a bind mount.
+    let source_volumes: BTreeMap<String, PathBuf> = model
+        .get("volumes")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, volume)| {
+            let options = volume.get("driver_opts")?;
+            let device = PathBuf::from(options.get("device")?.as_str()?);
+            let binds = text(options, "o").split(',').any(|option| option == "bind")
+                || text(options, "type") == "none";
+            (binds && relative_inside(&device, root).is_some()).then(|| (key.clone(), device))
+        })
+        .collect();
+    // Images the live stack builds: a service that runs one runs the fidelity build instead.
+    let live_builds: BTreeMap<String, String> = model
+        .get("services")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, service)| service.get("build").is_some())
+        .filter_map(|(name, service)| {
+            let image = service.get("image")?.as_str()?;
+            Some((image.to_string(), format!("{project}-{name}")))
+        })
+        .collect();
+    for (name, network) in model
+        .get("networks")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let external = network.get("external").and_then(Value::as_bool) == Some(true);
+        let fixed_subnet = network
+            .pointer("/ipam/config")
+            .and_then(Value::as_array)
+            .is_some_and(|configs| configs.iter().any(|config| config.get("subnet").is_some()));
+        if fixed_subnet && !external {
+            return Err(Failure::bad_input(format!(
+                "network `{name}` has a fixed subnet: a second network with the same subnet beside the live stack's would overlap, and the engine refuses it"
+            ))
+            .hint("remove the ipam subnet (and fixed ipv4_address / ipv6_address) from the compose file the fidelity stack is made from, e.g. in an override file that only the live profile uses"));
+        }
+    }
     for (kind, noun) in [("volumes", "volume"), ("networks", "network")] {
         let Some(entries) = output.get_mut(kind).and_then(Value::as_object_mut) else {
             continue;
@@ -141,7 +188,23 @@ pub fn transform(
         if let Some(mounts) = definition.get_mut("volumes").and_then(Value::as_array_mut) {
             let mut kept = Vec::new();
             for mount in mounts.drain(..) {
-                match mount_decision(&mount, root, settings) {
+                let decision = match source_volumes.get(&text(&mount, "source")) {
+                    Some(device) if text(&mount, "type") == "volume" => {
+                        let relative = relative_inside(device, root).unwrap_or_default();
+                        let listed = settings
+                            .keep_mounts
+                            .iter()
+                            .any(|entry| normalize(Path::new(entry)) == relative);
+                        match listed {
+                            true => MountDecision::KeepListed,
+                            false => {
+                                MountDecision::Drop("a volume bound to a folder inside the project")
+                            }
+                        }
+                    }
+                    _ => mount_decision(&mount, root, settings),
+                };
+                match decision {
                     MountDecision::Keep => kept.push(mount),
                     MountDecision::KeepListed => {
                         result
@@ -175,10 +238,26 @@ pub fn transform(
                     None => format!("build target {target}"),
                 });
             }
+            if build.remove("tags").is_some() {
+                changes.push("build.tags dropped: the live stack's tags are its own".to_string());
+            }
             let image = format!("{project}-{name}");
             changes.push(format!("built in this run as image {image}"));
             definition.insert("image".into(), json!(image));
             result.images.insert(name.clone(), image);
+        } else if let Some((before, image)) = definition
+            .get("image")
+            .and_then(Value::as_str)
+            .and_then(|before| {
+                live_builds
+                    .get(before)
+                    .map(|image| (before.to_string(), image.clone()))
+            })
+        {
+            changes.push(format!(
+                "image {before} → {image} (built in this run by the service that builds it)"
+            ));
+            definition.insert("image".into(), json!(image));
         } else if settings.build_targets.contains_key(name) {
             return Err(Failure::bad_input(format!(
                 "fidelity.build_targets names service `{name}`, which has no build section"
@@ -213,11 +292,22 @@ pub fn transform(
                 else {
                     continue;
                 };
+                // A host range for one container port (`28300-28310:80`) moves as a whole.
+                let (from, range_end) = match from.split_once('-') {
+                    Some((start, end)) => (start.to_string(), end.parse::<u16>().ok()),
+                    None => (from.clone(), None),
+                };
                 let from: u16 = from.parse().map_err(|_| {
                     Failure::bad_input(format!(
                         "service `{name}` publishes port `{from}`, which devctl cannot move"
                     ))
                 })?;
+                if range_end.is_some() && settings.port_offset.is_none() {
+                    return Err(Failure::bad_input(format!(
+                        "service `{name}` publishes the host port range starting at {from}: free ports are chosen one by one"
+                    ))
+                    .hint("set fidelity.port_offset in the profile to move the range as a whole"));
+                }
                 let target = port
                     .get("target")
                     .and_then(Value::as_u64)
@@ -241,9 +331,28 @@ pub fn transform(
                     None => choose_port(
                         &PortMove::key(name, target, &protocol, from),
                         host_ip.as_deref(),
+                        &live_ports,
                     )?,
                 };
-                port["published"] = json!(to.to_string());
+                let end = match range_end {
+                    Some(end) => Some(end.checked_add(to - from).ok_or_else(|| {
+                        Failure::bad_input(format!(
+                            "fidelity.port_offset moves the range of `{name}` past 65535"
+                        ))
+                    })?),
+                    None => None,
+                };
+                if let Some(taken) = (to..=end.unwrap_or(to)).find(|port| live_ports.contains(port))
+                {
+                    return Err(Failure::bad_input(format!(
+                        "fidelity.port_offset moves port {from} of `{name}` to {taken}, which the live stack publishes"
+                    ))
+                    .hint("choose another offset, or leave it unset for free ports"));
+                }
+                port["published"] = json!(match end {
+                    Some(end) => format!("{to}-{end}"),
+                    None => to.to_string(),
+                });
                 let moved = PortMove {
                     service: name.clone(),
                     host_ip,
@@ -286,6 +395,40 @@ pub fn transform(
     }
     result.model = output;
     Ok(result)
+}
+
+/// Every host port the model publishes (range ends included).
+fn published_ports(model: &Value) -> Vec<u16> {
+    let mut ports = Vec::new();
+    for service in model
+        .get("services")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|services| services.values())
+    {
+        for port in service
+            .get("ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let published = port
+                .get("published")
+                .and_then(|p| {
+                    p.as_str()
+                        .map(String::from)
+                        .or(p.as_u64().map(|n| n.to_string()))
+                })
+                .unwrap_or_default();
+            let (start, end) = published
+                .split_once('-')
+                .unwrap_or((&published, &published));
+            if let (Ok(start), Ok(end)) = (start.parse::<u16>(), end.parse::<u16>()) {
+                ports.extend(start..=end);
+            }
+        }
+    }
+    ports
 }
 
 enum MountDecision {
@@ -478,7 +621,7 @@ mod tests {
     fn run(settings: &FidelitySettings) -> Result<Transformed, Failure> {
         let root = Path::new("/srv/shop");
         let mut next = 40000;
-        transform(&model(root), settings, root, &mut |_, _| {
+        transform(&model(root), settings, root, &mut |_, _, _| {
             next += 1;
             Ok(next)
         })
@@ -595,7 +738,7 @@ mod tests {
         let root = Path::new("/srv/shop");
         let mut external = model(root);
         external["volumes"]["data"] = json!({"name": "shared-data", "external": true});
-        let mut port = |_: &str, _: Option<&str>| Ok(40000);
+        let mut port = |_: &str, _: Option<&str>, _: &[u16]| Ok(40000);
         let failure = transform(&external, &settings(), root, &mut port).unwrap_err();
         assert!(failure.message.contains("external"), "{}", failure.message);
         let shared = FidelitySettings {

@@ -98,14 +98,17 @@ impl Project {
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default();
         let before = remembered.clone();
-        let mut choose = |key: &str, host_ip: Option<&str>| -> Result<u16, Failure> {
-            if let Some(port) = remembered.get(key) {
-                return Ok(*port);
-            }
-            let port = free_port(host_ip, remembered.values().copied().collect())?;
-            remembered.insert(key.to_string(), port);
-            Ok(port)
-        };
+        let mut choose =
+            |key: &str, host_ip: Option<&str>, avoid: &[u16]| -> Result<u16, Failure> {
+                if let Some(port) = remembered.get(key).filter(|port| !avoid.contains(port)) {
+                    return Ok(*port);
+                }
+                let mut taken: Vec<u16> = remembered.values().copied().collect();
+                taken.extend_from_slice(avoid);
+                let port = free_port(host_ip, taken)?;
+                remembered.insert(key.to_string(), port);
+                Ok(port)
+            };
         let transformed = fidelity_transform::transform(
             live.value(),
             &self.profile.fidelity,
@@ -204,20 +207,23 @@ impl Project {
     pub fn compose_file_paths(&self) -> Vec<PathBuf> {
         let root = self.root.path();
         if !self.profile.compose_files.is_empty() {
-            return self
-                .profile
-                .compose_files
-                .iter()
-                .map(|file| root.join(file))
-                .collect();
+            return with_included(
+                self.profile
+                    .compose_files
+                    .iter()
+                    .map(|file| root.join(file))
+                    .collect(),
+            );
         }
         if let Ok(files) = std::env::var("COMPOSE_FILE") {
             let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
-            return files
-                .split(separator.as_str())
-                .filter(|file| !file.is_empty())
-                .map(|file| root.join(file))
-                .collect();
+            return with_included(
+                files
+                    .split(separator.as_str())
+                    .filter(|file| !file.is_empty())
+                    .map(|file| root.join(file))
+                    .collect(),
+            );
         }
         let first = |names: &[&str]| {
             names
@@ -225,10 +231,12 @@ impl Project {
                 .map(|name| root.join(name))
                 .find(|path| path.is_file())
         };
-        first(&COMPOSE_FILE_NAMES)
-            .into_iter()
-            .chain(first(&COMPOSE_OVERRIDE_NAMES))
-            .collect()
+        with_included(
+            first(&COMPOSE_FILE_NAMES)
+                .into_iter()
+                .chain(first(&COMPOSE_OVERRIDE_NAMES))
+                .collect(),
+        )
     }
 
     /// The env files compose reads for this profile: the profile's, else `.env` in the
@@ -326,6 +334,59 @@ impl Project {
         }
         Ok(model)
     }
+}
+
+/// `files` and the files they pull in (`include:`, `extends.file`), each once, in order.
+fn with_included(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = Vec::new();
+    let mut pending = files;
+    pending.reverse();
+    while let Some(file) = pending.pop() {
+        if all.contains(&file) || all.len() > 64 {
+            continue;
+        }
+        let directory = file.parent().map(PathBuf::from).unwrap_or_default();
+        let parsed: Option<Value> = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| serde_saphyr::from_str(&text).ok());
+        all.push(file);
+        let Some(parsed) = parsed else {
+            continue;
+        };
+        let mut pulled = Vec::new();
+        for entry in parsed
+            .get("include")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match entry {
+                Value::String(path) => pulled.push(path.clone()),
+                Value::Object(entry) => match entry.get("path") {
+                    Some(Value::String(path)) => pulled.push(path.clone()),
+                    Some(Value::Array(paths)) => {
+                        pulled.extend(paths.iter().filter_map(Value::as_str).map(String::from))
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        for service in parsed
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|services| services.values())
+        {
+            if let Some(path) = service.pointer("/extends/file").and_then(Value::as_str) {
+                pulled.push(path.to_string());
+            }
+        }
+        for path in pulled.into_iter().rev() {
+            pending.push(directory.join(path));
+        }
+    }
+    all
 }
 
 /// A port nobody listens on at `host_ip` (all interfaces when unset), not in `taken`.

@@ -111,8 +111,13 @@ fn is_secret_name(name: &str) -> bool {
         "CREDENTIAL",
     ];
     let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_USER", "_NAME"];
+    // Settings about a secret, not the secret: ALLOW_EMPTY_PASSWORD, PASSWORD_MIN_LENGTH, …
+    let about = [
+        "ALLOW", "RANDOM", "LENGTH", "MIN_", "_MIN", "MAX_", "_MAX", "EXPIR", "POLICY", "ROTATION",
+    ];
     hints.iter().any(|hint| upper.contains(hint))
         && !pointer.iter().any(|suffix| upper.ends_with(suffix))
+        && !about.iter().any(|part| upper.contains(part))
 }
 
 fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
@@ -355,7 +360,7 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             let has_health = input
                 .model
                 .pointer(&format!("/services/{dependency}/healthcheck"))
-                .is_some();
+                .is_some_and(|check| check.get("disable").and_then(Value::as_bool) != Some(true));
             if has_health && text(condition, "condition") == "service_started" {
                 findings.push(Finding::new(
                     "depends-on-without-health",
@@ -372,7 +377,11 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
         {
             for (variable, value) in environment {
                 let value = value.as_str().unwrap_or_default();
-                if is_secret_name(variable) && !value.is_empty() && !value.contains('$') {
+                let flag = matches!(
+                    value.to_lowercase().as_str(),
+                    "yes" | "no" | "true" | "false" | "0" | "1" | "on" | "off"
+                );
+                if is_secret_name(variable) && !value.is_empty() && !value.contains('$') && !flag {
                     findings.push(Finding::new(
                         "literal-secret",
                         format!("service `{name}` sets {variable} to a literal value"),
@@ -513,7 +522,7 @@ fn variable_rules(input: &LintInput, findings: &mut Vec<Finding>) {
     let mut used: BTreeMap<String, (PathBuf, Reference)> = BTreeMap::new();
     for file in &input.files {
         for reference in compose_variables::references(&file.text) {
-            if reference.required && !input.defined.contains_key(&reference.name) {
+            if reference.is_unset_in(&input.defined) {
                 findings.push(Finding::new(
                     "required-variable-unset",
                     format!(
@@ -715,7 +724,35 @@ fn dockerfile_rules(build: &BuildSource, findings: &mut Vec<Finding>) {
         })
         .or(stages.last());
     if let Some(stage) = final_stage {
-        let user = stage.iter().rev().find(|i| i.keyword == "USER");
+        // A stage built FROM another stage starts as that stage's user.
+        let mut user = stage.iter().rev().find(|i| i.keyword == "USER");
+        let mut parent = stage
+            .first()
+            .map(|from| dockerfile::from_image(&from.arguments).to_lowercase());
+        let mut hops = 0;
+        while let (None, Some(name), true) = (user, parent.clone(), hops < 16) {
+            hops += 1;
+            let found = stages.iter().find(|candidate| {
+                candidate.first().is_some_and(|from| {
+                    let words: Vec<String> = from
+                        .arguments
+                        .to_lowercase()
+                        .split_whitespace()
+                        .map(String::from)
+                        .collect();
+                    words.len() >= 3
+                        && words[words.len() - 2] == "as"
+                        && words[words.len() - 1] == name
+                })
+            });
+            let Some(found) = found else {
+                break;
+            };
+            user = found.iter().rev().find(|i| i.keyword == "USER");
+            parent = found
+                .first()
+                .map(|from| dockerfile::from_image(&from.arguments).to_lowercase());
+        }
         let root = match user {
             None => true,
             Some(user) => {
@@ -794,7 +831,17 @@ fn installs_dependencies(run: &str) -> bool {
 /// Why an install in `run` does not follow a lockfile, if it does not.
 fn unfrozen(run: &str) -> Option<String> {
     for command in run.split(['&', ';', '|']) {
-        let words: Vec<&str> = command.split_whitespace().collect();
+        // Skip RUN's own flags (`--mount=…`) and leading assignments (`NODE_ENV=production`),
+        // and read `python -m pip` as pip.
+        let mut words: Vec<&str> = command
+            .split_whitespace()
+            .skip_while(|word| {
+                word.starts_with("--") || (word.contains('=') && !word.starts_with('-'))
+            })
+            .collect();
+        if words.len() > 2 && words[0].starts_with("python") && words[1] == "-m" {
+            words.drain(..2);
+        }
         let has = |word: &str| words.contains(&word);
         match words.as_slice() {
             ["npm", "install" | "i", ..] if !has("-g") && !has("--global") => {

@@ -278,7 +278,11 @@ fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>
         let Some(build) = definition.get("build") else {
             continue;
         };
-        if build.get("dockerfile_inline").is_some() {
+        let remote = build
+            .get("context")
+            .and_then(Value::as_str)
+            .is_some_and(|context| context.contains("://") || context.starts_with("git@"));
+        if build.get("dockerfile_inline").is_some() || remote {
             continue;
         }
         let context = PathBuf::from(build.get("context").and_then(Value::as_str).unwrap_or("."));

@@ -88,6 +88,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
         return Ok(code);
     }
     let Some(wait) = &plan.wait else {
+        report_fidelity(&engine, &project, printer)?;
         return Ok(0);
     };
     match health_wait::wait(
@@ -108,14 +109,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
                 containers.len(),
                 started.elapsed().as_secs_f64()
             ));
-            if let Some(stack) = &project.fidelity {
-                for port in &stack.transformed.ports {
-                    printer.info(format!("  port {}", port.describe()));
-                }
-                printer.info(format!("  compose file {}", stack.file.display()));
-                let verified = crate::fidelity_check::verify(&engine, &project, stack)?;
-                printer.info(verified.summary());
-            }
+            report_fidelity(&engine, &project, printer)?;
             Ok(0)
         }
         WaitOutcome::Failed {
@@ -126,6 +120,20 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
             Ok(ExitStatus::Unhealthy.code())
         }
     }
+}
+
+/// For the fidelity stack: the moved ports, the generated file, and the verification.
+fn report_fidelity(engine: &Engine, project: &Project, printer: &Printer) -> Result<()> {
+    let Some(stack) = &project.fidelity else {
+        return Ok(());
+    };
+    for port in &stack.transformed.ports {
+        printer.info(format!("  port {}", port.describe()));
+    }
+    printer.info(format!("  compose file {}", stack.file.display()));
+    let verified = crate::fidelity_check::verify(engine, project, stack)?;
+    printer.info(verified.summary());
+    Ok(())
 }
 
 /// Refuses to start when a variable the compose files require (referenced without a
@@ -139,7 +147,7 @@ fn check_environment(project: &Project) -> Result<()> {
         };
         let shown = crate::project_lint::shown(&file, project.root.path());
         for reference in crate::compose_variables::references(&text) {
-            if reference.required && !defined.contains_key(&reference.name) {
+            if reference.is_unset_in(&defined) {
                 missing.entry(reference.name).or_default().push(format!(
                     "{}:{}:{}",
                     shown.display(),

@@ -63,7 +63,7 @@ fn cases() -> Vec<Case> {
             rule: "literal-secret",
             bad: vec![("compose.yaml", compose("    environment: {DB_PASSWORD: hunter2}\n"))],
             good: vec![
-                ("compose.yaml", compose("    environment: {DB_PASSWORD: '${DB_PASSWORD}', DB_PASSWORD_FILE: /run/secrets/db}\n")),
+                ("compose.yaml", compose("    environment: {DB_PASSWORD: '${DB_PASSWORD}', DB_PASSWORD_FILE: /run/secrets/db, MYSQL_ALLOW_EMPTY_PASSWORD: 'yes', PASSWORD_MIN_LENGTH: '12'}\n")),
                 (".env", "DB_PASSWORD=from-the-env-file\n".into()),
             ],
         },
@@ -122,7 +122,12 @@ fn cases() -> Vec<Case> {
             bad: vec![("compose.yaml", format!("name: doctor\n{BUILT}")), ("app/README", "no Dockerfile\n".into())],
             good: built(DOCKERFILE),
         },
-        dockerfile("dockerfile-root", "FROM {busybox}\nCMD [\"true\"]\n", DOCKERFILE),
+        dockerfile(
+            "dockerfile-root",
+            "FROM {busybox}\nCMD [\"true\"]\n",
+            // The user is inherited from the stage it is built FROM.
+            "FROM {busybox} AS base\nUSER 1000\nFROM base\nCMD [\"true\"]\n",
+        ),
         dockerfile(
             "dockerfile-secret",
             "FROM {busybox}\nENV API_TOKEN=abc123\nUSER 1000\n",
@@ -135,7 +140,7 @@ fn cases() -> Vec<Case> {
         ),
         dockerfile(
             "unfrozen-install",
-            "FROM node:20\nCOPY package.json ./\nRUN npm install\nUSER node\n",
+            "FROM node:20\nCOPY package.json ./\nRUN --mount=type=cache,target=/root/.npm NODE_ENV=production npm install\nUSER node\n",
             "FROM node:20\nCOPY package.json package-lock.json ./\nRUN npm ci\nUSER node\n",
         ),
         dockerfile("base-image-unpinned", "FROM node\nUSER node\n", "FROM node:20 AS build\nFROM build\nUSER node\n"),
@@ -519,6 +524,15 @@ fn up_refuses_before_starting_anything_when_a_required_variable_is_unset() {
     );
     assert!(fixture.containers().is_empty());
     assert!(fixture.networks().is_empty());
+    // `${VAR:?}` refuses an empty value too, as compose does.
+    fixture.write(".env", "DEVCTL_TEST_MODE=dev\nDEVCTL_TEST_TOKEN=\n");
+    fixture
+        .devctl()
+        .args(["up"])
+        .status(64)
+        .stderr("DEVCTL_TEST_TOKEN (used at compose.yaml:9:14)")
+        .stderr_absent("DEVCTL_TEST_MODE")
+        .run();
     // Set in an env file, they pass.
     fixture.write(".env", "DEVCTL_TEST_MODE=dev\nDEVCTL_TEST_TOKEN=t\n");
     fixture.devctl().args(["up", "--no-wait"]).status(0).run();
@@ -548,6 +562,36 @@ fn up_refuses_before_starting_anything_when_a_required_variable_is_unset() {
         .status(64)
         .stderr("env.schema.json")
         .run();
+}
+
+#[test]
+fn the_env_check_reads_yaml_as_compose_does_and_follows_includes() {
+    require_engine();
+    let fixture = Fixture::new("envcheck-yaml");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "include: [extra.yaml]\nservices:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    environment:\n      GREETING: it's ${DEVCTL_TEST_NAME:-x} # was ${DEVCTL_TEST_OLD}\n",
+    );
+    fixture.write(
+        "extra.yaml",
+        "services:\n  other:\n    image: {busybox}\n    command: [sh, -c, 'echo ${DEVCTL_TEST_INCLUDED:?needed}']\n",
+    );
+    let outcome = fixture
+        .devctl()
+        .args(["up"])
+        .status(64)
+        .stderr("DEVCTL_TEST_INCLUDED (used at extra.yaml:4:")
+        .run();
+    assert!(
+        !outcome.stderr.contains("DEVCTL_TEST_OLD"),
+        "a comment is not a use: {}",
+        outcome.stderr
+    );
+    assert!(fixture.containers().is_empty());
 }
 
 #[test]

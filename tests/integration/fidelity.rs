@@ -384,3 +384,66 @@ fn fixed_names_can_be_refused_with_an_explanation() {
         .run();
     assert!(fixture.containers().is_empty());
 }
+
+#[test]
+fn volumes_bound_to_source_go_secrets_stay_and_images_the_live_stack_builds_are_rebuilt() {
+    require_engine();
+    let (fixture, _) = fidelity_project("inputs", "");
+    let root = fixture.root().display().to_string();
+    fixture.write("secret.txt", "s3cret\n");
+    fixture.write(
+        "compose.override.yaml",
+        &format!(
+            "services:\n  app:\n    image: {{project}}/app:dev\n    secrets: [token]\n    volumes: [served:/served]\n  worker:\n    image: {{project}}/app:dev\n    init: true\n    command: [sleep, '600']\nvolumes:\n  served:\n    driver_opts: {{type: none, o: bind, device: {root}/app/www}}\nsecrets:\n  token:\n    file: ./secret.txt\n"
+        ),
+    );
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    fixture.write(
+        "profiles/default.yaml",
+        &profile.replace(
+            "compose:\n",
+            "compose:\n  files: [compose.yaml, compose.override.yaml]\n",
+        ),
+    );
+    fixture.devctl().args(["up", "--no-wait"]).status(0).run();
+    let plan = fixture
+        .devctl()
+        .args(["plan", "--fidelity"])
+        .status(0)
+        .run();
+    assert!(
+        plan.stdout
+            .contains("dropped (a volume bound to a folder inside the project)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains(&format!(
+            "image {}/app:dev → {}-fidelity-app",
+            fixture.name, fixture.name
+        )),
+        "{}",
+        plan.stdout
+    );
+    fixture
+        .devctl()
+        .args(["up", "--fidelity", "--no-wait"])
+        .status(0)
+        .stderr("fidelity verified")
+        .run();
+    let fidelity_app = format!("{}-app-fixed-fidelity", fixture.name);
+    assert_eq!(
+        in_container(&fidelity_app, "cat /run/secrets/token"),
+        "s3cret"
+    );
+    assert_eq!(
+        in_container(&fidelity_app, "test -e /served && echo yes || echo no"),
+        "no"
+    );
+    let image = |container: &str| docker(&["inspect", "--format", "{{.Image}}", container]);
+    assert_eq!(
+        image(&format!("{}-fidelity-worker-1", fixture.name)),
+        image(&fidelity_app),
+        "the worker runs the image this run built"
+    );
+}
