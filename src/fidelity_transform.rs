@@ -779,4 +779,78 @@ mod tests {
                 .contains("no build section")
         );
     }
+
+    #[test]
+    fn moved_ports_avoid_the_live_stack_and_ranges_move_whole() {
+        let root = Path::new("/srv/shop");
+        let mut ranged = model(root);
+        ranged["services"]["db"]["ports"] = json!([
+            {"target": 5432, "published": "19080", "host_ip": "127.0.0.1", "protocol": "tcp"},
+            {"target": 80, "published": "28300-28310", "protocol": "tcp"}
+        ]);
+        let offset = FidelitySettings {
+            port_offset: Some(1000),
+            ..settings()
+        };
+        let mut never =
+            |_: &str, _: Option<&str>, _: &[u16]| -> Result<u16, Failure> { unreachable!() };
+        // app's 18080 + 1000 lands on db's live 19080.
+        let failure = transform(&ranged, &offset, root, &mut never).unwrap_err();
+        assert!(
+            failure.message.contains("which the live stack publishes"),
+            "{}",
+            failure.message
+        );
+        ranged["services"]["db"]["ports"][0]["published"] = json!("15432");
+        let moved = transform(&ranged, &offset, root, &mut never).unwrap();
+        assert_eq!(
+            moved.model["services"]["db"]["ports"][1]["published"],
+            "29300-29310"
+        );
+        // Free ports are chosen avoiding every live port; a range needs an offset.
+        let mut avoided = Vec::new();
+        let mut choose = |_: &str, _: Option<&str>, avoid: &[u16]| {
+            avoided = avoid.to_vec();
+            Ok(40000)
+        };
+        let failure = transform(&ranged, &settings(), root, &mut choose).unwrap_err();
+        assert!(
+            failure.message.contains("host port range"),
+            "{}",
+            failure.message
+        );
+        ranged["services"]["db"]["ports"] = json!([]);
+        transform(&ranged, &settings(), root, &mut choose).unwrap();
+        assert!(avoided.contains(&18080), "{avoided:?}");
+    }
+
+    #[test]
+    fn live_images_tags_subnets_and_source_volumes() {
+        let root = Path::new("/srv/shop");
+        let mut live = model(root);
+        live["services"]["app"]["build"]["tags"] = json!(["shop/app:extra"]);
+        live["services"]["worker"] = json!({"image": "shop/app:dev"});
+        live["volumes"]["served"] = json!({"name": "shop_served", "driver_opts": {"type": "none", "o": "bind", "device": "/srv/shop/app/www"}});
+        live["services"]["db"]["volumes"] =
+            json!([{"type": "volume", "source": "served", "target": "/www"}]);
+        let mut port = |_: &str, _: Option<&str>, _: &[u16]| Ok(40000);
+        let moved = transform(&live, &settings(), root, &mut port).unwrap();
+        assert!(
+            moved.model["services"]["app"]["build"]
+                .get("tags")
+                .is_none()
+        );
+        assert_eq!(
+            moved.model["services"]["worker"]["image"],
+            "shop-fidelity-app"
+        );
+        assert_eq!(moved.model["services"]["db"]["volumes"], json!([]));
+        live["networks"]["default"]["ipam"] = json!({"config": [{"subnet": "172.31.250.0/24"}]});
+        let failure = transform(&live, &settings(), root, &mut port).unwrap_err();
+        assert!(
+            failure.message.contains("fixed subnet"),
+            "{}",
+            failure.message
+        );
+    }
 }
