@@ -22,6 +22,8 @@ pub struct ComposeSource {
     pub path: PathBuf,
     pub text: String,
     pub positions: YamlPositions,
+    /// The file as data, for finding list items by content.
+    pub value: Value,
 }
 
 /// A service's build: its Dockerfile and its context's `.dockerignore`.
@@ -71,6 +73,33 @@ impl LintInput {
         }
         best.map(|(_, location)| location)
             .or_else(|| self.files.first().map(|file| Location::file(&file.path)))
+    }
+
+    /// The position of the item of `services.SERVICE.LIST` that `matches`, found by content
+    /// (indexes differ between files, and compose merges the lists of several).
+    fn locate_item(
+        &self,
+        service: &str,
+        list: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Option<Location> {
+        for file in self.files.iter().rev() {
+            let items = file
+                .value
+                .get("services")
+                .and_then(|services| services.get(service))
+                .and_then(|definition| definition.get(list))
+                .and_then(Value::as_array);
+            if let Some(index) = items.and_then(|items| items.iter().position(&matches)) {
+                let index = index.to_string();
+                if let Some(((line, column), _)) =
+                    file.positions.locate(&["services", service, list, &index])
+                {
+                    return Some(Location::at(&file.path, line, column));
+                }
+            }
+        }
+        self.locate(&["services", service, list])
     }
 
     fn services(&self) -> Vec<(&String, &Value)> {
@@ -146,14 +175,12 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             input.locate(&path)
         };
         // Volumes and bind mounts.
-        for (index, mount) in service
+        for mount in service
             .get("volumes")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .enumerate()
         {
-            let index = index.to_string();
             let source = text(mount, "source");
             match text(mount, "type") {
                 "volume" if !source.is_empty() => {
@@ -171,7 +198,7 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                         findings.push(Finding::new(
                             "data-volume-unprotected",
                             format!("volume `{source}` (mounted by {name} at {}) is neither external nor protected", text(mount, "target")),
-                            input.locate(&["volumes", source]).or_else(|| at(&["volumes", &index])),
+                            input.locate(&["volumes", source]).or_else(|| input.locate_item(name, "volumes", |item| mount_matches(item, mount))),
                         ));
                     }
                 }
@@ -180,13 +207,13 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                         findings.push(Finding::new(
                             "docker-socket",
                             format!("service `{name}` mounts the Docker socket ({source})"),
-                            at(&["volumes", &index]),
+                            input.locate_item(name, "volumes", |item| mount_matches(item, mount)),
                         ));
                     } else if is_sensitive(source) {
                         findings.push(Finding::new(
                             "sensitive-host-path",
                             format!("service `{name}` bind-mounts {source}"),
-                            at(&["volumes", &index]),
+                            input.locate_item(name, "volumes", |item| mount_matches(item, mount)),
                         ));
                     }
                 }
@@ -243,12 +270,11 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             ));
         }
         // Ports.
-        for (index, port) in service
+        for port in service
             .get("ports")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .enumerate()
         {
             let published = port
                 .get("published")
@@ -266,7 +292,7 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
                 findings.push(Finding::new(
                     "port-all-interfaces",
                     format!("service `{name}` publishes port {published} on every interface"),
-                    at(&["ports", &index.to_string()]),
+                    input.locate_item(name, "ports", |item| port_matches(item, &published)),
                 ));
             }
             let protocol = port
@@ -483,6 +509,43 @@ fn written_container_names(input: &LintInput) -> BTreeMap<String, String> {
         }
     }
     names
+}
+
+/// Whether a `volumes:` item as written is the resolved `mount` (same container path).
+fn mount_matches(item: &Value, mount: &Value) -> bool {
+    let target = text(mount, "target");
+    match item {
+        Value::String(short) => {
+            let parts: Vec<&str> = short.split(':').collect();
+            match parts.len() {
+                1 => parts[0] == target,
+                _ => parts[1] == target,
+            }
+        }
+        Value::Object(_) => text(item, "target") == target,
+        _ => false,
+    }
+}
+
+/// Whether a `ports:` item as written publishes host port `published` (or a range from it).
+fn port_matches(item: &Value, published: &str) -> bool {
+    let host = match item {
+        Value::String(short) => {
+            let parts: Vec<&str> = short.split(':').collect();
+            match parts.len() {
+                1 => return false,
+                length => parts[length - 2].to_string(),
+            }
+        }
+        Value::Object(long) => match long.get("published") {
+            Some(Value::String(port)) => port.clone(),
+            Some(Value::Number(port)) => port.to_string(),
+            _ => return false,
+        },
+        Value::Number(_) => return false,
+        _ => return false,
+    };
+    host == published || host.split('-').next() == Some(published)
 }
 
 fn is_sensitive(source: &str) -> bool {

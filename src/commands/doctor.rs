@@ -264,6 +264,7 @@ fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>
             Some(ComposeSource {
                 path: shown(&path, root),
                 positions: YamlPositions::parse(&text),
+                value: serde_saphyr::from_str(&text).unwrap_or(Value::Null),
                 text,
             })
         })

@@ -682,3 +682,45 @@ fn doctor_reads_every_corpus_project_and_flags_the_docker_socket_mounts() {
     assert!(!mounting.is_empty());
     assert_eq!(socket_flagged, mounting);
 }
+
+#[test]
+fn list_items_are_located_by_content_across_several_compose_files() {
+    require_engine();
+    let fixture = Fixture::new("doctor-override");
+    fixture.write("profiles/default.yaml", "description: x\n");
+    fixture.write(
+        "compose.yaml",
+        "name: doctor\nservices:\n  app:\n    image: {busybox}\n    healthcheck: {test: [CMD, 'true'], start_period: 5s}\n    ports: ['127.0.0.1:1000:80']\n",
+    );
+    fixture.write(
+        "compose.override.yaml",
+        "services:\n  app:\n    ports:\n      - '2000:81'\n      - '127.0.0.1:3000:82'\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - /etc:/host-etc:ro\n",
+    );
+    let report = fixture
+        .devctl()
+        .args(["doctor", "--format", "json"])
+        .status(1)
+        .run()
+        .json();
+    let at = |rule: &str| {
+        let finding = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|finding| finding["rule"] == rule)
+            .unwrap_or_else(|| panic!("no {rule}: {report:#}"));
+        (
+            finding["location"]["file"].as_str().unwrap().to_string(),
+            finding["location"]["line"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        at("port-all-interfaces"),
+        ("compose.override.yaml".into(), 4)
+    );
+    assert_eq!(at("docker-socket"), ("compose.override.yaml".into(), 7));
+    assert_eq!(
+        at("sensitive-host-path"),
+        ("compose.override.yaml".into(), 8)
+    );
+}
