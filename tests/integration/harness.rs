@@ -198,7 +198,10 @@ impl Drop for Fixture {
         if let Ok(output) = output {
             let tags: Vec<String> = String::from_utf8_lossy(&output.stdout)
                 .lines()
-                .filter(|tag| tag.starts_with(&format!("{}-", self.name)))
+                .filter(|tag| {
+                    tag.starts_with(&format!("{}-", self.name))
+                        || tag.starts_with(&format!("{}/", self.name))
+                })
                 .map(String::from)
                 .collect();
             if !tags.is_empty() {
