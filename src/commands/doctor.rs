@@ -238,6 +238,7 @@ fn disk_check(project: &Project) -> Check {
 fn free_bytes(path: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
     let text = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: statvfs is a plain C struct of integers, for which all zeroes is a valid value.
     let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `text` is a valid C string and `stats` a properly sized out-parameter.
     let result = unsafe { libc::statvfs(text.as_ptr(), &mut stats) };
