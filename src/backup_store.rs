@@ -69,6 +69,8 @@ impl BackupStore {
                 let name = name.strip_prefix(PARTIAL_PREFIX).unwrap_or(&name);
                 parse_id_time(name)
             })
+            // A folder named for a time more than a day ahead is not one of ours: ignored.
+            .filter(|newest| *newest <= time + std::time::Duration::from_secs(86_400))
             .max();
         if let Some(newest) = newest.filter(|newest| *newest >= truncate_to_second(time)) {
             time = newest + std::time::Duration::from_secs(1);
@@ -306,7 +308,7 @@ fn format_id_time(time: SystemTime) -> String {
 
 /// The time at the start of an id, when it has one.
 fn parse_id_time(id: &str) -> Option<SystemTime> {
-    let stamp = id.get(..16)?;
+    let stamp = id.get(..16).filter(|stamp| stamp.is_ascii())?;
     let bytes = stamp.as_bytes();
     if bytes[8] != b'T' || bytes[15] != b'Z' {
         return None;
@@ -432,6 +434,15 @@ mod tests {
             made[0].get(..16)
         );
         assert!(parse_id_time("not-an-id").is_none());
+        assert!(parse_id_time("abcéxyzT123456Z-x").is_none());
+        // Folders that are not ours do not push new ids around, nor panic.
+        std::fs::create_dir_all(store.directory().join("99991231T235959Z")).unwrap();
+        std::fs::create_dir_all(store.directory().join("abcéxyzT123456Z-x")).unwrap();
+        let next = store.new_id(None);
+        assert!(
+            next.as_str() < "99991231T235959Z" && next.starts_with("20"),
+            "{next}"
+        );
         assert!(parse_id_time("before-upgrade-20261122").is_none());
     }
 

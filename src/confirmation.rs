@@ -45,7 +45,7 @@ impl Confirmation {
             }
             return Err(Failure::new(
                 ExitStatus::Refused,
-                format!("refusing to {action}: --confirm names `{named}`, but this project is `{project}`"),
+                format!("refusing to {action}: --confirm (or DEVCTL_CONFIRM) names `{named}`, but this project is `{project}`"),
             )
             .hint(format!("name this project: --confirm {project}"))
             .into());

@@ -34,6 +34,9 @@ pub struct Classification {
     pub operands: Vec<String>,
     /// Why, one phrase per finding (`down --volumes removes the project's volumes`).
     pub reasons: Vec<String>,
+    /// Whether devctl read the command line as compose will: a known subcommand, no unknown
+    /// global flag, no `--` before the subcommand.
+    pub readable: bool,
 }
 
 /// Compose's global flags that take a value.
@@ -75,6 +78,8 @@ struct Grammar {
     raising_values: &'static [(&'static str, Tier, &'static str)],
     /// After the first positional argument, the rest is a command for the container.
     command_follows: bool,
+    /// What the subcommand does when its base tier is above safe.
+    base_reason: &'static str,
 }
 
 const VOLUMES: &str = "removes the project's volumes";
@@ -104,6 +109,7 @@ const GRAMMARS: &[Grammar] = &[
         ],
         raising_values: &[("--rmi", Tier::State, "removes images")],
         command_follows: false,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "rm",
@@ -133,6 +139,7 @@ const GRAMMARS: &[Grammar] = &[
         ],
         raising_values: &[],
         command_follows: false,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "up",
@@ -191,6 +198,7 @@ const GRAMMARS: &[Grammar] = &[
         ],
         raising_values: &[SCALE],
         command_follows: false,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "create",
@@ -209,6 +217,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[FORCE_RECREATE, REMOVE_ORPHANS],
         raising_values: &[SCALE],
         command_follows: false,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "kill",
@@ -218,6 +227,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[],
         raising_values: &[],
         command_follows: false,
+        base_reason: "stops containers abruptly",
     },
     Grammar {
         name: "run",
@@ -269,6 +279,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[REMOVE_ORPHANS],
         raising_values: &[],
         command_follows: true,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "exec",
@@ -289,6 +300,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[],
         raising_values: &[],
         command_follows: true,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "wait",
@@ -302,6 +314,7 @@ const GRAMMARS: &[Grammar] = &[
         )],
         raising_values: &[],
         command_follows: false,
+        base_reason: "removes containers",
     },
     Grammar {
         name: "scale",
@@ -311,6 +324,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[],
         raising_values: &[],
         command_follows: false,
+        base_reason: "removes replicas when it scales down",
     },
     Grammar {
         name: "cp",
@@ -320,6 +334,7 @@ const GRAMMARS: &[Grammar] = &[
         raises: &[],
         raising_values: &[],
         command_follows: false,
+        base_reason: "overwrites files in containers",
     },
 ];
 
@@ -387,6 +402,7 @@ pub fn classify(argv: &[String]) -> Classification {
             && !is_attached_short_of(argument, GLOBAL_VALUES)
         {
             // An unknown global flag: compose would refuse it, but take no chances.
+            unreadable = true;
             reasons.push(format!("unknown global flag `{argument}`"));
         }
     };
@@ -400,6 +416,7 @@ pub fn classify(argv: &[String]) -> Classification {
             globals,
             operands,
             reasons,
+            readable: !unreadable,
         };
     };
     let mut tier = if HARMLESS.contains(&name.as_str()) {
@@ -410,7 +427,7 @@ pub fn classify(argv: &[String]) -> Classification {
     if let Some(grammar) = GRAMMARS.iter().find(|grammar| grammar.name == name) {
         tier = grammar.base;
         if grammar.base > Tier::Safe {
-            reasons.push(format!("`{name}` removes containers"));
+            reasons.push(format!("`{name}` {}", grammar.base_reason));
         }
         let found = read_flags(grammar, &argv[index..], &mut dry_run, &mut operands);
         for finding in found {
@@ -418,6 +435,7 @@ pub fn classify(argv: &[String]) -> Classification {
             reasons.push(finding.1);
         }
     } else if tier == Tier::Data {
+        unreadable = true;
         reasons.push(format!("`{name}` is not a compose subcommand devctl knows"));
     } else {
         // Harmless subcommands still honour a `--dry-run` after them.
@@ -444,6 +462,7 @@ pub fn classify(argv: &[String]) -> Classification {
             globals,
             operands,
             reasons,
+            readable: !unreadable,
         };
     }
     Classification {
@@ -453,6 +472,7 @@ pub fn classify(argv: &[String]) -> Classification {
         globals,
         operands,
         reasons,
+        readable: !unreadable,
     }
 }
 
@@ -839,6 +859,17 @@ mod tests {
         assert_eq!(found.operands, ["app"]);
         let found = classify(&words("rm -f -- db"));
         assert_eq!(found.operands, ["db"]);
+        assert!(found.readable);
+        for unreadable in [
+            "sp",
+            "-- ps down -v",
+            "--frobnicate ps",
+            "--profile -- ps",
+            "",
+        ] {
+            let found = classify(&words(unreadable));
+            assert_eq!(found.readable, unreadable.is_empty(), "{unreadable}");
+        }
     }
 
     #[test]

@@ -57,6 +57,26 @@ impl GuardedStep {
             true => None,
             false => Some(workspace.lock(&self.action, printer)?),
         };
+        // Over an interrupted restore the volumes may be half replaced: finish or undo it first.
+        if let Some(journal) = crate::journal::Journal::read(&workspace.state)? {
+            let (what, advice) = journal.advice(&project_name);
+            if journal.operation == crate::journal::Operation::Restore {
+                let error = crate::failure::Failure::new(
+                    crate::exit_status::ExitStatus::Refused,
+                    format!("refusing to run `{}`: {what}", self.action),
+                )
+                .hint(advice)
+                .into();
+                return match global.dry_run {
+                    true => Err(error),
+                    false => refused(entry, error),
+                };
+            }
+            if !global.dry_run {
+                printer.warn(format!("{what}; {advice}"));
+                crate::journal::Journal::clear(&workspace.state)?;
+            }
+        }
         let containers = workspace.engine.project_containers(&project_name)?;
         if let Err(error) = checkout_owner::check(
             &workspace.project,
@@ -219,8 +239,8 @@ impl GuardedStep {
         ));
         let keep = workspace.project.profile.keep_automatic_backups;
         for removed in workspace.store.prune_automatic(keep, &id)? {
-            printer.detail(format!(
-                "removed the automatic backup {removed} (guard.keep_automatic_backups: {keep})"
+            printer.info(format!(
+                "removed the older automatic backup {removed} (guard.keep_automatic_backups: {keep})"
             ));
         }
         Ok(Some(id))

@@ -102,6 +102,31 @@ impl Profile {
             |path| path.display().to_string(),
         );
         let backup = backup_settings(&file, &origin)?;
+        if let Some(name) = &file.fidelity.project_name {
+            let valid = name
+                .chars()
+                .next()
+                .is_some_and(|first| first.is_ascii_lowercase() || first.is_ascii_digit())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid {
+                return Err(Failure::bad_input(format!(
+                    "{origin}: fidelity.project_name is `{name}`, which is not a compose project name"
+                ))
+                .hint("use lower-case letters, digits, `-` and `_`, starting with a letter or digit (or remove the key for <project>-fidelity)"));
+            }
+        }
+        for (service, contract) in file.doctor.images.iter().flatten() {
+            if let Some(size) = &contract.max_size
+                && crate::image_contract::parse_size(size).is_none()
+            {
+                return Err(Failure::bad_input(format!(
+                    "{origin}: doctor.images.{service}.max_size is `{size}`, which is not a size"
+                ))
+                .hint("write e.g. 200MiB, 1GB or a number of bytes"));
+            }
+        }
         let keep_automatic_backups = file
             .guard
             .keep_automatic_backups

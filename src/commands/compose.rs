@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::cli::{ComposeArgs, GlobalArgs};
 use crate::deletion_plan::Reach;
+use crate::exit_status::ExitStatus;
 use crate::failure::Failure;
 use crate::guard::{self, Tier};
 use crate::guarded_step::GuardedStep;
@@ -61,6 +62,22 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .into());
     }
     let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
+    let action = format!("compose {}", args.arguments.join(" "));
+    if !classification.readable {
+        // devctl cannot tell what compose would do with it: nothing to confirm, back up or run.
+        let error = Failure::new(
+            ExitStatus::Refused,
+            format!("refusing `{action}`: {}", classification.reasons.join("; ")),
+        )
+        .hint("check the subcommand's spelling (`docker compose --help` lists them) and put no `--` before it; devctl runs only command lines it reads as compose will");
+        if !global.dry_run {
+            let mut entry = workspace.audit_entry(&action, Tier::Data);
+            entry.decision = "refused".into();
+            entry.detail = error.message.clone();
+            crate::audit_log::AuditLog::new(&workspace.state).append(&entry)?;
+        }
+        return Err(error.into());
+    }
     let is_down = subcommand == "down";
     let arguments = match (is_down, classification.tier) {
         (true, Tier::Data) => guard::keeping_volumes(&args.arguments),
@@ -77,7 +94,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         false => Tier::State,
     };
     let step = GuardedStep {
-        action: format!("compose {}", args.arguments.join(" ")),
+        action,
         tier: classification.tier,
         reasons: classification.reasons.clone(),
         reach,

@@ -32,10 +32,22 @@ const LOW_DISK: u64 = 1024 * 1024 * 1024;
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
     pub name: &'static str,
+    /// `ok` (shown for a passing check), `warning` or `error`.
+    #[serde(rename = "status", serialize_with = "check_status")]
     pub severity: Severity,
     pub detail: String,
     /// What to do, when it is not fine.
     pub fix: Option<String>,
+}
+
+fn check_status<S: serde::Serializer>(
+    severity: &Severity,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(match severity {
+        Severity::Off | Severity::Info => "ok",
+        other => other.name(),
+    })
 }
 
 impl Check {
@@ -416,6 +428,17 @@ fn image_findings(project: &Project, engine: &Engine, printer: &Printer) -> Resu
         });
         let image = image.unwrap_or_else(|| format!("{}-{service}", model.name()));
         let location = Some(Location::file(&origin));
+        if model.service(service).is_none() && contract.image.is_none() {
+            findings.push(Finding::new(
+                "image-contract",
+                format!(
+                    "doctor.images names service `{service}`, which this profile does not run (services: {})",
+                    model.service_names().join(", ")
+                ),
+                location,
+            ));
+            continue;
+        }
         match ImageFacts::read(engine, &docker, &image)? {
             None => findings.push(Finding::new(
                 "image-contract",

@@ -64,6 +64,11 @@ fn deletion_note(model: &crate::compose_model::ComposeModel, protected: &[String
 }
 
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    if global.dry_run && !args.volumes {
+        // Nothing to list or confirm: print the command, as `plan down` does, without the engine.
+        let project = super::open(global, printer)?;
+        return super::execute(&plan(&project, args, printer)?, true, printer);
+    }
     let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
     let mut asked = arguments(args);
     if args.volumes {

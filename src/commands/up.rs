@@ -73,9 +73,18 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
 
 pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let started = Instant::now();
-    let project = super::open_checked(global, printer, |project| match args.skip_env_check {
-        true => Ok(()),
-        false => check_environment(project),
+    let project = super::open_checked(global, printer, |project| {
+        if args.skip_env_check {
+            return Ok(());
+        }
+        match (check_environment(project), global.dry_run) {
+            // A dry run starts nothing: it says what a real up would refuse.
+            (Err(error), true) => {
+                printer.warn(format!("{error:#}"));
+                Ok(())
+            }
+            (result, _) => result,
+        }
     })?;
     let plan = plan(&project, args, printer)?;
     if global.dry_run {
@@ -178,9 +187,15 @@ fn check_environment(project: &Project) -> Result<()> {
                 .to_string()
         })
         .collect();
+    let schema_problems = problems.len() - missing.len();
+    let what = match (missing.len(), schema_problems) {
+        (1, 0) => "a required variable is unset",
+        (_, 0) => "required variables are unset",
+        (0, _) => "the variables do not satisfy doctor.env_schema",
+        _ => "required variables are unset or invalid",
+    };
     Err(Failure::bad_input(format!(
-        "refusing to start: {} unset or invalid:\n  {}",
-        if missing.len() == 1 && problems.len() == 1 { "a required variable is" } else { "required variables are" },
+        "refusing to start: {what}:\n  {}",
         problems.join("\n  ")
     ))
     .hint(format!(

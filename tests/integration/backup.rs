@@ -412,7 +412,7 @@ fn restore_needs_a_named_confirmation_and_always_takes_a_safety_backup() {
         .devctl()
         .args(["restore", &id, "--confirm", "some-other-project"])
         .status(REFUSED)
-        .stderr("--confirm names `some-other-project`")
+        .stderr("names `some-other-project`")
         .run();
     fixture
         .devctl()

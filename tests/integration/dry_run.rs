@@ -88,3 +88,32 @@ fn plan_json_carries_the_commands_and_the_resolved_model() {
     );
     assert!(demo.containers().is_empty());
 }
+
+#[test]
+fn a_dry_run_of_down_and_up_needs_no_engine_and_no_variables() {
+    require_engine();
+    let fixture = Fixture::new("dry-offline");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    environment: {MODE: '${DEVCTL_TEST_DRY_MODE}'}\n",
+    );
+    fixture
+        .devctl()
+        .args(["-n", "down"])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .status(0)
+        .stdout(&format!("-p {} down --remove-orphans", fixture.name))
+        .run();
+    fixture
+        .devctl()
+        .args(["-n", "up"])
+        .status(0)
+        .stdout("up --detach")
+        .stderr("warning: refusing to start: a required variable is unset")
+        .run();
+    assert!(fixture.containers().is_empty());
+}

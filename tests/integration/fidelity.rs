@@ -383,6 +383,18 @@ fn fixed_names_can_be_refused_with_an_explanation() {
         .stderr("fidelity.fixed_names: rename")
         .run();
     assert!(fixture.containers().is_empty());
+    // An empty fidelity project name would let compose fall back to the live project's.
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    fixture.write(
+        "profiles/default.yaml",
+        &format!("{profile}  project_name: ''\n"),
+    );
+    fixture
+        .devctl()
+        .args(["down", "--fidelity"])
+        .status(64)
+        .stderr("fidelity.project_name is ``, which is not a compose project name")
+        .run();
 }
 
 #[test]

@@ -171,6 +171,14 @@ fn every_data_tier_spelling_is_refused_without_a_named_confirmation() {
         .stdout(&format!(" {}_data\n", fixture.name))
         .stdout("down\n")
         .run();
+    // A misspelt subcommand is refused before anything is backed up.
+    fixture
+        .devctl()
+        .args(["--confirm", &fixture.name, "compose", "sp"])
+        .status(REFUSED)
+        .stderr("`sp` is not a compose subcommand devctl knows")
+        .run();
+    assert!(!fixture.backup_dir().exists());
     // Compose's own --dry-run deletes nothing, so it needs no confirmation.
     fixture
         .devctl()

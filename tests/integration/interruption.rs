@@ -178,6 +178,19 @@ fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_da
         .status(REFUSED)
         .stderr("was interrupted")
         .run();
+    // Nor may the half-replaced volumes be taken down, or deleted, before that.
+    for arguments in [
+        vec!["down"],
+        vec!["down", "-v", "--confirm", &fixture.name],
+        vec!["--confirm", &fixture.name, "compose", "down", "-v"],
+    ] {
+        fixture
+            .devctl()
+            .args(arguments)
+            .status(REFUSED)
+            .stderr("was interrupted")
+            .run();
+    }
 
     fixture
         .devctl()
