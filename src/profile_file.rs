@@ -372,7 +372,22 @@ fn first_line(message: &str) -> String {
         .and_then(|rest| rest.split_once(": "))
         .filter(|(position, _)| position.contains(" column "))
         .map(|(_, message)| message);
-    without_position.unwrap_or(line).to_string()
+    let message = without_position.unwrap_or(line);
+    // The position is given as `file:line:column` already.
+    let message = match message.rfind(" at line ") {
+        Some(index) if message[index..].contains(", column ") => &message[..index],
+        _ => message,
+    };
+    match message {
+        // An empty section (`guard:` and nothing under it) reads as null.
+        "expected mapping start" => {
+            "expected keys under this section (or remove the empty section)".to_string()
+        }
+        "invalid u64" | "invalid u16" | "invalid i32" | "invalid usize" => {
+            format!("{message}: a whole number of the right range is expected here")
+        }
+        _ => message.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -476,6 +491,25 @@ mod tests {
         assert_eq!(environment["backend"]["B"], "3");
         assert_eq!(merged.port_offset, Some(1000));
         assert_eq!(merged.fixed_names, Some(FixedNames::Refuse));
+    }
+
+    #[test]
+    fn wrong_types_and_empty_sections_say_what_is_expected_once() {
+        let failure = parse("guard:\n  keep_automatic_backups: -1\n").unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains(":2:27: invalid u64: a whole number"),
+            "{}",
+            failure.message
+        );
+        assert!(!failure.message.contains("at line"), "{}", failure.message);
+        let failure = parse("guard:\n").unwrap_err();
+        assert!(
+            failure.message.contains("expected keys under this section"),
+            "{}",
+            failure.message
+        );
     }
 
     #[test]

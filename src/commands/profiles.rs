@@ -159,6 +159,92 @@ fn show(profile: &Profile, format: Format, printer: &Printer) {
                 };
                 rows.push(vec![format!("backup.volumes.{key}"), detail]);
             }
+            let fidelity = &profile.fidelity;
+            let map = |entries: Vec<String>| match entries.is_empty() {
+                true => "-".to_string(),
+                false => entries.join(", "),
+            };
+            rows.extend([
+                vec![
+                    "guard.protected_volumes".into(),
+                    list(&profile.protected_volumes),
+                ],
+                vec![
+                    "guard.keep_automatic_backups".into(),
+                    profile.keep_automatic_backups.to_string(),
+                ],
+                vec![
+                    "fidelity.project_name".into(),
+                    fidelity
+                        .project_name
+                        .clone()
+                        .unwrap_or_else(|| "(<project>-fidelity)".into()),
+                ],
+                vec![
+                    "fidelity.build_targets".into(),
+                    map(fidelity
+                        .build_targets
+                        .iter()
+                        .map(|(service, target)| format!("{service}: {target}"))
+                        .collect()),
+                ],
+                vec!["fidelity.keep_mounts".into(), list(&fidelity.keep_mounts)],
+                vec!["fidelity.drop_mounts".into(), list(&fidelity.drop_mounts)],
+                vec![
+                    "fidelity.port_offset".into(),
+                    fidelity
+                        .port_offset
+                        .map_or("(free ports)".into(), |offset| offset.to_string()),
+                ],
+                vec![
+                    "fidelity.fixed_names".into(),
+                    format!("{:?}", fidelity.fixed_names).to_lowercase(),
+                ],
+                vec![
+                    "fidelity.share_external_volumes".into(),
+                    fidelity.share_external_volumes.to_string(),
+                ],
+                vec![
+                    "fidelity.environment".into(),
+                    map(fidelity
+                        .environment
+                        .iter()
+                        .flat_map(|(service, variables)| {
+                            variables
+                                .iter()
+                                .map(move |(name, value)| format!("{service}: {name}={value}"))
+                        })
+                        .collect()),
+                ],
+                vec![
+                    "doctor.rules".into(),
+                    map(profile
+                        .doctor
+                        .rules
+                        .iter()
+                        .flatten()
+                        .map(|(rule, severity)| format!("{rule}: {}", severity.name()))
+                        .collect()),
+                ],
+                vec![
+                    "doctor.env_schema".into(),
+                    profile
+                        .doctor
+                        .env_schema
+                        .clone()
+                        .unwrap_or_else(|| "-".into()),
+                ],
+                vec![
+                    "doctor.images".into(),
+                    map(profile
+                        .doctor
+                        .images
+                        .iter()
+                        .flatten()
+                        .map(|(service, _)| service.clone())
+                        .collect()),
+                ],
+            ]);
             printer.data(crate::table::render(&["KEY", "VALUE"], &rows));
         }
     }

@@ -98,6 +98,19 @@ fn profiles_list_and_show() {
     assert_eq!(profile["compose_profiles"], serde_json::json!(["tools"]));
     assert_eq!(profile["project_name"], "devctl-demo");
     assert_eq!(profile["wait_timeout"], "1m");
+    // The table shows every section, key by key.
+    let table = repository_devctl(state.path())
+        .args(["profiles", "show", "reference"])
+        .status(0)
+        .run();
+    for row in [
+        "guard.protected_volumes",
+        "fidelity.port_offset",
+        "doctor.rules",
+        "port-all-interfaces: error",
+    ] {
+        assert!(table.stdout.contains(row), "{row}: {}", table.stdout);
+    }
     repository_devctl(state.path())
         .args(["profiles", "show", "nope"])
         .status(64)
