@@ -147,6 +147,7 @@ pub enum Command {
     ///
     /// Everything after `compose` (and an optional `--`) is compose's; devctl's own flags go
     /// before `compose`: `devctl --confirm shop compose down -v`.
+    #[command(override_usage = "devctl [OPTIONS] compose [--] [ARGS]...")]
     Compose(ComposeArgs),
     /// Show what a verb would run (and, as JSON, the resolved compose model), running nothing.
     Plan(PlanArgs),

@@ -463,7 +463,11 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             ));
         }
     }
-    if !input.profile_names_project && !input.files.iter().any(|file| file.positions.has(&["name"]))
+    // A file that is not YAML says nothing about its name: compose-invalid covers it.
+    let all_read = input.files.iter().all(|file| !file.value.is_null());
+    if all_read
+        && !input.profile_names_project
+        && !input.files.iter().any(|file| file.positions.has(&["name"]))
     {
         findings.push(Finding::new(
             "no-project-name",
