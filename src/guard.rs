@@ -408,62 +408,38 @@ pub fn classify(argv: &[String]) -> Classification {
     };
     let position = subcommand.as_ref().map(|_| index - 1);
     let mut operands = Vec::new();
-    let Some(name) = subcommand.clone() else {
-        return Classification {
-            tier: Tier::Safe,
-            subcommand,
-            position,
-            globals,
-            operands,
-            reasons,
-            readable: !unreadable,
-        };
-    };
-    let mut tier = if HARMLESS.contains(&name.as_str()) {
-        Tier::Safe
-    } else {
-        Tier::Data
-    };
-    if let Some(grammar) = GRAMMARS.iter().find(|grammar| grammar.name == name) {
-        tier = grammar.base;
-        if grammar.base > Tier::Safe {
-            reasons.push(format!("`{name}` {}", grammar.base_reason));
+    let mut tier = Tier::Safe;
+    if let Some(name) = &subcommand {
+        if let Some(grammar) = GRAMMARS.iter().find(|grammar| &grammar.name == name) {
+            tier = grammar.base;
+            if grammar.base > Tier::Safe {
+                reasons.push(format!("`{name}` {}", grammar.base_reason));
+            }
+            for (raised, reason) in read_flags(grammar, &argv[index..], &mut dry_run, &mut operands)
+            {
+                tier = tier.max(raised);
+                reasons.push(reason);
+            }
+        } else if HARMLESS.contains(&name.as_str()) {
+            // Harmless subcommands still honour a `--dry-run` after them.
+            dry_run |= argv[index..]
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--dry-run" || a == "--dry-run=true");
+        } else {
+            unreadable = true;
+            reasons.push(format!("`{name}` is not a compose subcommand devctl knows"));
         }
-        let found = read_flags(grammar, &argv[index..], &mut dry_run, &mut operands);
-        for finding in found {
-            tier = tier.max(finding.0);
-            reasons.push(finding.1);
-        }
-    } else if tier == Tier::Data {
-        unreadable = true;
-        reasons.push(format!("`{name}` is not a compose subcommand devctl knows"));
-    } else {
-        // Harmless subcommands still honour a `--dry-run` after them.
-        dry_run |= argv[index..]
-            .iter()
-            .take_while(|a| *a != "--")
-            .any(|a| a == "--dry-run" || a == "--dry-run=true");
     }
-    if unreadable
-        || reasons
-            .iter()
-            .any(|reason| reason.starts_with("unknown global flag"))
-    {
-        // It may have taken a value devctl cannot see: the command line cannot be read.
+    if subcommand.is_none() {
+        // No subcommand: compose runs nothing (or prints its help).
+    } else if unreadable {
+        // It may run something other than it looks like: the highest tier.
         tier = Tier::Data;
-    }
-    // A command line devctl cannot read is not trusted to be a dry run either.
-    if dry_run && !unreadable {
+    } else if dry_run {
+        // A command line devctl cannot read is not trusted to be a dry run; this one is.
         reasons.push("compose's --dry-run runs nothing".into());
-        return Classification {
-            tier: Tier::Safe,
-            subcommand,
-            position,
-            globals,
-            operands,
-            reasons,
-            readable: !unreadable,
-        };
+        tier = Tier::Safe;
     }
     Classification {
         tier,
