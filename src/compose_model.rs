@@ -7,6 +7,16 @@ use serde_json::Value;
 
 use crate::failure::Failure;
 
+/// A port entry's published host port (`8080`, or a range `8000-8010`), as compose writes it
+/// (a string, or a number in files as written); `None` when it publishes none.
+pub fn published_port(port: &Value) -> Option<String> {
+    match port.get("published")? {
+        Value::String(published) if !published.is_empty() => Some(published.clone()),
+        Value::Number(published) => Some(published.to_string()),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ComposeModel {
     value: Value,

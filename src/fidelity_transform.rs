@@ -15,6 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::compose_model::published_port;
 use crate::failure::Failure;
 use crate::profile::FidelitySettings;
 use crate::profile_file::FixedNames;
@@ -281,15 +282,7 @@ pub fn transform(
         }
         if let Some(ports) = definition.get_mut("ports").and_then(Value::as_array_mut) {
             for port in ports.iter_mut() {
-                let Some(from) = port
-                    .get("published")
-                    .and_then(|p| {
-                        p.as_str()
-                            .map(String::from)
-                            .or(p.as_u64().map(|n| n.to_string()))
-                    })
-                    .filter(|p| !p.is_empty())
-                else {
+                let Some(from) = published_port(port) else {
                     continue;
                 };
                 // A host range for one container port (`28300-28310:80`) moves as a whole.
@@ -412,14 +405,7 @@ fn published_ports(model: &Value) -> Vec<u16> {
             .into_iter()
             .flatten()
         {
-            let published = port
-                .get("published")
-                .and_then(|p| {
-                    p.as_str()
-                        .map(String::from)
-                        .or(p.as_u64().map(|n| n.to_string()))
-                })
-                .unwrap_or_default();
+            let published = published_port(port).unwrap_or_default();
             let (start, end) = published
                 .split_once('-')
                 .unwrap_or((&published, &published));

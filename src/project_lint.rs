@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::compose_model::published_port;
 use crate::compose_variables::{self, Reference};
 use crate::dockerfile::{self, Dockerfile, Instruction};
 use crate::finding::{Finding, Location};
@@ -276,17 +277,9 @@ fn compose_rules(input: &LintInput, findings: &mut Vec<Finding>) {
             .into_iter()
             .flatten()
         {
-            let published = port
-                .get("published")
-                .and_then(|p| {
-                    p.as_str()
-                        .map(String::from)
-                        .or(p.as_u64().map(|n| n.to_string()))
-                })
-                .unwrap_or_default();
-            if published.is_empty() {
+            let Some(published) = published_port(port) else {
                 continue;
-            }
+            };
             let host_ip = text(port, "host_ip");
             if matches!(host_ip, "" | "0.0.0.0" | "::") {
                 findings.push(Finding::new(
@@ -541,12 +534,10 @@ fn port_matches(item: &Value, published: &str) -> bool {
                 length => parts[length - 2].to_string(),
             }
         }
-        Value::Object(long) => match long.get("published") {
-            Some(Value::String(port)) => port.clone(),
-            Some(Value::Number(port)) => port.to_string(),
-            _ => return false,
+        Value::Object(_) => match published_port(item) {
+            Some(port) => port,
+            None => return false,
         },
-        Value::Number(_) => return false,
         _ => return false,
     };
     host == published || host.split('-').next() == Some(published)
