@@ -410,7 +410,7 @@ pub fn classify(argv: &[String]) -> Classification {
     let mut operands = Vec::new();
     let mut tier = Tier::Safe;
     if let Some(name) = &subcommand {
-        if let Some(grammar) = GRAMMARS.iter().find(|grammar| &grammar.name == name) {
+        if let Some(grammar) = GRAMMARS.iter().find(|grammar| grammar.name == name) {
             tier = grammar.base;
             if grammar.base > Tier::Safe {
                 reasons.push(format!("`{name}` {}", grammar.base_reason));
