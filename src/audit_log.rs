@@ -77,6 +77,17 @@ impl AuditLog {
         &self.path
     }
 
+    /// Appends `entry` as refused, with `error` as the reason, and gives back the error to
+    /// return (or the log's own error, when the line cannot be written).
+    pub fn refuse(&self, mut entry: AuditEntry, error: anyhow::Error) -> anyhow::Error {
+        entry.decision = "refused".into();
+        entry.detail = format!("{error:#}");
+        match self.append(&entry) {
+            Ok(()) => error,
+            Err(failed) => failed,
+        }
+    }
+
     /// Appends `entry` as one line, written whole in a single call.
     pub fn append(&self, entry: &AuditEntry) -> Result<()> {
         if let Some(directory) = self.path.parent() {

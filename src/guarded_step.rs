@@ -46,11 +46,12 @@ impl GuardedStep {
         let project_name = workspace.model.name().to_string();
         let log = AuditLog::new(&workspace.state);
         let mut entry = workspace.audit_entry(&self.action, self.tier);
-        let refused = |mut entry: AuditEntry, error: anyhow::Error| -> Result<u8> {
-            entry.decision = "refused".into();
-            entry.detail = format!("{error:#}");
-            log.append(&entry)?;
-            Err(error)
+        // A refusal is a decision, logged; a dry run decides nothing.
+        let refuse = |entry: AuditEntry, error: anyhow::Error| -> anyhow::Error {
+            match global.dry_run {
+                true => error,
+                false => log.refuse(entry, error),
+            }
         };
         // The lock comes first, so that what is listed is what is deleted.
         let _lock = match global.dry_run {
@@ -58,24 +59,11 @@ impl GuardedStep {
             false => Some(workspace.lock(&self.action, printer)?),
         };
         // Over an interrupted restore the volumes may be half replaced: finish or undo it first.
-        if let Some(journal) = crate::journal::Journal::read(&workspace.state)? {
-            let (what, advice) = journal.advice(&project_name);
-            if journal.operation == crate::journal::Operation::Restore {
-                let error = crate::failure::Failure::new(
-                    crate::exit_status::ExitStatus::Refused,
-                    format!("refusing to run `{}`: {what}", self.action),
-                )
-                .hint(advice)
-                .into();
-                return match global.dry_run {
-                    true => Err(error),
-                    false => refused(entry, error),
-                };
-            }
-            if !global.dry_run {
-                printer.warn(format!("{what}; {advice}"));
-                crate::journal::Journal::clear(&workspace.state)?;
-            }
+        let doing = format!("run `{}`", self.action);
+        match crate::commands::interrupted_run(&workspace.state, &project_name, &doing, printer) {
+            Ok(true) if !global.dry_run => crate::journal::Journal::clear(&workspace.state)?,
+            Ok(_) => {}
+            Err(error) => return Err(refuse(entry, error)),
         }
         let containers = workspace.engine.project_containers(&project_name)?;
         if let Err(error) = checkout_owner::check(
@@ -84,17 +72,13 @@ impl GuardedStep {
             &containers,
             global.guard.allow_other_checkout,
         ) {
-            return match global.dry_run {
-                true => Err(error),
-                false => refused(entry, error),
-            };
+            return Err(refuse(entry, error));
         }
         let plan = match self.tier {
             Tier::Data => match DeletionPlan::new(workspace, &containers, &self.reach) {
                 Ok(plan) => plan,
                 // A step that would delete a protected volume compose cannot spare.
-                Err(error) if !global.dry_run => return refused(entry, error),
-                Err(error) => return Err(error),
+                Err(error) => return Err(refuse(entry, error)),
             },
             _ => DeletionPlan {
                 doomed: Vec::new(),
@@ -159,7 +143,7 @@ impl GuardedStep {
             Tier::Safe => Ok(()),
         };
         if let Err(error) = confirmed {
-            return refused(entry, error);
+            return Err(refuse(entry, error));
         }
         entry.detail = match tier {
             Tier::Safe => "nothing to confirm".into(),

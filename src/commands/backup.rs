@@ -10,7 +10,6 @@ use crate::confirmation::Confirmation;
 use crate::exit_status::ExitStatus;
 use crate::failure::Failure;
 use crate::guard::Tier;
-use crate::journal::{Journal, Operation};
 use crate::printer::Printer;
 use crate::verb_plan::SCHEMA_VERSION;
 
@@ -49,17 +48,7 @@ fn create(
         return Ok(0);
     }
     let _lock = workspace.lock("backup", printer)?;
-    if let Some(journal) = Journal::read(&workspace.state)? {
-        let (what, advice) = journal.advice(workspace.model.name());
-        if journal.operation == Operation::Restore {
-            return Err(
-                Failure::new(ExitStatus::Refused, format!("refusing to back up: {what}"))
-                    .hint(advice)
-                    .into(),
-            );
-        }
-        printer.warn(format!("{what}; {advice}"));
-    }
+    super::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
     let session = workspace.session(printer);
     let backup = backup_run::take(
         &session,
@@ -256,10 +245,7 @@ fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Prin
         workspace.model.name(),
         &format!("remove {} backup(s)", doomed.len()),
     ) {
-        entry.decision = "refused".into();
-        entry.detail = format!("{error:#}");
-        log.append(&entry)?;
-        return Err(error);
+        return Err(log.refuse(entry, error));
     }
     entry.decision = "confirmed".into();
     entry.detail = format!(

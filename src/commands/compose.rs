@@ -70,13 +70,12 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
             format!("refusing `{action}`: {}", classification.reasons.join("; ")),
         )
         .hint("check the subcommand's spelling (`docker compose --help` lists them) and put no `--` before it; devctl runs only command lines it reads as compose will");
-        if !global.dry_run {
-            let mut entry = workspace.audit_entry(&action, Tier::Data);
-            entry.decision = "refused".into();
-            entry.detail = error.message.clone();
-            crate::audit_log::AuditLog::new(&workspace.state).append(&entry)?;
-        }
-        return Err(error.into());
+        let error = error.into();
+        return Err(match global.dry_run {
+            true => error,
+            false => crate::audit_log::AuditLog::new(&workspace.state)
+                .refuse(workspace.audit_entry(&action, Tier::Data), error),
+        });
     }
     let is_down = subcommand == "down";
     let arguments = match (is_down, classification.tier) {

@@ -113,20 +113,35 @@ pub fn lock_project(
         crate::project_lock::timeout_from_environment()?,
         printer,
     )?;
-    if let Some(journal) = crate::journal::Journal::read(&state)? {
-        let (what, advice) = journal.advice(model.name());
-        if journal.operation == crate::journal::Operation::Restore {
-            return Err(crate::failure::Failure::new(
-                crate::exit_status::ExitStatus::Refused,
-                format!("refusing to {verb}: {what}"),
-            )
-            .hint(advice)
-            .into());
-        }
-        printer.warn(format!("{what}; {advice}"));
+    if interrupted_run(&state, model.name(), verb, printer)? {
         crate::journal::Journal::clear(&state)?;
     }
     Ok(lock)
+}
+
+/// Refuses to `doing` over an interrupted restore of the project whose state is in `state`
+/// (its volumes may be half replaced); reports any other interrupted run and says whether
+/// there was one (its record may then be cleared).
+pub fn interrupted_run(
+    state: &std::path::Path,
+    project: &str,
+    doing: &str,
+    printer: &Printer,
+) -> Result<bool> {
+    let Some(journal) = crate::journal::Journal::read(state)? else {
+        return Ok(false);
+    };
+    let (what, advice) = journal.advice(project);
+    if journal.operation == crate::journal::Operation::Restore {
+        return Err(crate::failure::Failure::new(
+            crate::exit_status::ExitStatus::Refused,
+            format!("refusing to {doing}: {what}"),
+        )
+        .hint(advice)
+        .into());
+    }
+    printer.warn(format!("{what}; {advice}"));
+    Ok(true)
 }
 
 /// A project opened for work on its volumes: backup, restore and their bookkeeping.

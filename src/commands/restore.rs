@@ -91,10 +91,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         )
     });
     if let Err(error) = decided {
-        entry.decision = "refused".into();
-        entry.detail = format!("{error:#}");
-        log.append(&entry)?;
-        return Err(error);
+        return Err(log.refuse(entry, error));
     }
     let _lock = workspace.lock("restore", printer)?;
     let interrupted = Journal::read(&workspace.state)?;
