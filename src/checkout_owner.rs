@@ -25,22 +25,7 @@ pub fn expected_working_dir(project: &Project) -> PathBuf {
     if let Some(fidelity) = &project.fidelity {
         return fidelity.directory.clone();
     }
-    let root = project.root.path();
-    let first_file = project.profile.compose_files.first().cloned().or_else(|| {
-        let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
-        std::env::var("COMPOSE_FILE")
-            .ok()
-            .and_then(|files| files.split(separator.as_str()).next().map(String::from))
-            .filter(|file| !file.is_empty())
-    });
-    match first_file {
-        Some(file) => root
-            .join(file)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| root.to_path_buf()),
-        None => root.to_path_buf(),
-    }
+    project.compose_directory()
 }
 
 /// The working directories recorded on `containers` that are not `expected`.

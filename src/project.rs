@@ -205,25 +205,28 @@ impl Project {
 
     /// The compose files compose reads for this profile, as they are on disk.
     pub fn compose_file_paths(&self) -> Vec<PathBuf> {
+        with_included(self.listed_compose_files())
+    }
+
+    /// The compose files compose is given: the profile's, else `COMPOSE_FILE`'s, else the
+    /// default file (and its override) in the root.
+    fn listed_compose_files(&self) -> Vec<PathBuf> {
         let root = self.root.path();
         if !self.profile.compose_files.is_empty() {
-            return with_included(
-                self.profile
-                    .compose_files
-                    .iter()
-                    .map(|file| root.join(file))
-                    .collect(),
-            );
+            return self
+                .profile
+                .compose_files
+                .iter()
+                .map(|file| root.join(file))
+                .collect();
         }
         if let Ok(files) = std::env::var("COMPOSE_FILE") {
             let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
-            return with_included(
-                files
-                    .split(separator.as_str())
-                    .filter(|file| !file.is_empty())
-                    .map(|file| root.join(file))
-                    .collect(),
-            );
+            return files
+                .split(separator.as_str())
+                .filter(|file| !file.is_empty())
+                .map(|file| root.join(file))
+                .collect();
         }
         let first = |names: &[&str]| {
             names
@@ -231,12 +234,19 @@ impl Project {
                 .map(|name| root.join(name))
                 .find(|path| path.is_file())
         };
-        with_included(
-            first(&COMPOSE_FILE_NAMES)
-                .into_iter()
-                .chain(first(&COMPOSE_OVERRIDE_NAMES))
-                .collect(),
-        )
+        first(&COMPOSE_FILE_NAMES)
+            .into_iter()
+            .chain(first(&COMPOSE_OVERRIDE_NAMES))
+            .collect()
+    }
+
+    /// Compose's project directory for the profile's files (which it records on containers
+    /// as `working_dir`): the first compose file's folder, else the root.
+    pub fn compose_directory(&self) -> PathBuf {
+        self.listed_compose_files()
+            .first()
+            .and_then(|file| file.parent())
+            .map_or_else(|| self.root.path().to_path_buf(), PathBuf::from)
     }
 
     /// The env files compose reads for this profile: the profile's, else `.env` in the
