@@ -45,7 +45,7 @@ pub struct Kept {
     pub reason: &'static str,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DeletionPlan {
     /// What the step deletes; each is backed up first (as a raw copy, services stopped).
     pub doomed: Vec<VolumeTarget>,

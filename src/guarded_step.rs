@@ -80,11 +80,7 @@ impl GuardedStep {
                 // A step that would delete a protected volume compose cannot spare.
                 Err(error) => return Err(refuse(entry, error)),
             },
-            _ => DeletionPlan {
-                doomed: Vec::new(),
-                kept: Vec::new(),
-                sizes: Default::default(),
-            },
+            _ => DeletionPlan::default(),
         };
         let mut tier = self.tier;
         if tier == Tier::Data && plan.doomed.is_empty() {

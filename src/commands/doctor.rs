@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{DoctorArgs, DoctorFormat, GlobalArgs};
 use crate::compose::DockerCli;
+use crate::compose_model::ComposeModel;
 use crate::compose_variables;
 use crate::dockerfile::Dockerfile;
 use crate::engine::Engine;
@@ -92,10 +93,17 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         ),
     ));
     checks.push(disk_check(&project));
-    let mut findings = project_findings(&project, printer)?;
+    // A project compose cannot read is a finding, not the end: the rules that read the files
+    // as written still run.
+    let model = project.model(ServiceScope::Profile, false, printer);
+    let mut findings = project_findings(&project, model.as_ref(), printer)?;
     if args.images {
         match &engine {
-            Some(engine) => findings.extend(image_findings(&project, engine, printer)?),
+            Some(engine) => {
+                // Images need the services compose resolved: without them, its error.
+                let model = model?;
+                findings.extend(image_findings(&project, &model, engine, printer)?)
+            }
             None => checks.push(Check::bad(
                 "image contract",
                 Severity::Error,
@@ -257,11 +265,13 @@ fn free_bytes(path: &Path) -> Option<u64> {
     (result == 0).then(|| stats.f_bavail as u64 * stats.f_frsize as u64)
 }
 
-fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>> {
+fn project_findings(
+    project: &Project,
+    model: Result<&ComposeModel, &anyhow::Error>,
+    printer: &Printer,
+) -> Result<Vec<Finding>> {
     let root = project.root.path();
-    // A project compose cannot read is a finding, not the end: the rules that read the files
-    // as written still run.
-    let (model, raw_model, invalid) = match project.model(ServiceScope::Profile, false, printer) {
+    let (model, raw_model, invalid) = match model {
         Ok(model) => (
             model.value().clone(),
             project.uninterpolated_model(printer)?,
@@ -404,13 +414,17 @@ pub fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
         .collect())
 }
 
-fn image_findings(project: &Project, engine: &Engine, printer: &Printer) -> Result<Vec<Finding>> {
+fn image_findings(
+    project: &Project,
+    model: &ComposeModel,
+    engine: &Engine,
+    printer: &Printer,
+) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     let Some(contracts) = &project.profile.doctor.images else {
         printer.warn("--images: the profile declares no image contract (doctor.images)");
         return Ok(findings);
     };
-    let model = project.model(ServiceScope::Profile, false, printer)?;
     let docker = DockerCli::locate(project.context.as_deref())?;
     let origin = project
         .profile
