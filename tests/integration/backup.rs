@@ -40,6 +40,22 @@ pub fn listed(fixture: &Fixture) -> Vec<serde_json::Value> {
     outcome.json()["backups"].as_array().unwrap().clone()
 }
 
+/// Backup `id`'s manifest, as JSON.
+pub fn manifest(fixture: &Fixture, id: &str) -> serde_json::Value {
+    let path = fixture.backup_dir().join(id).join("manifest.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The compose keys of backup `id`'s artifacts, in the manifest's order.
+pub fn artifact_keys(fixture: &Fixture, id: &str) -> Vec<String> {
+    manifest(fixture, id)["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|artifact| artifact["key"].as_str().unwrap().to_string())
+        .collect()
+}
+
 /// The id `devctl backup` printed on stdout.
 pub fn backup(fixture: &Fixture, args: &[&str]) -> String {
     let outcome = fixture.devctl().arg("backup").args(args).status(0).run();
@@ -340,10 +356,7 @@ fn stop_consistency_restarts_exactly_what_was_running() {
         other_before,
         "other was stopped though it mounts nothing"
     );
-    let manifest: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixture.backup_dir().join(&id).join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&fixture, &id);
     assert_eq!(manifest["artifacts"][0]["method"], "stop");
     assert_eq!(
         manifest["artifacts"][0]["services_stopped"],
@@ -616,10 +629,7 @@ fn external_volumes_are_backed_up_and_recreated_by_their_declared_name() {
         "echo outside > /shared/precious && echo inside > /data/file",
     );
     let id = backup(&fixture, &[]);
-    let manifest: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(fixture.backup_dir().join(&id).join("manifest.json")).unwrap(),
-    )
-    .unwrap();
+    let manifest = manifest(&fixture, &id);
     let keys: Vec<(&str, bool)> = manifest["artifacts"]
         .as_array()
         .unwrap()
@@ -738,10 +748,7 @@ fn anonymous_volumes_are_backed_up_on_request_and_not_restored_in_place() {
     let plain = backup(&fixture, &[]);
     let with_anonymous = backup(&fixture, &["--anonymous"]);
     let keys = |id: &str| -> Vec<String> {
-        let manifest: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(fixture.backup_dir().join(id).join("manifest.json")).unwrap(),
-        )
-        .unwrap();
+        let manifest = manifest(&fixture, id);
         manifest["artifacts"]
             .as_array()
             .unwrap()
