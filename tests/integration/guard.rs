@@ -533,3 +533,89 @@ fn every_replica_s_anonymous_volume_is_backed_up_and_protected_ones_compose_woul
     assert_eq!(keys.len(), 2, "{keys:?}");
     assert!(keys.iter().any(|key| key == "app:/cache"), "{keys:?}");
 }
+
+#[test]
+fn each_data_tier_spelling_confirmed_deletes_only_after_a_backup_that_restores() {
+    require_engine();
+    let (fixture, _) = guarded_project("confirmed-spellings", false);
+    let data = format!("{}_data", fixture.name);
+    // (spelling, whether it deletes the named volume or only the anonymous one)
+    let spellings: &[(&[&str], bool)] = &[
+        (&["down", "--volumes=true"], true),
+        (&["compose", "down", "-v"], true),
+        (&["compose", "--profile", "app", "down", "--volumes"], true),
+        (
+            &["compose", "down", "-t", "1", "-v", "--remove-orphans"],
+            true,
+        ),
+        (&["compose", "rm", "-sfv"], false),
+        (&["compose", "up", "-d", "-V"], false),
+    ];
+    for (round, (spelling, named)) in spellings.iter().enumerate() {
+        fixture.devctl().args(["up"]).status(0).run();
+        fixture.shell(
+            "app",
+            &format!("echo {round} > /data/file && echo {round} > /cache/file"),
+        );
+        let anonymous = mounts(&fixture)
+            .iter()
+            .find_map(|mount| mount.strip_prefix("/cache=").map(String::from))
+            .unwrap();
+        fixture
+            .devctl()
+            .args(["--confirm", &fixture.name])
+            .args(spelling.iter().copied())
+            .status(0)
+            .run();
+        let audit = audit(&fixture);
+        let last = audit.last().unwrap();
+        assert_eq!(last["decision"], "confirmed", "{spelling:?}");
+        let id = last["backup"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{spelling:?}: no backup"));
+        let keys = crate::backup::artifact_keys(&fixture, id);
+        assert!(
+            keys.iter().any(|key| key == "app:/cache"),
+            "{spelling:?}: {keys:?}"
+        );
+        // `up -V` gives the container a new, empty anonymous volume (compose leaves the old one
+        // dangling, backed up); the others delete it.
+        let current = mounts(&fixture)
+            .iter()
+            .find_map(|mount| mount.strip_prefix("/cache=").map(String::from));
+        assert_ne!(current.as_deref(), Some(anonymous.as_str()), "{spelling:?}");
+        if spelling.contains(&"-V") {
+            assert_eq!(fixture.shell("app", "ls /cache"), "", "{spelling:?}");
+            let _ = std::process::Command::new("docker")
+                .args(["volume", "rm", &anonymous])
+                .output();
+        } else {
+            assert!(
+                !volume_exists(&anonymous),
+                "{spelling:?}: the anonymous volume survived"
+            );
+        }
+        assert_eq!(!volume_exists(&data), *named, "{spelling:?}");
+        assert!(
+            volume_exists(&format!("{}_keep", fixture.name)),
+            "{spelling:?}"
+        );
+        if *named {
+            assert!(
+                keys.iter().any(|key| key == "data"),
+                "{spelling:?}: {keys:?}"
+            );
+            fixture
+                .devctl()
+                .args(["restore", id, "--confirm", &fixture.name])
+                .status(0)
+                .run();
+            fixture.devctl().args(["up"]).status(0).run();
+            assert_eq!(
+                fixture.shell("app", "cat /data/file"),
+                format!("{round}\n"),
+                "{spelling:?}"
+            );
+        }
+    }
+}
