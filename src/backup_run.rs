@@ -469,7 +469,7 @@ fn check_room(
 }
 
 /// Free bytes on the file system that holds `path` (or its nearest existing parent).
-fn available_space(path: &Path) -> Option<u64> {
+pub fn available_space(path: &Path) -> Option<u64> {
     let existing = path.ancestors().find(|ancestor| ancestor.exists())?;
     let text = std::ffi::CString::new(existing.as_os_str().as_encoded_bytes()).ok()?;
     let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };

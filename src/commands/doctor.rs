@@ -4,7 +4,7 @@
 //! anything is an error (with `--strict`, a warning too).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use console::style;
@@ -219,15 +219,10 @@ fn environment(global: &GlobalArgs) -> (Vec<Check>, Option<Engine>) {
     (checks, engine)
 }
 
-/// Compose's version was checked when the project opened; the backup directory's free space.
+/// The backup directory's free space.
 fn disk_check(project: &Project) -> Check {
-    let _ = &project.compose;
     let directory = &project.layout.backup_root;
-    let existing = directory
-        .ancestors()
-        .find(|path| path.exists())
-        .unwrap_or(Path::new("/"));
-    match free_bytes(existing) {
+    match crate::backup_run::available_space(directory) {
         Some(free) if free < LOW_DISK => Check::bad(
             "backup disk",
             Severity::Warning,
@@ -253,16 +248,6 @@ fn disk_check(project: &Project) -> Check {
             "check that the backup directory's disk is mounted",
         ),
     }
-}
-
-fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let text = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    // SAFETY: statvfs is a plain C struct of integers, for which all zeroes is a valid value.
-    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `text` is a valid C string and `stats` a properly sized out-parameter.
-    let result = unsafe { libc::statvfs(text.as_ptr(), &mut stats) };
-    (result == 0).then(|| stats.f_bavail as u64 * stats.f_frsize as u64)
 }
 
 fn project_findings(
