@@ -514,11 +514,23 @@ impl DockerCli {
     pub fn volume_sizes(&self) -> Result<BTreeMap<String, u64>> {
         let (expression, line) =
             self.expression(&["system", "df", "--verbose", "--format", "{{json .Volumes}}"]);
-        let output = expression
-            .stdout_capture()
-            .stderr_capture()
-            .run()
-            .with_context(|| format!("cannot run `{line}`"))?;
+        // The engine runs one disk-usage query at a time and refuses the others: wait a turn.
+        let started = std::time::Instant::now();
+        let output = loop {
+            let output = expression
+                .stdout_capture()
+                .stderr_capture()
+                .run()
+                .with_context(|| format!("cannot run `{line}`"))?;
+            let busy = String::from_utf8_lossy(&output.stderr).contains("already running");
+            if output.status.success()
+                || !busy
+                || started.elapsed() > std::time::Duration::from_secs(30)
+            {
+                break output;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
         if !output.status.success() {
             return Err(child_failed(&line, &output));
         }
