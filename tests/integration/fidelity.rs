@@ -161,7 +161,12 @@ fn both_stacks_run_side_by_side_and_a_change_reaches_fidelity_only_with_its_next
         "version one\n",
         "fidelity runs the image it built"
     );
+    let before = docker(&["inspect", "--format", "{{.Image}}", &fidelity_container]);
     fixture.devctl().args(["up", "--fidelity"]).status(0).run();
+    // The rebuild leaves the first image untagged: it is this test's to remove.
+    let _ = std::process::Command::new("docker")
+        .args(["rmi", &before])
+        .output();
     let fidelity = fidelity_status(&fixture);
     // The same port is kept from one up to the next.
     assert_eq!(published_port(&fidelity, "app"), fidelity_port);
