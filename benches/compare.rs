@@ -24,7 +24,7 @@
 //!    (target: that takes at least 3 times as long as devctl);
 //! 7. the restore step alone, from an already verified backup, no safety backup: devctl's
 //!    own code path called as a library (`Engine::create_helper` on the volume,
-//!    `DockerCli::copy_in` fed by `volume_archive::unpack_into`, the helper removed; all
+//!    `DockerCli::copy_in` fed by `archive::unpack_into`, the helper removed; all
 //!    timed) against `docker cp - HELPER:/ < FILE.tar` (the same tar, decompressed
 //!    beforehand, into the same kind of helper, created and removed untimed); each run writes
 //!    into a freshly created, empty volume (target: ratio ≤ 1.3);
@@ -57,10 +57,10 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use devctl::backup_store::{BackupStore, StoredBackup};
-use devctl::compose::DockerCli;
-use devctl::engine::Engine;
-use devctl::volume_archive;
+use devctl::backup::archive;
+use devctl::backup::store::{BackupStore, StoredBackup};
+use devctl::compose::program::DockerCli;
+use devctl::engine::api::Engine;
 use serde_json::{Value, json};
 
 const DEVCTL: &str = env!("CARGO_BIN_EXE_devctl");
@@ -365,7 +365,7 @@ impl VolumeSandbox {
             .project_containers(&self.project)?
             .iter()
             .find(|container| {
-                devctl::service_status::service_of(container).as_deref() == Some("app")
+                devctl::engine::service_status::service_of(container).as_deref() == Some("app")
             })
             .and_then(|container| container.id.clone())
             .with_context(|| format!("project {} has no app container", self.project))
@@ -1198,7 +1198,7 @@ fn measure_volume(options: &Options) -> Result<VolumeReport> {
                 )?;
                 let created = started.elapsed();
                 let copied = sandbox.docker.copy_in(&helper, "/", &mut |sink| {
-                    volume_archive::unpack_into(&archive, sink, &|_| {})
+                    archive::unpack_into(&archive, sink, &|_| {})
                 });
                 let removing = Instant::now();
                 let removed = sandbox.engine.remove_container(&helper);
@@ -1244,7 +1244,7 @@ fn measure_volume(options: &Options) -> Result<VolumeReport> {
         name: "restore step",
         devctl_line: format!(
             "(library) Engine::create_helper({}, {IMAGE}, {}); DockerCli::copy_in(HELPER, \"/\", \
-volume_archive::unpack_into({})) = docker cp -a - HELPER:/; Engine::remove_container(HELPER)",
+archive::unpack_into({})) = docker cp -a - HELPER:/; Engine::remove_container(HELPER)",
             sandbox.project,
             sandbox.restore_volume,
             archive.display()

@@ -3,58 +3,23 @@
 //! `run` parses the command line, dispatches to one command module per verb, and prints any
 //! error once: `error:`, the chain of causes, and a `hint:`.
 
-pub mod audit_log;
-pub mod backup_manifest;
-pub mod backup_run;
-pub mod backup_store;
-pub mod checkout_owner;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod compose;
-pub mod compose_inputs;
-pub mod compose_model;
-pub mod compose_variables;
-pub mod confirmation;
-pub mod deletion_plan;
-pub mod dockerfile;
+pub mod doctor;
 pub mod engine;
-pub mod exit_status;
-pub mod failure;
-pub mod fidelity_check;
-pub mod fidelity_transform;
-pub mod files;
-pub mod finding;
+pub mod fidelity;
 pub mod guard;
-pub mod guarded_step;
-pub mod health_wait;
-pub mod image_contract;
-pub mod journal;
-pub mod lint_rule;
-pub mod model_cache;
-pub mod printer;
-pub mod profile;
-pub mod profile_file;
-pub mod profile_set;
 pub mod project;
-pub mod project_lint;
-pub mod project_lock;
-pub mod project_root;
-pub mod restore_run;
-pub mod sarif;
-pub mod service_status;
-pub mod signals;
-pub mod state_layout;
-pub mod table;
-pub mod verb_plan;
-pub mod volume_archive;
-pub mod volume_target;
-pub mod yaml_positions;
+pub mod report;
+pub mod system;
 
 use std::process::ExitCode;
 
 use console::style;
 
-use crate::exit_status::ExitStatus;
+use crate::report::exit_status::ExitStatus;
 
 /// Runs devctl with the process's arguments and returns its exit code.
 pub fn run() -> ExitCode {
@@ -78,7 +43,8 @@ pub fn run() -> ExitCode {
             });
         }
     };
-    let printer = printer::Printer::new(cli.global.quiet, cli.global.verbose, cli.global.color);
+    let printer =
+        report::printer::Printer::new(cli.global.quiet, cli.global.verbose, cli.global.color);
     match commands::dispatch(&cli, &printer) {
         Ok(code) => ExitCode::from(code),
         Err(error) => ExitCode::from(report(&error)),
@@ -87,7 +53,7 @@ pub fn run() -> ExitCode {
 
 /// Prints an error once and returns the exit code it calls for.
 fn report(error: &anyhow::Error) -> u8 {
-    let failure = failure::find(error);
+    let failure = report::failure::find(error);
     eprintln!("{} {error}", style("error:").red().bold());
     let causes: Vec<String> = error
         .chain()

@@ -3,15 +3,15 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::backup_manifest::BackupKind;
-use crate::backup_run::{self, human_bytes};
+use crate::backup::manifest::BackupKind;
+use crate::backup::take::{self, human_bytes};
 use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
-use crate::confirmation::Confirmation;
-use crate::exit_status::ExitStatus;
-use crate::failure::Failure;
-use crate::guard::Tier;
-use crate::printer::Printer;
-use crate::verb_plan::SCHEMA_VERSION;
+use crate::compose::verb_plan::SCHEMA_VERSION;
+use crate::guard::classifier::Tier;
+use crate::guard::confirmation::Confirmation;
+use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 use super::Workspace;
 
@@ -50,7 +50,7 @@ fn create(
     let _lock = workspace.lock("backup", printer)?;
     super::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
     let session = workspace.session(printer);
-    let backup = backup_run::take(
+    let backup = take::take(
         &session,
         &targets,
         BackupKind::Manual,
@@ -144,7 +144,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> 
                     ],
                 })
                 .collect();
-            printer.data(crate::table::render(
+            printer.data(crate::report::table::render(
                 &["ID", "KIND", "CREATED", "VOLUMES", "STORED"],
                 &rows,
             ));
@@ -161,7 +161,7 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
             let mut backups = Vec::new();
             for entry in workspace.store.list()? {
                 match entry.manifest {
-                    Ok(manifest) => backups.push(crate::backup_store::StoredBackup {
+                    Ok(manifest) => backups.push(crate::backup::store::StoredBackup {
                         directory: entry.directory,
                         manifest,
                     }),
@@ -238,7 +238,7 @@ fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Prin
     if global.dry_run {
         return Ok(0);
     }
-    let log = crate::audit_log::AuditLog::new(&workspace.state);
+    let log = crate::guard::audit_log::AuditLog::new(&workspace.state);
     let mut entry = workspace.audit_entry(&format!("backup prune --keep {keep}"), Tier::Data);
     let confirmation = Confirmation::from(&global.guard);
     if let Err(error) = confirmation.require_project_name(

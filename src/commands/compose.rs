@@ -8,13 +8,13 @@
 use anyhow::Result;
 
 use crate::cli::{ComposeArgs, GlobalArgs};
-use crate::deletion_plan::Reach;
-use crate::exit_status::ExitStatus;
-use crate::failure::Failure;
-use crate::guard::{self, Tier};
-use crate::guarded_step::GuardedStep;
-use crate::printer::Printer;
+use crate::guard::classifier::{self, Tier};
+use crate::guard::deletion_plan::Reach;
+use crate::guard::step::GuardedStep;
 use crate::project::ServiceScope;
+use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 /// Compose's global flags that would point the command at another project than the profile's.
 const RETARGETING: &[&str] = &[
@@ -35,7 +35,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
                 .into(),
         );
     }
-    let classification = guard::classify(&args.arguments);
+    let classification = classifier::classify(&args.arguments);
     let subcommand = classification.subcommand.clone().unwrap_or_default();
     // A plain `down` deletes no data, but it removes every container: like `devctl down`, it
     // takes the lock and checks whose checkout the project is.
@@ -73,13 +73,13 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         let error = error.into();
         return Err(match global.dry_run {
             true => error,
-            false => crate::audit_log::AuditLog::new(&workspace.state)
+            false => crate::guard::audit_log::AuditLog::new(&workspace.state)
                 .refuse(workspace.audit_entry(&action, Tier::Data), error),
         });
     }
     let is_down = subcommand == "down";
     let arguments = match (is_down, classification.tier) {
-        (true, Tier::Data) => guard::keeping_volumes(&args.arguments),
+        (true, Tier::Data) => classifier::keeping_volumes(&args.arguments),
         _ => args.arguments.clone(),
     };
     let reach = match subcommand.as_str() {
@@ -89,7 +89,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         _ => Reach::Everything,
     };
     let tier_without_volumes = match is_down {
-        true => guard::classify(&arguments).tier,
+        true => classifier::classify(&arguments).tier,
         false => Tier::State,
     };
     let step = GuardedStep {

@@ -12,19 +12,19 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::cli::{DoctorArgs, DoctorFormat, GlobalArgs};
-use crate::compose::DockerCli;
-use crate::compose_model::ComposeModel;
-use crate::compose_variables;
-use crate::dockerfile::Dockerfile;
-use crate::engine::Engine;
-use crate::finding::{Finding, Location};
-use crate::image_contract::{self, ImageFacts};
-use crate::lint_rule::Severity;
-use crate::printer::Printer;
+use crate::compose::model::ComposeModel;
+use crate::compose::program::DockerCli;
+use crate::compose::variables;
+use crate::compose::verb_plan::SCHEMA_VERSION;
+use crate::doctor::dockerfile::Dockerfile;
+use crate::doctor::finding::{Finding, Location};
+use crate::doctor::image_contract::{self, ImageFacts};
+use crate::doctor::project_rules::{self, BuildSource, ComposeSource, LintInput, shown};
+use crate::doctor::rule::Severity;
+use crate::doctor::yaml_positions::YamlPositions;
+use crate::engine::api::Engine;
 use crate::project::{Project, ServiceScope};
-use crate::project_lint::{self, BuildSource, ComposeSource, LintInput, shown};
-use crate::verb_plan::SCHEMA_VERSION;
-use crate::yaml_positions::YamlPositions;
+use crate::report::printer::Printer;
 
 /// The free space below which the backup directory is a warning.
 const LOW_DISK: u64 = 1024 * 1024 * 1024;
@@ -143,7 +143,9 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
                 "passed": !failed,
             })
         )),
-        DoctorFormat::Sarif => printer.data(format!("{:#}\n", crate::sarif::render(&findings))),
+        DoctorFormat::Sarif => {
+            printer.data(format!("{:#}\n", crate::doctor::sarif::render(&findings)))
+        }
     }
     Ok(if failed { 1 } else { 0 })
 }
@@ -168,7 +170,7 @@ fn environment(global: &GlobalArgs) -> (Vec<Check>, Option<Engine>) {
             "install the docker CLI (Debian: apt-get install docker.io; elsewhere Docker Desktop)",
         )),
     }
-    match crate::engine::endpoint(context) {
+    match crate::engine::api::endpoint(context) {
         Ok(endpoint) => checks.push(Check::ok(
             "docker context",
             match context.or(std::env::var("DOCKER_CONTEXT").ok().as_deref()) {
@@ -222,13 +224,13 @@ fn environment(global: &GlobalArgs) -> (Vec<Check>, Option<Engine>) {
 /// The backup directory's free space.
 fn disk_check(project: &Project) -> Check {
     let directory = &project.layout.backup_root;
-    match crate::backup_run::available_space(directory) {
+    match crate::backup::take::available_space(directory) {
         Some(free) if free < LOW_DISK => Check::bad(
             "backup disk",
             Severity::Warning,
             format!(
                 "{} free in {}",
-                crate::backup_run::human_bytes(free),
+                crate::backup::take::human_bytes(free),
                 directory.display()
             ),
             "free some space, or set paths.backup_dir / DEVCTL_BACKUP_DIR to a larger disk",
@@ -237,7 +239,7 @@ fn disk_check(project: &Project) -> Check {
             "backup disk",
             format!(
                 "{} free in {}",
-                crate::backup_run::human_bytes(free),
+                crate::backup::take::human_bytes(free),
                 directory.display()
             ),
         ),
@@ -323,7 +325,7 @@ fn project_findings(
     }
     let env_example = [
         root.to_path_buf(),
-        crate::checkout_owner::expected_working_dir(project),
+        crate::guard::checkout_owner::expected_working_dir(project),
     ]
     .iter()
     .map(|directory| directory.join(".env.example"))
@@ -338,16 +340,16 @@ fn project_findings(
         protected: project.profile.protected_volumes.clone(),
         profile_names_project: project.profile.project_name.is_some(),
         env_example,
-        defined: compose_variables::defined_variables(&project.env_file_paths()),
+        defined: variables::defined_variables(&project.env_file_paths()),
     };
-    let mut findings = project_lint::lint(&input);
+    let mut findings = project_rules::lint(&input);
     if let Some(error) = invalid {
         let cause = error.root_cause().to_string();
         findings.push(Finding::new(
             "compose-invalid",
             format!(
                 "compose cannot read the project: {}",
-                crate::compose::first_line(&cause).trim()
+                crate::compose::program::first_line(&cause).trim()
             ),
             first_file,
         ));
@@ -369,15 +371,15 @@ pub fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
         )
     })?;
     let schema: Value = serde_json::from_str(&text).map_err(|error| {
-        crate::failure::Failure::bad_input(format!("{}: not JSON: {error}", path.display()))
+        crate::report::failure::Failure::bad_input(format!("{}: not JSON: {error}", path.display()))
     })?;
     let validator = jsonschema::validator_for(&schema).map_err(|error| {
-        crate::failure::Failure::bad_input(format!(
+        crate::report::failure::Failure::bad_input(format!(
             "{}: not a JSON Schema: {error}",
             path.display()
         ))
     })?;
-    let defined = compose_variables::defined_variables(&project.env_file_paths());
+    let defined = variables::defined_variables(&project.env_file_paths());
     let instance = json!(defined);
     Ok(validator
         .iter_errors(&instance)

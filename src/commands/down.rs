@@ -6,12 +6,12 @@
 use anyhow::Result;
 
 use crate::cli::{DownArgs, GlobalArgs};
-use crate::deletion_plan::Reach;
-use crate::guard::{self, Tier};
-use crate::guarded_step::GuardedStep;
-use crate::printer::Printer;
+use crate::compose::verb_plan::{DeletionNote, VerbPlan};
+use crate::guard::classifier::{self, Tier};
+use crate::guard::deletion_plan::Reach;
+use crate::guard::step::GuardedStep;
 use crate::project::{Project, ServiceScope};
-use crate::verb_plan::{DeletionNote, VerbPlan};
+use crate::report::printer::Printer;
 
 /// Compose's arguments for `down` (never `-v`: devctl removes volumes itself).
 fn arguments(args: &DownArgs) -> Vec<String> {
@@ -37,7 +37,10 @@ pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<Ver
 }
 
 /// The declared volumes `down --volumes` deletes and those it keeps, from the model alone.
-fn deletion_note(model: &crate::compose_model::ComposeModel, protected: &[String]) -> DeletionNote {
+fn deletion_note(
+    model: &crate::compose::model::ComposeModel,
+    protected: &[String],
+) -> DeletionNote {
     let mut note = DeletionNote {
         volumes: Vec::new(),
         kept: Vec::new(),
@@ -74,7 +77,7 @@ pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
     if args.volumes {
         asked.push("--volumes".into());
     }
-    let classification = guard::classify(&asked);
+    let classification = classifier::classify(&asked);
     let step = GuardedStep {
         action: match args.volumes {
             true => "down --volumes".into(),

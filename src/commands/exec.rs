@@ -5,10 +5,10 @@ use std::io::IsTerminal;
 use anyhow::Result;
 
 use crate::cli::{ExecArgs, GlobalArgs};
-use crate::failure::Failure;
-use crate::printer::Printer;
+use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
-use crate::verb_plan::VerbPlan;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;

@@ -3,9 +3,9 @@
 use anyhow::Result;
 
 use crate::cli::{GlobalArgs, LogsArgs};
-use crate::printer::Printer;
+use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
-use crate::verb_plan::VerbPlan;
+use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &LogsArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;

@@ -16,9 +16,9 @@ pub mod up;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::printer::Printer;
+use crate::compose::verb_plan::VerbPlan;
 use crate::project::Project;
-use crate::verb_plan::VerbPlan;
+use crate::report::printer::Printer;
 
 /// Runs the verb and returns the exit code to leave with.
 pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
@@ -101,20 +101,20 @@ pub fn open_checked(
 /// (its volumes may be half replaced); an interrupted backup is only reported.
 pub fn lock_project(
     project: &Project,
-    model: &crate::compose_model::ComposeModel,
+    model: &crate::compose::model::ComposeModel,
     verb: &str,
     printer: &Printer,
-) -> Result<crate::project_lock::ProjectLock> {
+) -> Result<crate::project::lock::ProjectLock> {
     let state = project.layout.project_state(model.name(), &project.root);
-    let lock = crate::project_lock::ProjectLock::acquire(
+    let lock = crate::project::lock::ProjectLock::acquire(
         &state,
         model.name(),
         verb,
-        crate::project_lock::timeout_from_environment()?,
+        crate::project::lock::timeout_from_environment()?,
         printer,
     )?;
     if interrupted_run(&state, model.name(), verb, printer)? {
-        crate::journal::Journal::clear(&state)?;
+        crate::backup::journal::Journal::clear(&state)?;
     }
     Ok(lock)
 }
@@ -128,13 +128,13 @@ pub fn interrupted_run(
     doing: &str,
     printer: &Printer,
 ) -> Result<bool> {
-    let Some(journal) = crate::journal::Journal::read(state)? else {
+    let Some(journal) = crate::backup::journal::Journal::read(state)? else {
         return Ok(false);
     };
     let (what, advice) = journal.advice(project);
-    if journal.operation == crate::journal::Operation::Restore {
-        return Err(crate::failure::Failure::new(
-            crate::exit_status::ExitStatus::Refused,
+    if journal.operation == crate::backup::journal::Operation::Restore {
+        return Err(crate::report::failure::Failure::new(
+            crate::report::exit_status::ExitStatus::Refused,
             format!("refusing to {doing}: {what}"),
         )
         .hint(advice)
@@ -147,10 +147,10 @@ pub fn interrupted_run(
 /// A project opened for work on its volumes: backup, restore and their bookkeeping.
 pub struct Workspace {
     pub project: Project,
-    pub model: crate::compose_model::ComposeModel,
-    pub engine: crate::engine::Engine,
-    pub docker: crate::compose::DockerCli,
-    pub store: crate::backup_store::BackupStore,
+    pub model: crate::compose::model::ComposeModel,
+    pub engine: crate::engine::api::Engine,
+    pub docker: crate::compose::program::DockerCli,
+    pub store: crate::backup::store::BackupStore,
     /// The project's state directory (lock, journal).
     pub state: std::path::PathBuf,
 }
@@ -180,10 +180,10 @@ impl Workspace {
     ) -> Result<Workspace> {
         let project = open(global, printer)?;
         let model = project.model(scope, fresh, printer)?;
-        let engine = crate::engine::Engine::connect(project.context.as_deref())?;
-        let docker = crate::compose::DockerCli::locate(project.context.as_deref())?;
+        let engine = crate::engine::api::Engine::connect(project.context.as_deref())?;
+        let docker = crate::compose::program::DockerCli::locate(project.context.as_deref())?;
         let store =
-            crate::backup_store::BackupStore::new(project.layout.project_backups(model.name()));
+            crate::backup::store::BackupStore::new(project.layout.project_backups(model.name()));
         let state = project.layout.project_state(model.name(), &project.root);
         Ok(Workspace {
             project,
@@ -199,9 +199,9 @@ impl Workspace {
     pub fn audit_entry(
         &self,
         action: &str,
-        tier: crate::guard::Tier,
-    ) -> crate::audit_log::AuditEntry {
-        crate::audit_log::AuditEntry::now(
+        tier: crate::guard::classifier::Tier,
+    ) -> crate::guard::audit_log::AuditEntry {
+        crate::guard::audit_log::AuditEntry::now(
             self.model.name(),
             &self.project.profile.name,
             action,
@@ -209,8 +209,8 @@ impl Workspace {
         )
     }
 
-    pub fn session<'a>(&'a self, printer: &'a Printer) -> crate::backup_run::VolumeSession<'a> {
-        crate::backup_run::VolumeSession {
+    pub fn session<'a>(&'a self, printer: &'a Printer) -> crate::backup::take::VolumeSession<'a> {
+        crate::backup::take::VolumeSession {
             project: &self.project,
             model: &self.model,
             engine: &self.engine,
@@ -226,9 +226,9 @@ impl Workspace {
         &self,
         requested: &[String],
         anonymous: bool,
-    ) -> Result<Vec<crate::volume_target::VolumeTarget>> {
+    ) -> Result<Vec<crate::backup::target::VolumeTarget>> {
         let containers = self.engine.project_containers(self.model.name())?;
-        crate::volume_target::select(
+        crate::backup::target::select(
             &self.model,
             &containers,
             &self.project.profile.backup,
@@ -243,12 +243,12 @@ impl Workspace {
         &self,
         purpose: &str,
         printer: &Printer,
-    ) -> Result<crate::project_lock::ProjectLock> {
-        let lock = crate::project_lock::ProjectLock::acquire(
+    ) -> Result<crate::project::lock::ProjectLock> {
+        let lock = crate::project::lock::ProjectLock::acquire(
             &self.state,
             self.model.name(),
             purpose,
-            crate::project_lock::timeout_from_environment()?,
+            crate::project::lock::timeout_from_environment()?,
             printer,
         )?;
         for id in self.store.clean_partials()? {

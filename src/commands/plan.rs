@@ -5,10 +5,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
-use crate::failure::Failure;
-use crate::printer::Printer;
+use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::project::FidelityStack;
-use crate::verb_plan::SCHEMA_VERSION;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let project = super::open(global, printer)?;

@@ -4,11 +4,11 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, ProfilesAction, ProfilesArgs};
-use crate::printer::Printer;
-use crate::profile::Profile;
-use crate::profile_set::ProfileSet;
-use crate::project_root::ProjectRoot;
-use crate::verb_plan::SCHEMA_VERSION;
+use crate::compose::verb_plan::SCHEMA_VERSION;
+use crate::project::profile::Profile;
+use crate::project::profile_set::ProfileSet;
+use crate::project::root::ProjectRoot;
+use crate::report::printer::Printer;
 
 pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let working = std::env::current_dir()?;
@@ -67,7 +67,7 @@ fn list(set: &ProfileSet, global: &GlobalArgs, format: Format, printer: &Printer
                     ]
                 })
                 .collect();
-            printer.data(crate::table::render(
+            printer.data(crate::report::table::render(
                 &["  PROFILE", "EXTENDS", "COMPOSE PROFILES", "DESCRIPTION"],
                 &rows,
             ));
@@ -245,7 +245,7 @@ fn show(profile: &Profile, format: Format, printer: &Printer) {
                         .collect()),
                 ],
             ]);
-            printer.data(crate::table::render(&["KEY", "VALUE"], &rows));
+            printer.data(crate::report::table::render(&["KEY", "VALUE"], &rows));
         }
     }
 }

@@ -3,16 +3,16 @@
 
 use anyhow::Result;
 
-use crate::audit_log::AuditLog;
-use crate::backup_run::human_bytes;
-use crate::backup_store::StoredBackup;
-use crate::checkout_owner;
+use crate::backup::journal::Journal;
+use crate::backup::restore::{self, RestoreRequest};
+use crate::backup::store::StoredBackup;
+use crate::backup::take::human_bytes;
 use crate::cli::{GlobalArgs, RestoreArgs};
-use crate::confirmation::Confirmation;
-use crate::guard::Tier;
-use crate::journal::Journal;
-use crate::printer::Printer;
-use crate::restore_run::{self, RestoreRequest};
+use crate::guard::audit_log::AuditLog;
+use crate::guard::checkout_owner;
+use crate::guard::classifier::Tier;
+use crate::guard::confirmation::Confirmation;
+use crate::report::printer::Printer;
 
 use super::Workspace;
 
@@ -22,7 +22,9 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
     // The fidelity stack is seeded from the live stack's backups: `--latest` takes the live
     // stack's newest, and an id is looked up among the fidelity stack's own, then the live's.
     let live_store = workspace.project.fidelity.as_ref().map(|stack| {
-        crate::backup_store::BackupStore::new(workspace.project.layout.project_backups(&stack.live))
+        crate::backup::store::BackupStore::new(
+            workspace.project.layout.project_backups(&stack.live),
+        )
     });
     let backup = match (&args.id, &args.from, args.latest, &live_store) {
         (_, Some(directory), _, _) => StoredBackup::open(directory)?,
@@ -112,7 +114,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
             .unwrap_or_default(),
     };
     let mut safety_backup = None;
-    let restored = restore_run::restore(&workspace.session(printer), &request, &mut safety_backup);
+    let restored = restore::restore(&workspace.session(printer), &request, &mut safety_backup);
     entry.decision = "confirmed".into();
     entry.detail = confirmation.how(true).into();
     entry.backup = safety_backup;

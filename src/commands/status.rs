@@ -4,11 +4,11 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, StatusArgs};
-use crate::engine::Engine;
-use crate::printer::Printer;
+use crate::compose::verb_plan::SCHEMA_VERSION;
+use crate::engine::api::Engine;
+use crate::engine::service_status::ServiceStatus;
 use crate::project::ServiceScope;
-use crate::service_status::ServiceStatus;
-use crate::verb_plan::SCHEMA_VERSION;
+use crate::report::printer::Printer;
 
 pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
     let project = super::open(global, printer)?;
@@ -29,7 +29,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         }
         Format::Table => {
             let table_rows: Vec<Vec<String>> = rows.iter().map(table_row).collect();
-            printer.data(crate::table::render(
+            printer.data(crate::report::table::render(
                 &["SERVICE", "STATE", "HEALTH", "PORTS", "MOUNTS", "IMAGE"],
                 &table_rows,
             ));
@@ -37,7 +37,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     }
     // The fidelity stack is checked again as it runs now, against the profile as it is now.
     if let (Some(stack), false) = (&project.fidelity, containers.is_empty()) {
-        let verified = crate::fidelity_check::verify(&engine, &project, stack)?;
+        let verified = crate::fidelity::check::verify(&engine, &project, stack)?;
         printer.info(verified.summary());
     }
     Ok(0)

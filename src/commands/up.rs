@@ -6,13 +6,13 @@ use anyhow::Result;
 use console::style;
 
 use crate::cli::{GlobalArgs, UpArgs};
-use crate::engine::Engine;
-use crate::exit_status::{ExitStatus, signal_code};
-use crate::failure::Failure;
-use crate::health_wait::{self, ContainerWait, Verdict, WaitOutcome};
-use crate::printer::Printer;
+use crate::compose::verb_plan::{VerbPlan, WaitPlan};
+use crate::engine::api::Engine;
+use crate::engine::health_wait::{self, ContainerWait, Verdict, WaitOutcome};
 use crate::project::{Project, ServiceScope};
-use crate::verb_plan::{VerbPlan, WaitPlan};
+use crate::report::exit_status::{ExitStatus, signal_code};
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 /// Lines of each failing service's log shown after a failed wait.
 const LOG_TAIL_LINES: usize = 20;
@@ -140,7 +140,7 @@ fn report_fidelity(engine: &Engine, project: &Project, printer: &Printer) -> Res
         printer.info(format!("  port {}", port.describe()));
     }
     printer.info(format!("  compose file {}", stack.file.display()));
-    let verified = crate::fidelity_check::verify(engine, project, stack)?;
+    let verified = crate::fidelity::check::verify(engine, project, stack)?;
     printer.info(verified.summary());
     Ok(())
 }
@@ -148,14 +148,14 @@ fn report_fidelity(engine: &Engine, project: &Project, printer: &Printer) -> Res
 /// Refuses to start when a variable the compose files require (referenced without a
 /// default) is unset, or when the variables break the profile's env schema.
 fn check_environment(project: &Project) -> Result<()> {
-    let defined = crate::compose_variables::defined_variables(&project.env_file_paths());
+    let defined = crate::compose::variables::defined_variables(&project.env_file_paths());
     let mut missing: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for file in project.compose_file_paths() {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let shown = crate::project_lint::shown(&file, project.root.path());
-        for reference in crate::compose_variables::references(&text) {
+        let shown = crate::doctor::project_rules::shown(&file, project.root.path());
+        for reference in crate::compose::variables::references(&text) {
             if reference.is_unset_in(&defined) {
                 missing.entry(reference.name).or_default().push(format!(
                     "{}:{}:{}",
@@ -182,7 +182,7 @@ fn check_environment(project: &Project) -> Result<()> {
         .env_file_paths()
         .iter()
         .map(|path| {
-            crate::project_lint::shown(path, project.root.path())
+            crate::doctor::project_rules::shown(path, project.root.path())
                 .display()
                 .to_string()
         })

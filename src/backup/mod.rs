@@ -1,0 +1,9 @@
+//! Backups of the project's volumes: targets, taking, restoring, the archive format, the manifest, the store and the journal of a run in progress.
+
+pub mod archive;
+pub mod journal;
+pub mod manifest;
+pub mod restore;
+pub mod store;
+pub mod take;
+pub mod target;

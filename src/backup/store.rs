@@ -1,0 +1,509 @@
+//! `BackupStore`: the backups of one project, `<backup dir>/<project>/<id>/`.
+//!
+//! A backup is written into `.partial-<id>/` and renamed to `<id>/` only when every artifact
+//! and the manifest are on disk, so a backup that `list` shows is complete. Directories are
+//! 0700 and files 0600. Partial directories left by an interrupted run are removed by the
+//! next run that holds the project's lock.
+
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+
+use crate::backup::archive;
+use crate::backup::manifest::{MANIFEST, Manifest};
+use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
+
+const PARTIAL_PREFIX: &str = ".partial-";
+
+#[derive(Debug, Clone)]
+pub struct BackupStore {
+    directory: PathBuf,
+}
+
+/// A complete backup on disk.
+#[derive(Debug, Clone)]
+pub struct StoredBackup {
+    pub directory: PathBuf,
+    pub manifest: Manifest,
+}
+
+/// A backup being written; removed when dropped before `commit`.
+#[derive(Debug)]
+pub struct PartialBackup {
+    directory: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+/// One entry of `list`: a backup whose manifest reads, or one that does not.
+#[derive(Debug)]
+pub struct Listed {
+    pub id: String,
+    pub directory: PathBuf,
+    pub manifest: Result<Manifest, String>,
+}
+
+impl BackupStore {
+    pub fn new(directory: PathBuf) -> BackupStore {
+        BackupStore { directory }
+    }
+
+    pub fn directory(&self) -> &Path {
+        &self.directory
+    }
+
+    /// A new id: the UTC time, sortable (`20261122T143005Z`), and the label. Ids are unique
+    /// and in the order backups were made: when the project already has a backup (or a
+    /// partial one) of this second or later, the new id takes the second after the newest.
+    pub fn new_id(&self, label: Option<&str>) -> String {
+        let mut time = SystemTime::now();
+        let newest = self
+            .entries()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let name = name.strip_prefix(PARTIAL_PREFIX).unwrap_or(&name);
+                parse_id_time(name)
+            })
+            // A folder named for a time more than a day ahead is not one of ours: ignored.
+            .filter(|newest| *newest <= time + std::time::Duration::from_secs(86_400))
+            .max();
+        if let Some(newest) = newest.filter(|newest| *newest >= truncate_to_second(time)) {
+            time = newest + std::time::Duration::from_secs(1);
+        }
+        let mut id = format_id_time(time);
+        if let Some(label) = label.map(sanitize_label).filter(|label| !label.is_empty()) {
+            id.push('-');
+            id.push_str(&label);
+        }
+        id
+    }
+
+    /// Starts writing backup `id`.
+    pub fn begin(&self, id: &str) -> Result<PartialBackup> {
+        make_private_dir(&self.directory, true)?;
+        let directory = self.directory.join(format!("{PARTIAL_PREFIX}{id}"));
+        make_private_dir(&directory, false)?;
+        Ok(PartialBackup {
+            directory,
+            target: self.directory.join(id),
+            committed: false,
+        })
+    }
+
+    /// Removes what interrupted runs left (call while holding the project's lock).
+    pub fn clean_partials(&self) -> Result<Vec<String>> {
+        let mut removed = Vec::new();
+        for entry in self.entries()? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(id) = name.strip_prefix(PARTIAL_PREFIX) {
+                std::fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+                removed.push(id.to_string());
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Every complete backup, oldest first.
+    pub fn list(&self) -> Result<Vec<Listed>> {
+        let mut listed = Vec::new();
+        for entry in self.entries()? {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            let manifest = Manifest::read(&entry.path()).map_err(|error| format!("{error:#}"));
+            listed.push(Listed {
+                id: name,
+                directory: entry.path(),
+                manifest,
+            });
+        }
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(listed)
+    }
+
+    /// Removes the oldest automatic backups so that `keep` remain, never `except` (the one
+    /// just taken); manual backups are left alone. Returns the ids removed.
+    pub fn prune_automatic(&self, keep: usize, except: &str) -> Result<Vec<String>> {
+        let automatic: Vec<Listed> = self
+            .list()?
+            .into_iter()
+            .filter(|entry| {
+                entry
+                    .manifest
+                    .as_ref()
+                    .is_ok_and(|manifest| manifest.kind.is_automatic())
+            })
+            .collect();
+        let surplus = automatic.len().saturating_sub(keep.max(1));
+        let mut removed = Vec::new();
+        for entry in automatic
+            .iter()
+            .filter(|entry| entry.id != except)
+            .take(surplus)
+        {
+            std::fs::remove_dir_all(&entry.directory)
+                .with_context(|| format!("cannot remove {}", entry.directory.display()))?;
+            removed.push(entry.id.clone());
+        }
+        Ok(removed)
+    }
+
+    /// The backup with this id.
+    pub fn get(&self, id: &str) -> Result<StoredBackup> {
+        let directory = self.directory.join(id);
+        if id.contains('/') || id.starts_with('.') || !directory.join(MANIFEST).is_file() {
+            let known: Vec<String> = self.list()?.into_iter().map(|listed| listed.id).collect();
+            let hint = if known.is_empty() {
+                "this project has no backups yet: `devctl backup` makes one".to_string()
+            } else {
+                format!("backups of this project: {}", known.join(", "))
+            };
+            return Err(Failure::bad_input(format!(
+                "no backup `{id}` in {}",
+                self.directory.display()
+            ))
+            .hint(hint)
+            .into());
+        }
+        StoredBackup::open(&directory)
+    }
+
+    /// The newest complete backup.
+    pub fn latest(&self) -> Result<StoredBackup> {
+        let newest = self
+            .list()?
+            .into_iter()
+            .rev()
+            .find(|listed| listed.manifest.is_ok());
+        match newest {
+            Some(listed) => StoredBackup::open(&listed.directory),
+            None => Err(
+                Failure::bad_input(format!("no backups in {}", self.directory.display()))
+                    .hint("make one with `devctl backup`")
+                    .into(),
+            ),
+        }
+    }
+
+    fn entries(&self) -> Result<Vec<std::fs::DirEntry>> {
+        if !self.directory.is_dir() {
+            return Ok(Vec::new());
+        }
+        std::fs::read_dir(&self.directory)
+            .with_context(|| format!("cannot list {}", self.directory.display()))?
+            .map(|entry| entry.with_context(|| format!("cannot list {}", self.directory.display())))
+            .collect()
+    }
+}
+
+impl PartialBackup {
+    pub fn path(&self) -> &Path {
+        &self.directory
+    }
+
+    /// Writes the manifest and moves the backup into place.
+    pub fn commit(mut self, manifest: &Manifest) -> Result<StoredBackup> {
+        manifest.write(&self.directory)?;
+        sync_directory(&self.directory)?;
+        std::fs::rename(&self.directory, &self.target).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                self.directory.display(),
+                self.target.display()
+            )
+        })?;
+        if let Some(parent) = self.target.parent() {
+            sync_directory(parent)?;
+        }
+        self.committed = true;
+        Ok(StoredBackup {
+            directory: self.target.clone(),
+            manifest: manifest.clone(),
+        })
+    }
+}
+
+impl Drop for PartialBackup {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.directory);
+        }
+    }
+}
+
+impl StoredBackup {
+    /// A backup directory anywhere (`--from DIR`).
+    pub fn open(directory: &Path) -> Result<StoredBackup> {
+        if !directory.join(MANIFEST).is_file() {
+            return Err(Failure::bad_input(format!(
+                "{} is not a devctl backup: it has no {MANIFEST}",
+                directory.display()
+            ))
+            .hint("name a backup directory (`<backup dir>/<project>/<id>/`), as `devctl backup list` shows")
+            .into());
+        }
+        let manifest = Manifest::read(directory)?;
+        Ok(StoredBackup {
+            directory: directory.to_path_buf(),
+            manifest,
+        })
+    }
+
+    /// Re-hashes every artifact and reads every archive through to its end; any difference
+    /// from the manifest is an integrity failure.
+    pub fn verify(&self) -> Result<()> {
+        for artifact in &self.manifest.artifacts {
+            let path = self.directory.join(&artifact.file);
+            if !path.is_file() {
+                return Err(mismatch(format!("{} is missing", path.display())));
+            }
+            let (sha256, size) = archive::hash_file(&path)?;
+            if sha256 != artifact.stats.sha256 || size != artifact.stats.stored_bytes {
+                return Err(mismatch(format!(
+                    "{} does not match the manifest (SHA-256 {}, {} bytes; recorded {}, {} bytes)",
+                    path.display(),
+                    &sha256[..12],
+                    size,
+                    &artifact.stats.sha256[..12.min(artifact.stats.sha256.len())],
+                    artifact.stats.stored_bytes
+                )));
+            }
+            let found = archive::check(&path, artifact.kind)?;
+            if found.raw_bytes != artifact.stats.raw_bytes
+                || found.entries != artifact.stats.entries
+            {
+                return Err(mismatch(format!(
+                    "{} reads as {} bytes in {} entries; the manifest recorded {} bytes in {}",
+                    path.display(),
+                    found.raw_bytes,
+                    found.entries,
+                    artifact.stats.raw_bytes,
+                    artifact.stats.entries
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mismatch(message: String) -> anyhow::Error {
+    Failure::new(ExitStatus::IntegrityFailure, message)
+        .hint("this backup cannot be trusted; choose another (`devctl backup list`)")
+        .into()
+}
+
+/// `20261122T143005Z`: the UTC second of `time`.
+fn format_id_time(time: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time)
+        .to_string()
+        .replace(['-', ':'], "")
+}
+
+/// The time at the start of an id, when it has one.
+fn parse_id_time(id: &str) -> Option<SystemTime> {
+    let stamp = id.get(..16).filter(|stamp| stamp.is_ascii())?;
+    let bytes = stamp.as_bytes();
+    if bytes[8] != b'T' || bytes[15] != b'Z' {
+        return None;
+    }
+    let text = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &stamp[..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[9..11],
+        &stamp[11..13],
+        &stamp[13..15]
+    );
+    humantime::parse_rfc3339(&text).ok()
+}
+
+fn truncate_to_second(time: SystemTime) -> SystemTime {
+    let since = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(since.as_secs())
+}
+
+/// Lower-case letters, digits and dashes, at most 40 characters.
+fn sanitize_label(label: &str) -> String {
+    let mut sanitized: String = label
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    while sanitized.contains("--") {
+        sanitized = sanitized.replace("--", "-");
+    }
+    sanitized.trim_matches('-').chars().take(40).collect()
+}
+
+fn make_private_dir(path: &Path, recursive: bool) -> Result<()> {
+    if recursive && path.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(recursive)
+        .mode(0o700)
+        .create(path)
+        .with_context(|| format!("cannot create directory {}", path.display()))
+}
+
+fn sync_directory(path: &Path) -> Result<()> {
+    std::fs::File::open(path)
+        .and_then(|directory| directory.sync_all())
+        .with_context(|| format!("cannot sync directory {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::manifest::{BackupKind, FORMAT_VERSION};
+
+    fn manifest(id: &str) -> Manifest {
+        Manifest {
+            format_version: FORMAT_VERSION,
+            devctl_version: "test".into(),
+            id: id.into(),
+            kind: BackupKind::Manual,
+            project: "shop".into(),
+            profile: "default".into(),
+            created: "2026-11-22T00:00:00Z".into(),
+            label: None,
+            engine: "unix:///var/run/docker.sock".into(),
+            artifacts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_committed_backups_are_listed() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().join("shop"));
+        let first = store.new_id(Some("Before Upgrade!"));
+        assert!(first.ends_with("-before-upgrade"), "{first}");
+        let partial = store.begin(&first).unwrap();
+        assert!(store.list().unwrap().is_empty());
+        partial.commit(&manifest(&first)).unwrap();
+        let second = store.new_id(Some("Before Upgrade!"));
+        assert_ne!(first, second);
+        let abandoned = store.begin(&second).unwrap();
+        std::mem::forget(abandoned); // as if the process had been killed
+        let listed = store.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(store.latest().unwrap().manifest.id, first);
+        assert_eq!(store.clean_partials().unwrap(), vec![second]);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(store.directory().join(&first))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
+        let manifest_mode = std::fs::metadata(store.directory().join(&first).join(MANIFEST))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(manifest_mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn ids_made_in_one_second_stay_in_order_whatever_their_labels() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let mut made = Vec::new();
+        for label in ["zulu", "alpha", "2024", "mike"] {
+            let id = store.new_id(Some(label));
+            store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+            made.push(id);
+        }
+        let listed: Vec<String> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        assert_eq!(listed, made);
+        assert_eq!(
+            parse_id_time(&made[0]).map(format_id_time).as_deref(),
+            made[0].get(..16)
+        );
+        assert!(parse_id_time("not-an-id").is_none());
+        assert!(parse_id_time("abcéxyzT123456Z-x").is_none());
+        // Folders that are not ours do not push new ids around, nor panic.
+        std::fs::create_dir_all(store.directory().join("99991231T235959Z")).unwrap();
+        std::fs::create_dir_all(store.directory().join("abcéxyzT123456Z-x")).unwrap();
+        let next = store.new_id(None);
+        assert!(
+            next.as_str() < "99991231T235959Z" && next.starts_with("20"),
+            "{next}"
+        );
+        assert!(parse_id_time("before-upgrade-20261122").is_none());
+    }
+
+    #[test]
+    fn automatic_backups_are_pruned_never_the_newest_nor_manual_ones() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let write = |id: &str, kind: BackupKind| {
+            let mut written = manifest(id);
+            written.kind = kind;
+            store.begin(id).unwrap().commit(&written).unwrap();
+        };
+        write("20260101T000000Z", BackupKind::PreDelete);
+        write("20260102T000000Z", BackupKind::Manual);
+        write("20260103T000000Z", BackupKind::Safety);
+        write("20260104T000000Z", BackupKind::PreDelete);
+        // The one just taken sorts first here (a clock set back): it is kept all the same.
+        let removed = store.prune_automatic(1, "20260101T000000Z").unwrap();
+        assert_eq!(removed, ["20260103T000000Z", "20260104T000000Z"]);
+        let left: Vec<String> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect();
+        assert_eq!(left, ["20260101T000000Z", "20260102T000000Z"]);
+        assert!(
+            store
+                .prune_automatic(1, "20260101T000000Z")
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_edited_manifest_is_an_integrity_failure() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let id = store.new_id(None);
+        let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+        let path = backup.directory.join(MANIFEST);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("shop", "shoq");
+        std::fs::write(&path, text).unwrap();
+        let error = store.get(&id).unwrap_err();
+        assert_eq!(
+            crate::report::failure::find(&error).unwrap().status,
+            ExitStatus::IntegrityFailure
+        );
+    }
+
+    #[test]
+    fn unknown_ids_list_the_known_ones() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf());
+        let id = store.new_id(None);
+        store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+        let error = store.get("nope").unwrap_err();
+        let failure = crate::report::failure::find(&error).unwrap();
+        assert!(failure.hint.as_deref().unwrap().contains(&id));
+        assert!(store.get("../x").is_err());
+    }
+}

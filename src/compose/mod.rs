@@ -1,0 +1,8 @@
+//! The compose program and what it is asked: locating it, commands, docker CLI streams, the resolved model, its inputs and cache, variables, verb plans.
+
+pub mod inputs;
+pub mod model;
+pub mod model_cache;
+pub mod program;
+pub mod variables;
+pub mod verb_plan;

@@ -1,0 +1,70 @@
+//! `Finding`: one thing `devctl doctor` found — the rule, its severity, a message, where (a
+//! file, and a line and column where the source has them) and how to fix it.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::doctor::rule::{self, Severity};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    /// Relative to the project root where the file is inside it.
+    pub file: PathBuf,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+}
+
+impl Location {
+    pub fn file(file: impl Into<PathBuf>) -> Location {
+        Location {
+            file: file.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn at(file: impl Into<PathBuf>, line: u64, column: u64) -> Location {
+        Location {
+            file: file.into(),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+
+    /// `file:line:column`, as far as known.
+    pub fn text(&self) -> String {
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", self.file.display()),
+            (Some(line), None) => format!("{}:{line}", self.file.display()),
+            _ => self.file.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    pub location: Option<Location>,
+    pub hint: String,
+}
+
+impl Finding {
+    /// A finding of `rule` at its default severity, with the rule's fix as the hint.
+    pub fn new(
+        rule: &'static str,
+        message: impl Into<String>,
+        location: Option<Location>,
+    ) -> Finding {
+        let known = rule::find(rule).unwrap_or_else(|| panic!("bug: no lint rule `{rule}`"));
+        Finding {
+            rule: known.id,
+            severity: known.severity,
+            message: message.into(),
+            location,
+            hint: known.fix.to_string(),
+        }
+    }
+}

@@ -1,0 +1,268 @@
+//! The runtime image contract: what a service's deployable image must be — entrypoint and
+//! command, exposed ports, a non-root user, a healthcheck, required environment variables,
+//! paths that must not exist (compilers, package managers, test runners, VCS), a maximum
+//! size — checked against the image's metadata and a listing of its files.
+//!
+//! `check` is pure over `ImageFacts`; `ImageFacts::read` gathers them from the engine (the
+//! listing through `docker export` of a container that is created, never started).
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+
+use crate::compose::program::DockerCli;
+use crate::engine::api::Engine;
+use crate::project::profile_file::ImageContract;
+
+/// What an image is.
+#[derive(Debug, Clone, Default)]
+pub struct ImageFacts {
+    pub entrypoint: Vec<String>,
+    pub cmd: Vec<String>,
+    pub exposed_ports: Vec<String>,
+    pub user: String,
+    /// Names of the variables its environment sets.
+    pub environment: Vec<String>,
+    pub healthcheck: bool,
+    pub size: u64,
+    /// Every path in the image, absolute (`/usr/bin/gcc`).
+    pub paths: BTreeSet<String>,
+}
+
+impl ImageFacts {
+    /// Reads `image`'s metadata and lists its files; `None` when the engine lacks it.
+    pub fn read(engine: &Engine, docker: &DockerCli, image: &str) -> Result<Option<ImageFacts>> {
+        let Some(inspected) = engine.inspect_image(image) else {
+            return Ok(None);
+        };
+        let config = inspected.config.unwrap_or_default();
+        let healthcheck = config
+            .healthcheck
+            .and_then(|check| check.test)
+            .is_some_and(|test| !test.is_empty() && test[0] != "NONE");
+        let mut facts = ImageFacts {
+            entrypoint: config.entrypoint.unwrap_or_default(),
+            cmd: config.cmd.unwrap_or_default(),
+            exposed_ports: config.exposed_ports.unwrap_or_default(),
+            user: config.user.unwrap_or_default(),
+            environment: config
+                .env
+                .unwrap_or_default()
+                .iter()
+                .map(|pair| pair.split('=').next().unwrap_or_default().to_string())
+                .collect(),
+            healthcheck,
+            size: inspected.size.unwrap_or_default().max(0) as u64,
+            paths: BTreeSet::new(),
+        };
+        let container = engine.create_inspector(image)?;
+        let listed = list_files(docker, &container);
+        let removed = engine.remove_container(&container);
+        facts.paths = listed?;
+        removed?;
+        Ok(Some(facts))
+    }
+}
+
+fn list_files(docker: &DockerCli, container: &str) -> Result<BTreeSet<String>> {
+    let mut stream = docker.export(container)?;
+    let mut paths = BTreeSet::new();
+    {
+        let mut archive = tar::Archive::new(&mut stream);
+        for entry in archive
+            .entries()
+            .context("cannot read the image's file listing")?
+        {
+            let entry = entry.context("cannot read the image's file listing")?;
+            let path = entry
+                .path()
+                .context("a path in the image is not readable")?;
+            let text = path.to_string_lossy();
+            paths.insert(format!(
+                "/{}",
+                text.trim_start_matches("./").trim_end_matches('/')
+            ));
+        }
+    }
+    // The archive ends before the stream does (padding): read it out so the child exits.
+    std::io::copy(&mut stream, &mut std::io::sink())
+        .context("cannot read the image's file listing")?;
+    stream.finish()?;
+    Ok(paths)
+}
+
+/// Every way `facts` break `contract`, one sentence each.
+pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
+    let mut broken = Vec::new();
+    if let Some(entrypoint) = &contract.entrypoint
+        && entrypoint != &facts.entrypoint
+    {
+        broken.push(format!(
+            "entrypoint is {:?}, the contract says {entrypoint:?}",
+            facts.entrypoint
+        ));
+    }
+    if let Some(cmd) = &contract.cmd
+        && cmd != &facts.cmd
+    {
+        broken.push(format!("cmd is {:?}, the contract says {cmd:?}", facts.cmd));
+    }
+    for port in contract.exposed_ports.iter().flatten() {
+        let wanted = if port.contains('/') {
+            port.clone()
+        } else {
+            format!("{port}/tcp")
+        };
+        if !facts.exposed_ports.contains(&wanted) {
+            broken.push(format!("does not expose {wanted}"));
+        }
+    }
+    if contract.non_root == Some(true) {
+        let user = facts.user.split(':').next().unwrap_or_default();
+        if user.is_empty() || user == "root" || user == "0" {
+            broken.push("runs as root (no USER, or USER root)".into());
+        }
+    }
+    if contract.healthcheck == Some(true) && !facts.healthcheck {
+        broken.push("has no HEALTHCHECK".into());
+    }
+    for variable in contract.environment.iter().flatten() {
+        if !facts.environment.contains(variable) {
+            broken.push(format!("does not set {variable} in its environment"));
+        }
+    }
+    for forbidden in contract.forbidden_paths.iter().flatten() {
+        let pattern = format!(
+            "/{}",
+            forbidden.trim_start_matches('/').trim_end_matches('/')
+        );
+        let found = match pattern.strip_suffix('*') {
+            Some(prefix) => facts.paths.iter().find(|path| path.starts_with(prefix)),
+            None => facts
+                .paths
+                .iter()
+                .find(|path| **path == pattern || path.starts_with(&format!("{pattern}/"))),
+        };
+        if let Some(path) = found {
+            broken.push(format!("contains {path} (forbidden: {forbidden})"));
+        }
+    }
+    if let Some(limit) = contract.max_size.as_deref() {
+        match parse_size(limit) {
+            Some(bytes) if facts.size > bytes => broken.push(format!(
+                "is {} bytes, over its limit of {limit}",
+                facts.size
+            )),
+            Some(_) => {}
+            None => broken.push(format!(
+                "max_size `{limit}` is not a size (write e.g. 200MiB or 1GB)"
+            )),
+        }
+    }
+    broken
+}
+
+/// `200MiB`, `1GB`, `512k` or a number of bytes.
+pub fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let factor: f64 = match unit.trim().to_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((number * factor) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compliant() -> ImageFacts {
+        ImageFacts {
+            entrypoint: vec![],
+            cmd: vec!["httpd".into(), "-f".into()],
+            exposed_ports: vec!["8080/tcp".into()],
+            user: "1000:1000".into(),
+            environment: vec!["PATH".into(), "APP_ENV".into()],
+            healthcheck: true,
+            size: 2_000_000,
+            paths: ["/bin/busybox", "/bin/sh", "/app/www/index.html"]
+                .map(String::from)
+                .into(),
+        }
+    }
+
+    fn contract() -> ImageContract {
+        ImageContract {
+            cmd: Some(vec!["httpd".into(), "-f".into()]),
+            exposed_ports: Some(vec!["8080".into()]),
+            non_root: Some(true),
+            healthcheck: Some(true),
+            environment: Some(vec!["APP_ENV".into()]),
+            forbidden_paths: Some(vec![
+                "/usr/bin/gcc".into(),
+                "/usr/lib/node_modules/npm".into(),
+                "/.git".into(),
+                "/usr/bin/pytest*".into(),
+            ]),
+            max_size: Some("10MiB".into()),
+            ..ImageContract::default()
+        }
+    }
+
+    #[test]
+    fn a_compliant_image_passes() {
+        assert_eq!(check(&contract(), &compliant()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_broken_term_is_named() {
+        let mut facts = compliant();
+        facts.user = String::new();
+        facts.healthcheck = false;
+        facts.paths.insert("/usr/bin/gcc".into());
+        facts
+            .paths
+            .insert("/usr/lib/node_modules/npm/bin/npm-cli.js".into());
+        facts.paths.insert("/usr/bin/pytest-3".into());
+        facts.exposed_ports.clear();
+        facts.environment.retain(|name| name != "APP_ENV");
+        facts.cmd = vec!["sh".into()];
+        facts.size = 50 * 1024 * 1024;
+        let broken = check(&contract(), &facts);
+        for expected in [
+            "runs as root",
+            "no HEALTHCHECK",
+            "contains /usr/bin/gcc",
+            "contains /usr/lib/node_modules/npm/bin/npm-cli.js",
+            "contains /usr/bin/pytest-3",
+            "does not expose 8080/tcp",
+            "APP_ENV",
+            "cmd is",
+            "over its limit",
+        ] {
+            assert!(
+                broken.iter().any(|line| line.contains(expected)),
+                "{expected}: {broken:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("200MiB"), Some(200 * 1024 * 1024));
+        assert_eq!(parse_size("1GB"), Some(1_000_000_000));
+        assert_eq!(parse_size("512"), Some(512));
+        assert_eq!(parse_size("big"), None);
+    }
+}

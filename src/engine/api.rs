@@ -1,0 +1,386 @@
+//! `Engine`: direct Docker Engine API calls (through bollard) for the facts compose's CLI is
+//! slow or poor at: container state, health logs, mounts, log tails.
+//!
+//! The endpoint follows the docker CLI's rules, so a remote engine works the same way:
+//! `--context`, else `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the current context in
+//! `$DOCKER_CONFIG/config.json`, else the local socket.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use bollard::Docker;
+use bollard::models::ContainerInspectResponse;
+use bollard::query_parameters::{ListContainersOptions, LogsOptions};
+use futures_util::StreamExt;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::report::failure::Failure;
+
+const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
+
+/// Label on every helper container devctl creates, and the project it serves.
+const HELPER_LABEL: &str = "dev.devctl.helper";
+const HELPER_PROJECT_LABEL: &str = "dev.devctl.project";
+
+/// A connection to the engine devctl's compose calls talk to.
+pub struct Engine {
+    docker: Docker,
+    runtime: tokio::runtime::Runtime,
+    host: String,
+}
+
+impl Engine {
+    /// Connects and checks the engine answers.
+    pub fn connect(context: Option<&str>) -> Result<Engine> {
+        let host = endpoint(context)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let unreachable = |detail: String| {
+            Failure::engine(format!("the Docker engine at {host} is not answering: {detail}")).hint(
+                "start it: `sudo systemctl start docker` or `dockerd` (Linux), Docker Desktop (macOS, Windows); \
+scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a running engine",
+            )
+        };
+        let docker =
+            Docker::connect_with_host(&host).map_err(|error| unreachable(error.to_string()))?;
+        let docker = runtime
+            .block_on(docker.negotiate_version())
+            .map_err(|error| unreachable(error.to_string()))?;
+        Ok(Engine {
+            docker,
+            runtime,
+            host,
+        })
+    }
+
+    /// The engine's version, as it reports it.
+    pub fn server_version(&self) -> Option<String> {
+        self.runtime
+            .block_on(self.docker.version())
+            .ok()
+            .and_then(|version| version.version)
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Every container (running or not) of compose project `project`, inspected.
+    pub fn project_containers(&self, project: &str) -> Result<Vec<ContainerInspectResponse>> {
+        self.runtime.block_on(async {
+            let filters = HashMap::from([(
+                "label".to_string(),
+                vec![format!("com.docker.compose.project={project}")],
+            )]);
+            let options = ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            };
+            let summaries = self
+                .docker
+                .list_containers(Some(options))
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot list the containers of project {project} on {}",
+                        self.host
+                    )
+                })?;
+            let inspections = summaries
+                .iter()
+                .filter_map(|summary| summary.id.clone())
+                .map(|id| {
+                    let docker = &self.docker;
+                    async move { docker.inspect_container(&id, None).await }
+                });
+            let mut containers = Vec::new();
+            for result in futures_util::future::join_all(inspections).await {
+                match result {
+                    Ok(container) => containers.push(container),
+                    // Removed between the list and the inspect: it is simply gone.
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => {}
+                    Err(error) => return Err(error).context("cannot inspect a container"),
+                }
+            }
+            Ok(containers)
+        })
+    }
+
+    /// Creates (never starts) a container that mounts `volume` at `/devctl-volume`, for
+    /// streaming the volume's contents out or in. It runs nothing and has no network.
+    pub fn create_helper(&self, project: &str, image: &str, volume: &str) -> Result<String> {
+        use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+        let labels = HashMap::from([
+            (HELPER_LABEL.to_string(), "volume".to_string()),
+            (HELPER_PROJECT_LABEL.to_string(), project.to_string()),
+        ]);
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            // Never started: the entrypoint only has to be set, not to exist.
+            entrypoint: Some(vec!["/devctl-volume-helper".to_string()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![Mount {
+                    target: Some(format!("/{}", crate::backup::archive::ROOT)),
+                    source: Some(volume.to_string()),
+                    typ: Some(MountType::VOLUME),
+                    ..Default::default()
+                }]),
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.create_never_started(body, || {
+            format!("cannot create a helper container for volume {volume} (image {image})")
+        })
+    }
+
+    /// Creates a container from `body`; it is never started. `what` says what for, on failure.
+    fn create_never_started(
+        &self,
+        body: bollard::models::ContainerCreateBody,
+        what: impl FnOnce() -> String,
+    ) -> Result<String> {
+        use bollard::query_parameters::CreateContainerOptions;
+        let response = self
+            .runtime
+            .block_on(
+                self.docker
+                    .create_container(None::<CreateContainerOptions>, body),
+            )
+            .with_context(what)?;
+        Ok(response.id)
+    }
+
+    /// Creates (never starts) a container of `image`, only to list the image's files.
+    pub fn create_inspector(&self, image: &str) -> Result<String> {
+        use bollard::models::{ContainerCreateBody, HostConfig};
+        let labels = HashMap::from([(HELPER_LABEL.to_string(), "image".to_string())]);
+        let body = ContainerCreateBody {
+            image: Some(image.to_string()),
+            entrypoint: Some(vec!["/devctl-image-inspector".to_string()]),
+            cmd: Some(Vec::new()),
+            labels: Some(labels),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        self.create_never_started(body, || {
+            format!("cannot create a container of image {image} to list its files")
+        })
+    }
+
+    /// The image's configuration and size, when the engine has it.
+    pub fn inspect_image(&self, name: &str) -> Option<bollard::models::ImageInspect> {
+        self.runtime.block_on(self.docker.inspect_image(name)).ok()
+    }
+
+    /// Removes a container, whatever its state.
+    pub fn remove_container(&self, id: &str) -> Result<()> {
+        use bollard::query_parameters::RemoveContainerOptions;
+        let options = RemoveContainerOptions {
+            force: true,
+            ..Default::default()
+        };
+        match self
+            .runtime
+            .block_on(self.docker.remove_container(id, Some(options)))
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(error) => Err(error).with_context(|| format!("cannot remove container {id}")),
+        }
+    }
+
+    /// Removes helper containers an interrupted run of `project` left behind.
+    pub fn remove_stale_helpers(&self, project: &str) -> Result<usize> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![format!("{HELPER_PROJECT_LABEL}={project}")],
+        )]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        let stale = self
+            .runtime
+            .block_on(self.docker.list_containers(Some(options)))
+            .context("cannot list devctl's helper containers")?;
+        for container in &stale {
+            if let Some(id) = &container.id {
+                self.remove_container(id)?;
+            }
+        }
+        Ok(stale.len())
+    }
+
+    /// The volume named `name`, if it exists.
+    pub fn volume(&self, name: &str) -> Result<Option<bollard::models::Volume>> {
+        match self.runtime.block_on(self.docker.inspect_volume(name)) {
+            Ok(volume) => Ok(Some(volume)),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(error).with_context(|| format!("cannot inspect volume {name}")),
+        }
+    }
+
+    /// Creates volume `name` with the driver, options and labels given.
+    pub fn create_volume(
+        &self,
+        name: &str,
+        driver: &str,
+        options: &std::collections::BTreeMap<String, String>,
+        labels: &std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        use bollard::models::VolumeCreateRequest;
+        let request = VolumeCreateRequest {
+            name: Some(name.to_string()),
+            driver: Some(driver.to_string()),
+            driver_opts: Some(options.clone().into_iter().collect()),
+            labels: Some(labels.clone().into_iter().collect()),
+            ..Default::default()
+        };
+        self.runtime
+            .block_on(self.docker.create_volume(request))
+            .with_context(|| format!("cannot create volume {name}"))?;
+        Ok(())
+    }
+
+    /// Removes volume `name` (it must not be in use).
+    pub fn remove_volume(&self, name: &str) -> Result<()> {
+        use bollard::query_parameters::RemoveVolumeOptions;
+        self.runtime
+            .block_on(self.docker.remove_volume(name, None::<RemoveVolumeOptions>))
+            .with_context(|| format!("cannot remove volume {name}"))
+    }
+
+    /// Whether image `name` is present on the engine.
+    pub fn has_image(&self, name: &str) -> bool {
+        self.runtime
+            .block_on(self.docker.inspect_image(name))
+            .is_ok()
+    }
+
+    /// The id and creation time (RFC 3339) of image `name`, when the engine has it.
+    pub fn image_identity(&self, name: &str) -> Option<(String, String)> {
+        let image = self
+            .runtime
+            .block_on(self.docker.inspect_image(name))
+            .ok()?;
+        Some((
+            image.id?,
+            image
+                .created
+                .map(|time| time.to_string())
+                .unwrap_or_default(),
+        ))
+    }
+
+    /// Any image present on the engine, smallest first (for helpers when no service image is).
+    pub fn any_image(&self) -> Result<Option<String>> {
+        use bollard::query_parameters::ListImagesOptions;
+        let mut images = self
+            .runtime
+            .block_on(self.docker.list_images(Some(ListImagesOptions::default())))
+            .context("cannot list images")?;
+        images.sort_by_key(|image| image.size);
+        Ok(images.first().map(|image| image.id.clone()))
+    }
+
+    /// The last `lines` lines of a container's log (stdout and stderr).
+    pub fn log_tail(&self, container: &str, lines: usize) -> Result<String> {
+        self.runtime.block_on(async {
+            let options = LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: lines.to_string(),
+                ..Default::default()
+            };
+            let mut stream = self.docker.logs(container, Some(options));
+            let mut text = String::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.with_context(|| format!("cannot read the log of {container}"))?;
+                text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            Ok(text)
+        })
+    }
+}
+
+/// The engine address the docker CLI would use: `--context`, else `DOCKER_HOST`, else
+/// `DOCKER_CONTEXT`, else the current context of the CLI's config, else the local socket.
+pub fn endpoint(context: Option<&str>) -> Result<String> {
+    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
+    if let (None, Some(host)) = (context, &host) {
+        return Ok(host.clone());
+    }
+    let context = context
+        .map(String::from)
+        .or_else(|| {
+            std::env::var("DOCKER_CONTEXT")
+                .ok()
+                .filter(|c| !c.is_empty())
+        })
+        .or_else(current_context);
+    match context.as_deref() {
+        None | Some("default") => Ok(host.unwrap_or_else(|| DEFAULT_HOST.to_string())),
+        Some(name) => context_host(name),
+    }
+}
+
+fn docker_config_dir() -> Option<PathBuf> {
+    std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
+}
+
+fn current_context() -> Option<String> {
+    let text = std::fs::read_to_string(docker_config_dir()?.join("config.json")).ok()?;
+    let config: Value = serde_json::from_str(&text).ok()?;
+    config["currentContext"]
+        .as_str()
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+}
+
+/// Reads a named context's docker endpoint from the CLI's context store.
+fn context_host(name: &str) -> Result<String> {
+    let missing = || {
+        Failure::engine(format!("docker context `{name}` not found")).hint(
+            "list contexts with `docker context ls`; choose one with --context or DOCKER_CONTEXT",
+        )
+    };
+    let directory = docker_config_dir().ok_or_else(missing)?;
+    let digest = hex::encode(Sha256::digest(name.as_bytes()));
+    let meta = directory
+        .join("contexts")
+        .join("meta")
+        .join(digest)
+        .join("meta.json");
+    let text = std::fs::read_to_string(&meta).map_err(|_| missing())?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("cannot read docker context file {}", meta.display()))?;
+    value
+        .pointer("/Endpoints/docker/Host")
+        .and_then(Value::as_str)
+        .map(String::from)
+        .ok_or_else(|| missing().into())
+}

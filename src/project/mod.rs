@@ -1,0 +1,501 @@
+//! `Project`: a project root with its selected profile, state layout and compose program.
+//!
+//! It turns the profile into compose's global arguments (`-f`, `--env-file`, `--profile`,
+//! `-p`) and resolves the compose model through the model cache.
+
+pub mod lock;
+pub mod profile;
+pub mod profile_file;
+pub mod profile_set;
+pub mod root;
+pub mod state_layout;
+
+use std::collections::BTreeMap;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::cli::GlobalArgs;
+use crate::compose::inputs::ComposeInputs;
+use crate::compose::model::ComposeModel;
+use crate::compose::model_cache::ModelCache;
+use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
+use crate::fidelity::transform::{self, Transformed};
+use crate::project::profile::Profile;
+use crate::project::profile_set::ProfileSet;
+use crate::project::root::{COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_NAMES, ProjectRoot};
+use crate::project::state_layout::StateLayout;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
+
+/// Which compose profiles a command activates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceScope {
+    /// The devctl profile's compose profiles.
+    Profile,
+    /// Every compose profile (`--profile '*'`): all of the project's services.
+    Everything,
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: ProjectRoot,
+    pub profile: Profile,
+    pub layout: StateLayout,
+    pub compose: ComposeProgram,
+    pub context: Option<String>,
+    /// `--quiet`: compose prints no progress either.
+    pub quiet: bool,
+    /// The fidelity stack, when commands address it (`--fidelity`).
+    pub fidelity: Option<FidelityStack>,
+}
+
+/// The fidelity stack: the generated compose file devctl runs instead of the profile's.
+#[derive(Debug, Clone)]
+pub struct FidelityStack {
+    /// The generated compose file (compose's resolved JSON, transformed).
+    pub file: PathBuf,
+    /// `--project-directory`: the live stack's own, so both carry the same working_dir.
+    pub directory: PathBuf,
+    /// The live stack's project name.
+    pub live: String,
+    pub transformed: Transformed,
+}
+
+impl Project {
+    /// Finds the project, selects and resolves its profile, and locates compose.
+    pub fn open(global: &GlobalArgs) -> Result<Project> {
+        let working = std::env::current_dir().context("cannot read the working directory")?;
+        let root = ProjectRoot::discover(&working, global.project_dir.as_deref())?;
+        let profiles = ProfileSet::load(&root.profiles_dir())?;
+        let profile = profiles.resolve_selected(global.profile_name())?;
+        check_files(&root, &profile)?;
+        let context = global.context.clone().filter(|context| !context.is_empty());
+        // Fails early, before any compose call, when the named docker context does not exist.
+        crate::engine::api::endpoint(context.as_deref())?;
+        let layout = StateLayout::resolve(&profile, &root)?;
+        let compose = ComposeProgram::locate(&layout.compose_probe())?;
+        Ok(Project {
+            root,
+            profile,
+            layout,
+            compose,
+            context,
+            quiet: global.quiet,
+            fidelity: None,
+        })
+    }
+
+    /// Switches every later command and model to the fidelity stack: resolves the iteration
+    /// model, transforms it, and writes the generated compose file (only when it changed, so
+    /// the model cache stays warm).
+    pub fn enter_fidelity(&mut self, printer: &Printer) -> Result<()> {
+        let live = self.model(ServiceScope::Profile, false, printer)?;
+        let directory = self
+            .layout
+            .project_state(live.name(), &self.root)
+            .join("fidelity");
+        std::fs::create_dir_all(&directory)
+            .with_context(|| format!("cannot create {}", directory.display()))?;
+        let ports_file = directory.join("ports.json");
+        let mut remembered: BTreeMap<String, u16> = std::fs::read(&ports_file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        let before = remembered.clone();
+        let mut choose =
+            |key: &str, host_ip: Option<&str>, avoid: &[u16]| -> Result<u16, Failure> {
+                if let Some(port) = remembered.get(key).filter(|port| !avoid.contains(port)) {
+                    return Ok(*port);
+                }
+                let mut taken: Vec<u16> = remembered.values().copied().collect();
+                taken.extend_from_slice(avoid);
+                let port = free_port(host_ip, taken)?;
+                remembered.insert(key.to_string(), port);
+                Ok(port)
+            };
+        let transformed = transform::transform(
+            live.value(),
+            &self.profile.fidelity,
+            self.root.path(),
+            &mut choose,
+        )?;
+        if remembered != before {
+            let text = serde_json::to_vec_pretty(&remembered).context("cannot encode ports")?;
+            crate::system::files::write_atomic(&ports_file, &text)?;
+        }
+        let file = directory.join("compose.json");
+        let text = serde_json::to_vec_pretty(&transformed.model)
+            .context("cannot encode the fidelity compose file")?;
+        if std::fs::read(&file).ok().as_deref() != Some(text.as_slice()) {
+            crate::system::files::write_atomic(&file, &text)?;
+        }
+        printer.detail(format!("fidelity stack: compose file {}", file.display()));
+        let working_directory = crate::guard::checkout_owner::expected_working_dir(self);
+        self.fidelity = Some(FidelityStack {
+            file,
+            directory: working_directory,
+            live: live.name().to_string(),
+            transformed,
+        });
+        Ok(())
+    }
+
+    /// The compose arguments that come before the subcommand.
+    fn global_arguments(&self, project_name: Option<&str>, scope: ServiceScope) -> Vec<String> {
+        let mut argv = self.compose.argv.clone();
+        if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
+            argv.splice(1..1, ["--context".to_string(), context.clone()]);
+        }
+        if let Some(fidelity) = &self.fidelity {
+            // The generated file is compose's own resolved model: no env files, every
+            // service active, its own project name.
+            argv.extend([
+                "-f".to_string(),
+                fidelity.file.display().to_string(),
+                "--project-directory".to_string(),
+                fidelity.directory.display().to_string(),
+                "-p".to_string(),
+                fidelity.transformed.project.clone(),
+            ]);
+            return argv;
+        }
+
+        for file in &self.profile.compose_files {
+            argv.extend(["-f".into(), file.clone()]);
+        }
+        for env_file in &self.profile.env_files {
+            argv.extend(["--env-file".into(), env_file.clone()]);
+        }
+        match scope {
+            ServiceScope::Profile => {
+                for profile in &self.profile.compose_profiles {
+                    argv.extend(["--profile".into(), profile.clone()]);
+                }
+            }
+            ServiceScope::Everything => argv.extend(["--profile".into(), "*".into()]),
+        }
+        if let Some(name) = project_name.or(self.profile.project_name.as_deref()) {
+            argv.extend(["-p".into(), name.to_string()]);
+        }
+        argv
+    }
+
+    /// An exact compose command for `model`'s project: global arguments, then `arguments`.
+    pub fn command(
+        &self,
+        model: &ComposeModel,
+        scope: ServiceScope,
+        arguments: &[String],
+    ) -> ComposeCommand {
+        let mut argv = self.global_arguments(Some(model.name()), scope);
+        if self.quiet {
+            argv.extend(["--progress".into(), "quiet".into()]);
+        }
+        argv.extend(arguments.iter().cloned());
+        self.command_from(argv)
+    }
+
+    fn command_from(&self, argv: Vec<String>) -> ComposeCommand {
+        let mut env = BTreeMap::new();
+        if let (Some(context), false) = (&self.context, self.compose.is_docker_plugin()) {
+            env.insert("DOCKER_CONTEXT".to_string(), context.clone());
+        }
+        ComposeCommand {
+            argv,
+            directory: self.root.path().to_path_buf(),
+            env,
+        }
+    }
+
+    /// The compose files compose reads for this profile, as they are on disk.
+    pub fn compose_file_paths(&self) -> Vec<PathBuf> {
+        with_included(self.listed_compose_files())
+    }
+
+    /// The compose files compose is given: the profile's, else `COMPOSE_FILE`'s, else the
+    /// default file (and its override) in the root.
+    fn listed_compose_files(&self) -> Vec<PathBuf> {
+        let root = self.root.path();
+        if !self.profile.compose_files.is_empty() {
+            return self
+                .profile
+                .compose_files
+                .iter()
+                .map(|file| root.join(file))
+                .collect();
+        }
+        if let Ok(files) = std::env::var("COMPOSE_FILE") {
+            let separator = std::env::var("COMPOSE_PATH_SEPARATOR").unwrap_or_else(|_| ":".into());
+            return files
+                .split(separator.as_str())
+                .filter(|file| !file.is_empty())
+                .map(|file| root.join(file))
+                .collect();
+        }
+        let first = |names: &[&str]| {
+            names
+                .iter()
+                .map(|name| root.join(name))
+                .find(|path| path.is_file())
+        };
+        first(&COMPOSE_FILE_NAMES)
+            .into_iter()
+            .chain(first(&COMPOSE_OVERRIDE_NAMES))
+            .collect()
+    }
+
+    /// Compose's project directory for the profile's files (which it records on containers
+    /// as `working_dir`): the first compose file's folder, else the root.
+    pub fn compose_directory(&self) -> PathBuf {
+        self.listed_compose_files()
+            .first()
+            .and_then(|file| file.parent())
+            .map_or_else(|| self.root.path().to_path_buf(), PathBuf::from)
+    }
+
+    /// The env files compose reads for this profile: the profile's, else `.env` in the
+    /// project directory (the first compose file's folder).
+    pub fn env_file_paths(&self) -> Vec<PathBuf> {
+        let root = self.root.path();
+        if !self.profile.env_files.is_empty() {
+            return self
+                .profile
+                .env_files
+                .iter()
+                .map(|file| root.join(file))
+                .collect();
+        }
+        vec![crate::guard::checkout_owner::expected_working_dir(self).join(".env")]
+    }
+
+    /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written.
+    pub fn uninterpolated_model(&self, printer: &Printer) -> Result<Value> {
+        let mut argv = self.global_arguments(None, ServiceScope::Profile);
+        argv.extend(["config", "--no-interpolate", "--format", "json"].map(String::from));
+        let command = self.command_from(argv);
+        printer.detail(format!("running: {}", command.line()));
+        let output = command.capture()?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(Failure::bad_input(format!(
+                "compose cannot read the project without interpolation: {}",
+                first_line(&stderr).trim()
+            ))
+            .into());
+        }
+        serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))
+    }
+
+    /// The resolved compose model. With `fresh`, compose is always asked (commands that can
+    /// destroy anything); otherwise a cached model is used when none of its inputs changed.
+    pub fn model(
+        &self,
+        scope: ServiceScope,
+        fresh: bool,
+        printer: &Printer,
+    ) -> Result<ComposeModel> {
+        let mut argv = self.global_arguments(None, scope);
+        argv.extend(["config", "--format", "json"].map(String::from));
+        let command = self.command_from(argv);
+        let identity = format!(
+            "devctl {}\ncompose {}\n{}\n{}\n{}",
+            env!("CARGO_PKG_VERSION"),
+            self.compose.version,
+            command.line(),
+            self.root.path().display(),
+            serde_json::to_string(&self.profile).unwrap_or_default(),
+        );
+        let cache = ModelCache::new(self.layout.model_cache(&self.root));
+        let cached = if fresh { None } else { cache.lookup(&identity) };
+        if let Some(value) = cached {
+            printer.detail("compose model: unchanged inputs, using the cached model");
+            return Ok(ComposeModel::new(value)?);
+        }
+        let inputs = match &self.fidelity {
+            Some(fidelity) => ComposeInputs::collect(
+                self.root.path(),
+                &[fidelity.file.display().to_string()],
+                &[],
+            ),
+            None => ComposeInputs::collect(
+                self.root.path(),
+                &self.profile.compose_files,
+                &self.profile.env_files,
+            ),
+        };
+        printer.detail(format!("running: {}", command.line()));
+        let output = command.capture()?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            return Err(anyhow::Error::msg(stderr.trim().to_string()).context(
+                Failure::bad_input(format!(
+                    "compose cannot resolve the project: {}",
+                    first_line(&stderr).trim()
+                ))
+                .hint(format!(
+                    "check the compose files and env files of profile `{}`; `{}` shows compose's own message",
+                    self.profile.name,
+                    command.line()
+                )),
+            ));
+        }
+        let value: Value = serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))?;
+        let model = ComposeModel::new(value)?;
+        if inputs.uncacheable.is_none() {
+            cache.store(&identity, inputs, model.value());
+        }
+        Ok(model)
+    }
+}
+
+/// `files` and the files they pull in (`include:`, `extends.file`), each once, in order.
+fn with_included(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = Vec::new();
+    let mut pending = files;
+    pending.reverse();
+    while let Some(file) = pending.pop() {
+        if all.contains(&file) || all.len() > 64 {
+            continue;
+        }
+        let directory = file.parent().map(PathBuf::from).unwrap_or_default();
+        let parsed: Option<Value> = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|text| serde_saphyr::from_str(&text).ok());
+        all.push(file);
+        let Some(parsed) = parsed else {
+            continue;
+        };
+        let mut pulled = Vec::new();
+        for entry in parsed
+            .get("include")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            match entry {
+                Value::String(path) => pulled.push(path.clone()),
+                Value::Object(entry) => match entry.get("path") {
+                    Some(Value::String(path)) => pulled.push(path.clone()),
+                    Some(Value::Array(paths)) => {
+                        pulled.extend(paths.iter().filter_map(Value::as_str).map(String::from))
+                    }
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        for service in parsed
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|services| services.values())
+        {
+            if let Some(path) = service.pointer("/extends/file").and_then(Value::as_str) {
+                pulled.push(path.to_string());
+            }
+        }
+        for path in pulled.into_iter().rev() {
+            pending.push(directory.join(path));
+        }
+    }
+    all
+}
+
+/// A port nobody listens on at `host_ip` (all interfaces when unset), not in `taken`.
+fn free_port(host_ip: Option<&str>, taken: Vec<u16>) -> Result<u16, Failure> {
+    let address = match host_ip {
+        Some(ip) if !ip.is_empty() => ip,
+        _ => "0.0.0.0",
+    };
+    for _ in 0..50 {
+        let listener = std::net::TcpListener::bind((address, 0)).map_err(|error| {
+            Failure::bad_input(format!(
+                "cannot find a free port on {address} for the fidelity stack: {error}"
+            ))
+            .hint("set fidelity.port_offset in the profile to move ports by a fixed amount")
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|error| Failure::bad_input(format!("cannot read a free port: {error}")))?
+            .port();
+        if !taken.contains(&port) {
+            return Ok(port);
+        }
+    }
+    Err(Failure::bad_input(format!(
+        "no free port on {address} for the fidelity stack"
+    )))
+}
+
+/// The profile's files must exist before compose is asked, so the error can name the profile.
+fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<()> {
+    let origin = profile
+        .source
+        .as_ref()
+        .map(|path| path.display().to_string())
+        .unwrap_or_else(|| "the implicit profile".into());
+    for (key, files) in [
+        ("compose.files", &profile.compose_files),
+        ("compose.env_files", &profile.env_files),
+    ] {
+        for file in files {
+            let path = root.path().join(file);
+            if !path.is_file() {
+                return Err(Failure::bad_input(format!(
+                    "{origin}: {key} names `{file}`, which does not exist ({})",
+                    path.display()
+                ))
+                .hint(format!(
+                    "create it or fix `{key}` in the profile (paths are relative to {})",
+                    root.path().display()
+                ))
+                .into());
+            }
+        }
+    }
+    if let Some(schema) = &profile.doctor.env_schema {
+        let path = root.path().join(schema);
+        let problem = match std::fs::read_to_string(&path) {
+            Err(error) => Some(error.to_string()),
+            Ok(text) => match serde_json::from_str::<Value>(&text) {
+                Err(error) => Some(format!("it is not JSON ({error})")),
+                Ok(value) => jsonschema::validator_for(&value)
+                    .err()
+                    .map(|error| format!("it is not a JSON Schema ({error})")),
+            },
+        };
+        if let Some(problem) = problem {
+            return Err(Failure::bad_input(format!(
+                "{origin}: doctor.env_schema names `{schema}`, which cannot be used: {problem}"
+            ))
+            .hint(format!(
+                "point it at a JSON Schema file (relative to {}), or remove the key",
+                root.path().display()
+            ))
+            .into());
+        }
+    }
+    let defaults_apply =
+        profile.compose_files.is_empty() && std::env::var_os("COMPOSE_FILE").is_none();
+    if defaults_apply
+        && !COMPOSE_FILE_NAMES
+            .iter()
+            .any(|name| root.path().join(name).is_file())
+    {
+        return Err(Failure::bad_input(format!(
+            "no compose file in {} and {origin} names none",
+            root.path().display()
+        ))
+        .hint(format!(
+            "add one of {} there, or list files under compose.files in the profile",
+            COMPOSE_FILE_NAMES.join(", ")
+        ))
+        .into());
+    }
+    Ok(())
+}

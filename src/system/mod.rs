@@ -1,0 +1,4 @@
+//! The operating system underneath: atomic files and termination signals.
+
+pub mod files;
+pub mod signals;
