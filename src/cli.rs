@@ -162,7 +162,7 @@ pub struct UpArgs {
     pub services: Vec<String>,
 
     /// How long to wait for health, e.g. 90s or 2m (default: the profile's up.wait_timeout).
-    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
     pub wait_timeout: Option<Duration>,
 
     /// Start the services and return without waiting for health.
@@ -253,7 +253,7 @@ pub struct RestoreArgs {
     pub no_safety_backup: bool,
 
     /// How long to wait for the restarted services to be healthy.
-    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
     pub wait_timeout: Option<Duration>,
 }
 
@@ -460,17 +460,6 @@ pub fn separate_passthrough(mut arguments: Vec<OsString>) -> Vec<OsString> {
     arguments
 }
 
-/// Parses `90s`, `2m`, `1m30s` or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(text).map_err(|error| {
-        format!("`{text}` is not a duration ({error}); write e.g. 90s, 2m or 1m30s")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,13 +519,5 @@ mod tests {
             Command::Down(args) => assert!(!args.volumes),
             other => panic!("{other:?}"),
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
     }
 }

@@ -43,11 +43,23 @@ pub fn run() -> ExitCode {
             });
         }
     };
-    let printer =
-        report::printer::Printer::new(cli.global.quiet, cli.global.verbose, cli.global.color);
+    let printer = report::printer::Printer::new(
+        cli.global.quiet,
+        cli.global.verbose,
+        colors(cli.global.color),
+    );
     match commands::dispatch(&cli, &printer) {
-        Ok(code) => ExitCode::from(code),
+        Ok(status) => ExitCode::from(status.code()),
         Err(error) => ExitCode::from(report(&error)),
+    }
+}
+
+/// The printer's colour setting for `--color`.
+fn colors(choice: cli::ColorChoice) -> report::printer::Colors {
+    match choice {
+        cli::ColorChoice::Auto => report::printer::Colors::Auto,
+        cli::ColorChoice::Always => report::printer::Colors::Always,
+        cli::ColorChoice::Never => report::printer::Colors::Never,
     }
 }
 

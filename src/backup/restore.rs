@@ -12,12 +12,13 @@ use crate::backup::archive::{self, ArtifactKind};
 use crate::backup::journal::{Journal, Operation};
 use crate::backup::manifest::{Artifact, BackupKind};
 use crate::backup::store::StoredBackup;
-use crate::backup::take::{self, VolumeSession, human_bytes};
+use crate::backup::take::{self, VolumeSession};
 use crate::backup::target::VolumeTarget;
 use crate::engine::health_wait::{self, WaitOutcome};
 use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::units::human_bytes;
 
 /// What the person asked for.
 pub struct RestoreRequest<'a> {

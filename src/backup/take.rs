@@ -25,6 +25,7 @@ use crate::project::{Project, ServiceScope};
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::units::human_bytes;
 
 /// Everything a backup or restore works with.
 pub struct VolumeSession<'a> {
@@ -67,9 +68,13 @@ impl VolumeSession<'_> {
             .project
             .command(self.model, ServiceScope::Everything, &arguments);
         self.printer.detail(format!("running: {}", command.line()));
-        let code = command.run_aside()?;
-        if code != 0 {
-            return Err(anyhow::anyhow!("`{}` exited with {code}", command.line()));
+        let status = command.run_aside()?;
+        if !status.is_success() {
+            return Err(anyhow::anyhow!(
+                "`{}` exited with {}",
+                command.line(),
+                status.code()
+            ));
         }
         Ok(())
     }
@@ -476,20 +481,4 @@ pub fn available_space(path: &Path) -> Option<u64> {
     // SAFETY: statvfs(3) with a valid NUL-terminated path and a zeroed out-struct.
     let result = unsafe { libc::statvfs(text.as_ptr(), &mut stat) };
     (result == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
-}
-
-/// `1.5 MiB`-style sizes.
-pub fn human_bytes(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < units.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
 }

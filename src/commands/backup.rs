@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::backup::manifest::BackupKind;
-use crate::backup::take::{self, human_bytes};
+use crate::backup::take;
 use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::guard::classifier::Tier;
@@ -12,10 +12,11 @@ use crate::guard::confirmation::Confirmation;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::units::human_bytes;
 
 use super::Workspace;
 
-pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Pruning deletes backups: like every destructive step, it resolves the model afresh.
     let fresh = matches!(args.action, Some(BackupAction::Prune { .. }));
     let workspace = Workspace::open(global, printer, fresh)?;
@@ -32,7 +33,7 @@ fn create(
     args: &BackupArgs,
     global: &GlobalArgs,
     printer: &Printer,
-) -> Result<u8> {
+) -> Result<ExitStatus> {
     let anonymous = args.anonymous || workspace.project.profile.backup.anonymous;
     let targets = workspace.targets(&args.volumes, anonymous)?;
     if global.dry_run {
@@ -45,7 +46,7 @@ fn create(
                 target.services.join(",")
             ));
         }
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let _lock = workspace.lock("backup", printer)?;
     super::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
@@ -74,10 +75,10 @@ fn create(
         backup.manifest.id,
         workspace.model.name()
     ));
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> {
+fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<ExitStatus> {
     let listed = workspace.store.list()?;
     match format {
         Format::Json => {
@@ -118,7 +119,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> 
                     workspace.model.name(),
                     workspace.store.directory().display()
                 ));
-                return Ok(0);
+                return Ok(ExitStatus::Success);
             }
             let rows: Vec<Vec<String>> = listed
                 .iter()
@@ -150,10 +151,10 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<u8> 
             ));
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<u8> {
+fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<ExitStatus> {
     let mut damaged = 0;
     let backups = match id {
         Some(id) => vec![workspace.store.get(id)?],
@@ -209,10 +210,15 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
         )
         .into());
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
-fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+fn prune(
+    workspace: &Workspace,
+    keep: usize,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     if keep == 0 {
         return Err(Failure::bad_input("--keep 0 would remove every backup")
             .hint("keep at least one: --keep 1 keeps the newest")
@@ -229,14 +235,14 @@ fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Prin
             "nothing to prune: {} backup(s), keeping {keep}",
             complete.len()
         ));
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let doomed = &complete[..complete.len() - keep];
     for entry in doomed {
         printer.info(format!("will remove backup {}", entry.id));
     }
     if global.dry_run {
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let log = crate::guard::audit_log::AuditLog::new(&workspace.state);
     let mut entry = workspace.audit_entry(&format!("backup prune --keep {keep}"), Tier::Data);
@@ -264,5 +270,5 @@ fn prune(workspace: &Workspace, keep: usize, global: &GlobalArgs, printer: &Prin
         })?;
         printer.info(format!("removed backup {}", entry.id));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

@@ -27,7 +27,7 @@ const RETARGETING: &[&str] = &[
     "--workdir",
 ];
 
-pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     if args.arguments.is_empty() {
         return Err(
             Failure::bad_input("`devctl compose` needs a compose command")
@@ -45,7 +45,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         let command = project.command(&model, ServiceScope::Profile, &args.arguments);
         if global.dry_run {
             printer.data(format!("{}\n", command.line()));
-            return Ok(0);
+            return Ok(ExitStatus::Success);
         }
         printer.detail(format!("running: {}", command.line()));
         return command.run();

@@ -24,6 +24,7 @@ use crate::doctor::rule::Severity;
 use crate::doctor::yaml_positions::YamlPositions;
 use crate::engine::api::Engine;
 use crate::project::{Project, ServiceScope};
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 /// The free space below which the backup directory is a warning.
@@ -71,7 +72,7 @@ impl Check {
     }
 }
 
-pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let (mut checks, engine) = environment(global);
     let project = match super::open(global, printer) {
         Ok(project) => project,
@@ -147,7 +148,10 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             printer.data(format!("{:#}\n", crate::doctor::sarif::render(&findings)))
         }
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(match failed {
+        true => ExitStatus::StepFailed,
+        false => ExitStatus::Success,
+    })
 }
 
 /// The environment checks, and the engine when it answers.
@@ -230,7 +234,7 @@ fn disk_check(project: &Project) -> Check {
             Severity::Warning,
             format!(
                 "{} free in {}",
-                crate::backup::take::human_bytes(free),
+                crate::report::units::human_bytes(free),
                 directory.display()
             ),
             "free some space, or set paths.backup_dir / DEVCTL_BACKUP_DIR to a larger disk",
@@ -239,7 +243,7 @@ fn disk_check(project: &Project) -> Check {
             "backup disk",
             format!(
                 "{} free in {}",
-                crate::backup::take::human_bytes(free),
+                crate::report::units::human_bytes(free),
                 directory.display()
             ),
         ),

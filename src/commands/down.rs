@@ -11,6 +11,7 @@ use crate::guard::classifier::{self, Tier};
 use crate::guard::deletion_plan::Reach;
 use crate::guard::step::GuardedStep;
 use crate::project::{Project, ServiceScope};
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 /// Compose's arguments for `down` (never `-v`: devctl removes volumes itself).
@@ -66,7 +67,7 @@ fn deletion_note(
     note
 }
 
-pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     if global.dry_run && !args.volumes {
         // Nothing to list or confirm: print the command, as `plan down` does, without the engine.
         let project = super::open(global, printer)?;
@@ -95,8 +96,8 @@ pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
         removes_volumes: true,
         label: "before-down".into(),
     };
-    let code = step.run(&workspace, global, printer)?;
-    if code == 0 && !global.dry_run {
+    let status = step.run(&workspace, global, printer)?;
+    if status.is_success() && !global.dry_run {
         let kept: Vec<String> = match args.volumes {
             true => Vec::new(),
             false => workspace.model.volume_names(),
@@ -110,5 +111,5 @@ pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
             )),
         }
     }
-    Ok(code)
+    Ok(status)
 }

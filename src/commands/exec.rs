@@ -7,6 +7,7 @@ use anyhow::Result;
 use crate::cli::{ExecArgs, GlobalArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
@@ -30,7 +31,7 @@ pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<Ver
     Ok(VerbPlan::single("exec", model, command))
 }
 
-pub fn run(args: &ExecArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &ExecArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::open(global, printer)?;
     let plan = plan(&project, args, printer)?;
     super::execute(&plan, global.dry_run, printer)

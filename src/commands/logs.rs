@@ -5,6 +5,7 @@ use anyhow::Result;
 use crate::cli::{GlobalArgs, LogsArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &LogsArgs, printer: &Printer) -> Result<VerbPlan> {
@@ -21,7 +22,7 @@ pub fn plan(project: &Project, args: &LogsArgs, printer: &Printer) -> Result<Ver
     Ok(VerbPlan::single("logs", model, command))
 }
 
-pub fn run(args: &LogsArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &LogsArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::open(global, printer)?;
     let plan = plan(&project, args, printer)?;
     super::execute(&plan, global.dry_run, printer)

@@ -15,13 +15,15 @@ pub mod up;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs, GuardArgs};
 use crate::compose::verb_plan::VerbPlan;
-use crate::project::Project;
+use crate::guard::confirmation::Confirmation;
+use crate::project::{Project, ProjectOptions};
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 /// Runs the verb and returns the exit code to leave with.
-pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<u8> {
+pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<ExitStatus> {
     let global = &cli.global;
     match &cli.command {
         Command::Up(args) => up::run(args, global, printer),
@@ -51,19 +53,40 @@ fn fidelity(global: &crate::cli::GlobalArgs) -> crate::cli::GlobalArgs {
 
 /// Runs a plan's compose commands in order, stopping at the first that fails; under
 /// `--dry-run` prints them instead. Returns the exit code of the last command run.
-pub fn execute(plan: &VerbPlan, dry_run: bool, printer: &Printer) -> Result<u8> {
+pub fn execute(plan: &VerbPlan, dry_run: bool, printer: &Printer) -> Result<ExitStatus> {
     if dry_run {
         printer.data(plan.text());
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     for command in &plan.commands {
         printer.detail(format!("running: {}", command.line()));
-        let code = command.run()?;
-        if code != 0 {
-            return Ok(code);
+        let status = command.run()?;
+        if !status.is_success() {
+            return Ok(status);
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
+}
+
+/// The project the global flags select (`--project-dir`, `--profile`, `--context`, each also
+/// from its environment variable).
+pub fn project_options(global: &GlobalArgs) -> ProjectOptions {
+    ProjectOptions {
+        directory: global.project_dir.clone(),
+        profile: global.profile_name().map(str::to_string),
+        context: global.context.clone(),
+        quiet: global.quiet,
+    }
+}
+
+/// `--confirm PROJECT` and `--yes` (or their environment variables), as the guard reads them.
+impl From<&GuardArgs> for Confirmation {
+    fn from(args: &GuardArgs) -> Confirmation {
+        Confirmation {
+            project: args.confirm.clone().filter(|project| !project.is_empty()),
+            yes: args.yes,
+        }
+    }
 }
 
 /// Opens the project named by the global flags (shared by every verb that runs compose).
@@ -77,7 +100,7 @@ pub fn open_checked(
     printer: &Printer,
     check: impl FnOnce(&Project) -> Result<()>,
 ) -> Result<Project> {
-    let mut project = Project::open(global)?;
+    let mut project = Project::open(&project_options(global))?;
     check(&project)?;
     if global.fidelity {
         project.enter_fidelity(printer)?;

@@ -7,10 +7,11 @@ use serde_json::json;
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::project::FidelityStack;
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
-pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::open(global, printer)?;
     let plan = match &args.verb {
         Some(PlanVerb::Up(verb)) => Some(super::up::plan(&project, verb, printer)?),
@@ -50,7 +51,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8
             printer.data(format!("{document:#}\n"));
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// What the fidelity transform changed against the iteration model, service by service.

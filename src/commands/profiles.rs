@@ -8,9 +8,10 @@ use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::project::profile::Profile;
 use crate::project::profile_set::ProfileSet;
 use crate::project::root::ProjectRoot;
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
-pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let working = std::env::current_dir()?;
     let root = ProjectRoot::discover(&working, global.project_dir.as_deref())?;
     let set = ProfileSet::load(&root.profiles_dir())?;
@@ -19,12 +20,17 @@ pub fn run(args: &ProfilesArgs, global: &GlobalArgs, printer: &Printer) -> Resul
         Some(ProfilesAction::Show { name, format }) => {
             let profile = set.resolve(name)?;
             show(&profile, format.resolved(), printer);
-            Ok(0)
+            Ok(ExitStatus::Success)
         }
     }
 }
 
-fn list(set: &ProfileSet, global: &GlobalArgs, format: Format, printer: &Printer) -> Result<u8> {
+fn list(
+    set: &ProfileSet,
+    global: &GlobalArgs,
+    format: Format,
+    printer: &Printer,
+) -> Result<ExitStatus> {
     let selected = set.select(global.profile_name()).ok().flatten();
     let profiles: Vec<Profile> = if set.is_empty() {
         vec![Profile::implicit()]
@@ -73,7 +79,7 @@ fn list(set: &ProfileSet, global: &GlobalArgs, format: Format, printer: &Printer
             ));
         }
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn show(profile: &Profile, format: Format, printer: &Printer) {

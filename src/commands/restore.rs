@@ -6,17 +6,18 @@ use anyhow::Result;
 use crate::backup::journal::Journal;
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store::StoredBackup;
-use crate::backup::take::human_bytes;
 use crate::cli::{GlobalArgs, RestoreArgs};
 use crate::guard::audit_log::AuditLog;
 use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
+use crate::report::units::human_bytes;
 
 use super::Workspace;
 
-pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Restoring destroys the volumes' current contents: resolve the model afresh.
     let workspace = Workspace::open(global, printer, true)?;
     // The fidelity stack is seeded from the live stack's backups: `--latest` takes the live
@@ -67,7 +68,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         artifacts.join(", ")
     ));
     if global.dry_run {
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     }
     let log = AuditLog::new(&workspace.state);
     let mut entry = workspace.audit_entry(&format!("restore {}", backup.manifest.id), Tier::Data);
@@ -119,5 +120,5 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
     entry.detail = confirmation.how(true).into();
     entry.backup = safety_backup;
     log.append(&entry)?;
-    restored.map(|()| 0)
+    restored.map(|()| ExitStatus::Success)
 }

@@ -8,9 +8,10 @@ use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::engine::api::Engine;
 use crate::engine::service_status::ServiceStatus;
 use crate::project::ServiceScope;
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
-pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::open(global, printer)?;
     let model = project.model(ServiceScope::Profile, false, printer)?;
     let engine = Engine::connect(project.context.as_deref())?;
@@ -40,7 +41,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         let verified = crate::fidelity::check::verify(&engine, &project, stack)?;
         printer.info(verified.summary());
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 fn table_row(row: &ServiceStatus) -> Vec<String> {

@@ -10,7 +10,7 @@ use crate::compose::verb_plan::{VerbPlan, WaitPlan};
 use crate::engine::api::Engine;
 use crate::engine::health_wait::{self, ContainerWait, Verdict, WaitOutcome};
 use crate::project::{Project, ServiceScope};
-use crate::report::exit_status::{ExitStatus, signal_code};
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
@@ -71,7 +71,7 @@ pub fn plan(project: &Project, args: &UpArgs, printer: &Printer) -> Result<VerbP
     })
 }
 
-pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let started = Instant::now();
     let project = super::open_checked(global, printer, |project| {
         if args.skip_env_check {
@@ -92,13 +92,13 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
     }
     let engine = Engine::connect(project.context.as_deref())?;
     let _lock = super::lock_project(&project, &plan.model, "up", printer)?;
-    let code = super::execute(&plan, false, printer)?;
-    if code != 0 {
-        return Ok(code);
+    let status = super::execute(&plan, false, printer)?;
+    if !status.is_success() {
+        return Ok(status);
     }
     let Some(wait) = &plan.wait else {
         report_fidelity(&engine, &project, printer)?;
-        return Ok(0);
+        return Ok(ExitStatus::Success);
     };
     match health_wait::wait(
         &engine,
@@ -107,7 +107,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
         wait.timeout,
         started,
     )? {
-        WaitOutcome::Interrupted(signal) => Ok(signal_code(signal)),
+        WaitOutcome::Interrupted(signal) => Ok(ExitStatus::Interrupted(signal)),
         WaitOutcome::Ready(containers) => {
             for container in &containers {
                 printer.info(format!("  {} {}", style("✔").green(), describe(container)));
@@ -119,15 +119,12 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<u8> 
                 started.elapsed().as_secs_f64()
             ));
             report_fidelity(&engine, &project, printer)?;
-            Ok(0)
+            Ok(ExitStatus::Success)
         }
         WaitOutcome::Failed {
             containers,
             timed_out,
-        } => {
-            report_failure(&engine, &containers, timed_out, wait.timeout, printer);
-            Ok(ExitStatus::Unhealthy.code())
-        }
+        } => Err(report_failure(&engine, &containers, timed_out, wait.timeout, printer).into()),
     }
 }
 
@@ -223,13 +220,15 @@ fn describe(container: &ContainerWait) -> String {
     format!("{:<16} {state}{took}", container.service)
 }
 
+/// Shows every service's state and the failing ones' health checks and logs; returns the
+/// failure to report (exit status `Unhealthy`).
 fn report_failure(
     engine: &Engine,
     containers: &[ContainerWait],
     timed_out: bool,
     timeout: std::time::Duration,
     printer: &Printer,
-) {
+) -> Failure {
     let is_ready = |container: &ContainerWait| container.verdict.is_ready();
     for container in containers {
         let mark = if is_ready(container) {
@@ -269,14 +268,13 @@ fn report_failure(
     } else {
         "failed".to_string()
     };
-    printer.report(format!(
-        "\n{} {}: {what}",
-        style("error:").red().bold(),
-        names.join(", ")
-    ));
-    printer.report(format!(
-        "{} read `devctl logs {}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
-        style("hint:").cyan().bold(),
+    printer.report("");
+    Failure::new(
+        ExitStatus::Unhealthy,
+        format!("{}: {what}", names.join(", ")),
+    )
+    .hint(format!(
+        "read `devctl logs {}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
         names.first().copied().unwrap_or_default()
-    ));
+    ))
 }

@@ -14,7 +14,7 @@ use std::time::UNIX_EPOCH;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::report::exit_status::{INTERRUPTED, signal_code};
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::system::signals;
 
@@ -269,17 +269,17 @@ impl ComposeCommand {
 
     /// Runs the command with the terminal attached and signals forwarded; returns the exit
     /// code to pass on (compose's own, 128 + n for a signal, 130 after Ctrl-C).
-    pub fn run(&self) -> Result<u8> {
+    pub fn run(&self) -> Result<ExitStatus> {
         self.run_from(self.expression())
     }
 
     /// `run`, with compose's standard output sent to stderr: for the compose calls a verb
     /// makes on the way (stop, start, rm), whose output is no data of devctl's.
-    pub fn run_aside(&self) -> Result<u8> {
+    pub fn run_aside(&self) -> Result<ExitStatus> {
         self.run_from(self.expression().stdout_to_stderr())
     }
 
-    fn run_from(&self, expression: duct::Expression) -> Result<u8> {
+    fn run_from(&self, expression: duct::Expression) -> Result<ExitStatus> {
         signals::install();
         let signals_before = signals::count();
         let handle = expression
@@ -326,15 +326,15 @@ impl ComposeCommand {
     }
 }
 
-/// The code to exit with for a finished child, honouring a signal devctl received while it ran.
-fn exit_code(status: std::process::ExitStatus, interrupted: bool) -> u8 {
+/// How a finished child ends devctl's run, honouring a signal devctl received while it ran.
+fn exit_code(status: std::process::ExitStatus, interrupted: bool) -> ExitStatus {
     if let (true, Some(signal)) = (interrupted, signals::received()) {
-        return signal_code(signal);
+        return ExitStatus::Interrupted(signal);
     }
     match (status.code(), status.signal()) {
-        (Some(code), _) => code.clamp(0, 255) as u8,
-        (None, Some(signal)) => signal_code(signal),
-        (None, None) => INTERRUPTED,
+        (Some(code), _) => ExitStatus::from_code(code.clamp(0, 255) as u8),
+        (None, Some(signal)) => ExitStatus::Interrupted(signal),
+        (None, None) => ExitStatus::Interrupted(libc::SIGINT),
     }
 }
 

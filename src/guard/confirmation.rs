@@ -27,15 +27,6 @@ pub fn can_prompt() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-impl From<&crate::cli::GuardArgs> for Confirmation {
-    fn from(args: &crate::cli::GuardArgs) -> Confirmation {
-        Confirmation {
-            project: args.confirm.clone().filter(|project| !project.is_empty()),
-            yes: args.yes,
-        }
-    }
-}
-
 impl Confirmation {
     /// Asks for (or checks) the project's name before `action` (e.g. "restore 2 volumes").
     pub fn require_project_name(&self, project: &str, action: &str) -> Result<()> {

@@ -9,12 +9,12 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
 
-use crate::backup::take::human_bytes;
 use crate::backup::target::{self, VolumeTarget};
 use crate::commands::Workspace;
 use crate::project::profile_file::BackupMethod;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::units::human_bytes;
 
 /// Which volumes a command reaches.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
 use crate::guard::deletion_plan::{DeletionPlan, Reach};
+use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 #[derive(Debug, Clone)]
@@ -42,7 +43,12 @@ pub struct GuardedStep {
 
 impl GuardedStep {
     /// Confirms, backs up, logs and runs the step; returns the exit code to leave with.
-    pub fn run(&self, workspace: &Workspace, global: &GlobalArgs, printer: &Printer) -> Result<u8> {
+    pub fn run(
+        &self,
+        workspace: &Workspace,
+        global: &GlobalArgs,
+        printer: &Printer,
+    ) -> Result<ExitStatus> {
         let project_name = workspace.model.name().to_string();
         let log = AuditLog::new(&workspace.state);
         let mut entry = workspace.audit_entry(&self.action, self.tier);
@@ -129,7 +135,7 @@ impl GuardedStep {
                     plan.doomed_names().join(" ")
                 ));
             }
-            return Ok(0);
+            return Ok(ExitStatus::Success);
         }
         let confirmation = Confirmation::from(&global.guard);
         let confirmed = match tier {
@@ -159,9 +165,9 @@ impl GuardedStep {
         }
         for command in &self.commands {
             printer.detail(format!("running: {}", command.line()));
-            let code = command.run()?;
-            if code != 0 {
-                return Ok(code);
+            let status = command.run()?;
+            if !status.is_success() {
+                return Ok(status);
             }
         }
         if self.removes_volumes {
@@ -183,7 +189,7 @@ impl GuardedStep {
                 ));
             }
         }
-        Ok(0)
+        Ok(ExitStatus::Success)
     }
 
     /// Backs up the doomed volumes (unless `--no-backup`), says how to restore them, and

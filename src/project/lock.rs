@@ -109,7 +109,7 @@ fn holder(file: &mut File) -> String {
 /// The wait timeout: `DEVCTL_LOCK_TIMEOUT` if set and valid, else the default.
 pub fn timeout_from_environment() -> Result<Duration> {
     match std::env::var("DEVCTL_LOCK_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => crate::cli::parse_duration(&text)
+        Ok(text) if !text.trim().is_empty() => crate::report::units::parse_duration(&text)
             .map_err(|error| Failure::bad_input(format!("DEVCTL_LOCK_TIMEOUT: {error}")).into()),
         _ => Ok(DEFAULT_TIMEOUT),
     }
@@ -122,7 +122,7 @@ mod tests {
     #[test]
     fn a_second_holder_times_out_naming_the_first() {
         let temp = tempfile::tempdir().unwrap();
-        let printer = Printer::new(true, false, crate::cli::ColorChoice::Never);
+        let printer = Printer::new(true, false, crate::report::printer::Colors::Never);
         let first =
             ProjectLock::acquire(temp.path(), "shop", "restore", Duration::ZERO, &printer).unwrap();
         let error = ProjectLock::acquire(

@@ -17,7 +17,6 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::cli::GlobalArgs;
 use crate::compose::inputs::ComposeInputs;
 use crate::compose::model::ComposeModel;
 use crate::compose::model_cache::ModelCache;
@@ -64,15 +63,32 @@ pub struct FidelityStack {
     pub transformed: Transformed,
 }
 
+/// What selects a project: the settings of `Project::open`, resolved from the command line
+/// and the environment by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectOptions {
+    /// The project directory; else the nearest one upwards from the working directory.
+    pub directory: Option<PathBuf>,
+    /// The profile; else the default one.
+    pub profile: Option<String>,
+    /// The docker context; else the environment's endpoint.
+    pub context: Option<String>,
+    /// compose prints no progress either.
+    pub quiet: bool,
+}
+
 impl Project {
     /// Finds the project, selects and resolves its profile, and locates compose.
-    pub fn open(global: &GlobalArgs) -> Result<Project> {
+    pub fn open(options: &ProjectOptions) -> Result<Project> {
         let working = std::env::current_dir().context("cannot read the working directory")?;
-        let root = ProjectRoot::discover(&working, global.project_dir.as_deref())?;
+        let root = ProjectRoot::discover(&working, options.directory.as_deref())?;
         let profiles = ProfileSet::load(&root.profiles_dir())?;
-        let profile = profiles.resolve_selected(global.profile_name())?;
+        let profile = profiles.resolve_selected(options.profile.as_deref())?;
         check_files(&root, &profile)?;
-        let context = global.context.clone().filter(|context| !context.is_empty());
+        let context = options
+            .context
+            .clone()
+            .filter(|context| !context.is_empty());
         // Fails early, before any compose call, when the named docker context does not exist.
         crate::engine::api::endpoint(context.as_deref())?;
         let layout = StateLayout::resolve(&profile, &root)?;
@@ -83,7 +99,7 @@ impl Project {
             layout,
             compose,
             context,
-            quiet: global.quiet,
+            quiet: options.quiet,
             fidelity: None,
         })
     }

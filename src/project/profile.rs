@@ -141,7 +141,7 @@ impl Profile {
             .up
             .wait_timeout
             .as_deref()
-            .and_then(|text| crate::cli::parse_duration(text).ok())
+            .and_then(|text| crate::report::units::parse_duration(text).ok())
             .unwrap_or(DEFAULT_WAIT_TIMEOUT);
         Ok(Profile {
             name,

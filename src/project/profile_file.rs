@@ -313,7 +313,7 @@ where
     D: serde::Deserializer<'de>,
 {
     let text = String::deserialize(deserializer)?;
-    crate::cli::parse_duration(&text).map_err(serde::de::Error::custom)?;
+    crate::report::units::parse_duration(&text).map_err(serde::de::Error::custom)?;
     Ok(Some(text))
 }
 

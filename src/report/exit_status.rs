@@ -1,11 +1,16 @@
-//! The fixed table of devctl's exit codes.
+//! How a devctl run ends: the fixed table of devctl's exit codes, and a passthrough for the
+//! code of a command it ran.
 //!
 //! devctl's own outcomes use values compose never returns (compose exits 1 on its errors), in
 //! the sysexits range; compose's own code is passed through unchanged; signals give 128 + n.
 
-/// Why devctl stopped, when the reason is devctl's own rather than compose's.
+/// How a run ended: success, a command's own code passed through, or devctl's own reason.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
+    /// Everything asked for was done.
+    Success,
+    /// A command devctl ran (compose, docker) ended with this code, passed through unchanged.
+    External(u8),
     /// A command devctl ran (compose, docker, a backup hook) failed; its message says which.
     StepFailed,
     /// Bad input: a flag, a profile, a compose file or a value that cannot be used.
@@ -29,7 +34,20 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
-    /// Every status, in the order the documentation lists them.
+    /// The status for a child process's exit code: success for 0, else passed through.
+    pub fn from_code(code: u8) -> ExitStatus {
+        match code {
+            0 => ExitStatus::Success,
+            code => ExitStatus::External(code),
+        }
+    }
+
+    /// Whether the run did what was asked.
+    pub fn is_success(self) -> bool {
+        self == ExitStatus::Success
+    }
+
+    /// devctl's own failure statuses, in the order the documentation lists them.
     pub const ALL: [ExitStatus; 10] = [
         ExitStatus::StepFailed,
         ExitStatus::BadInput,
@@ -46,6 +64,8 @@ impl ExitStatus {
     /// The process exit code for this status.
     pub fn code(self) -> u8 {
         match self {
+            ExitStatus::Success => 0,
+            ExitStatus::External(code) => code,
             ExitStatus::StepFailed => 1,
             ExitStatus::BadInput => 64,
             ExitStatus::IntegrityFailure => 65,
@@ -62,6 +82,8 @@ impl ExitStatus {
     /// A short description, as the documentation's table gives it.
     pub fn description(self) -> &'static str {
         match self {
+            ExitStatus::Success => "success",
+            ExitStatus::External(_) => "the exit code of the command devctl ran, passed through",
             ExitStatus::StepFailed => {
                 "a command devctl ran (compose, docker, a backup hook) failed; the message says which"
             }
@@ -106,6 +128,15 @@ mod tests {
         codes.sort();
         codes.dedup();
         assert_eq!(codes.len(), ExitStatus::ALL.len());
+    }
+
+    #[test]
+    fn success_and_passthrough_keep_the_child_s_code() {
+        assert_eq!(ExitStatus::from_code(0), ExitStatus::Success);
+        assert_eq!(ExitStatus::from_code(0).code(), 0);
+        assert_eq!(ExitStatus::from_code(3), ExitStatus::External(3));
+        assert_eq!(ExitStatus::from_code(3).code(), 3);
+        assert!(!ExitStatus::ALL.iter().any(|status| status.is_success()));
     }
 
     #[test]

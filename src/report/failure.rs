@@ -1,7 +1,9 @@
 //! `Failure`: an error that devctl itself diagnosed, with its exit status and a hint.
 //!
-//! Errors travel as `anyhow::Error`; when one of them is (or wraps) a `Failure`, `main` takes
-//! the exit status and the hint from it. Anything else is reported as an internal error.
+//! Errors travel as `anyhow::Error` and are printed once, by the entry point (`crate::run`).
+//! When the error is (or wraps) a `Failure`, its exit status and hint are used. An error
+//! devctl did not diagnose exits with `ExitStatus::Io` when an I/O error is among its causes,
+//! and with `ExitStatus::StepFailed` otherwise; a panic is `ExitStatus::Internal`.
 
 use std::fmt;
 

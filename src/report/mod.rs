@@ -4,3 +4,4 @@ pub mod exit_status;
 pub mod failure;
 pub mod printer;
 pub mod table;
+pub mod units;

@@ -6,7 +6,14 @@ use std::io::{IsTerminal, Write};
 
 use console::{Style, style};
 
-use crate::cli::ColorChoice;
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colors {
+    /// On a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`.
+    Auto,
+    Always,
+    Never,
+}
 
 /// Where and how a command speaks to the person.
 #[derive(Debug, Clone)]
@@ -16,20 +23,20 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(quiet: bool, verbose: bool, color: ColorChoice) -> Self {
+    pub fn new(quiet: bool, verbose: bool, color: Colors) -> Self {
         let enabled = match color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
+            Colors::Always => true,
+            Colors::Never => false,
+            Colors::Auto => {
                 std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
                     && std::env::var("TERM").map_or(true, |term| term != "dumb")
             }
         };
         console::set_colors_enabled(
-            enabled && std::io::stdout().is_terminal() || color == ColorChoice::Always,
+            enabled && std::io::stdout().is_terminal() || color == Colors::Always,
         );
         console::set_colors_enabled_stderr(
-            enabled && std::io::stderr().is_terminal() || color == ColorChoice::Always,
+            enabled && std::io::stderr().is_terminal() || color == Colors::Always,
         );
         Printer { quiet, verbose }
     }
