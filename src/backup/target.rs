@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::backup::manifest::Hook;
 use crate::compose::model::ComposeModel;
-use crate::engine::service_status::service_of;
+use crate::engine::service_status::{is_engine_generated, service_of};
 use crate::project::profile::BackupSettings;
 use crate::project::profile_file::BackupMethod;
 use crate::report::failure::Failure;
@@ -194,9 +194,4 @@ fn hook_of(settings: &BackupSettings, key: &str) -> Option<Hook> {
         command: volume.command.clone()?,
         restore: volume.restore.clone()?,
     })
-}
-
-/// Engine-generated volume names are 64 hex digits.
-pub fn is_engine_generated(name: &str) -> bool {
-    name.len() == 64 && name.bytes().all(|byte| byte.is_ascii_hexdigit())
 }

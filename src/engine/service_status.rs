@@ -121,7 +121,7 @@ impl ServiceStatus {
                 let name = mount.name.clone().unwrap_or_default();
                 let anonymous = kind == "volume"
                     && !declared_volumes.contains(&name)
-                    && crate::backup::target::is_engine_generated(&name);
+                    && is_engine_generated(&name);
                 Mount {
                     kind: if anonymous {
                         "anonymous".into()
@@ -168,4 +168,9 @@ pub fn service_of(container: &ContainerInspectResponse) -> Option<String> {
         .as_ref()?
         .get("com.docker.compose.service")
         .cloned()
+}
+
+/// Whether a volume's name is one the engine generated (an anonymous volume): 64 hex digits.
+pub fn is_engine_generated(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|byte| byte.is_ascii_hexdigit())
 }

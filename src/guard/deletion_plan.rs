@@ -10,6 +10,7 @@ use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
 
 use crate::backup::target::{self, VolumeTarget};
+use crate::engine::service_status::is_engine_generated;
 use crate::commands::Workspace;
 use crate::project::profile_file::BackupMethod;
 use crate::report::exit_status::ExitStatus;
@@ -206,7 +207,7 @@ pub fn partition(
 
 /// An engine-generated name, shortened for reading.
 fn short(name: &str) -> String {
-    if target::is_engine_generated(name) {
+    if is_engine_generated(name) {
         name[..12].to_string()
     } else {
         name.to_string()
