@@ -8,6 +8,7 @@ use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::project::profile::Profile;
 use crate::project::profile_set::ProfileSet;
 use crate::project::root::ProjectRoot;
+use crate::project::settings;
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
@@ -89,168 +90,10 @@ fn show(profile: &Profile, format: Format, printer: &Printer) {
             printer.data(format!("{document:#}\n"));
         }
         Format::Table => {
-            let list = |items: &[String]| {
-                if items.is_empty() {
-                    "-".to_string()
-                } else {
-                    items.join(", ")
-                }
-            };
-            let rows = vec![
-                vec!["name".into(), profile.name.clone()],
-                vec![
-                    "source".into(),
-                    profile
-                        .source
-                        .as_ref()
-                        .map_or("-".into(), |path| path.display().to_string()),
-                ],
-                vec!["extends".into(), list(&profile.extends)],
-                vec![
-                    "description".into(),
-                    profile.description.clone().unwrap_or_else(|| "-".into()),
-                ],
-                vec![
-                    "compose.project_name".into(),
-                    profile
-                        .project_name
-                        .clone()
-                        .unwrap_or_else(|| "(compose decides)".into()),
-                ],
-                vec!["compose.files".into(), list(&profile.compose_files)],
-                vec!["compose.env_files".into(), list(&profile.env_files)],
-                vec!["compose.profiles".into(), list(&profile.compose_profiles)],
-                vec![
-                    "up.wait_timeout".into(),
-                    humantime::format_duration(profile.wait_timeout).to_string(),
-                ],
-                vec![
-                    "paths.backup_dir".into(),
-                    profile
-                        .backup_dir
-                        .clone()
-                        .unwrap_or_else(|| "(default)".into()),
-                ],
-                vec![
-                    "paths.state_dir".into(),
-                    profile
-                        .state_dir
-                        .clone()
-                        .unwrap_or_else(|| "(default)".into()),
-                ],
-                vec![
-                    "backup.method".into(),
-                    format!("{:?}", profile.backup.method).to_lowercase(),
-                ],
-                vec![
-                    "backup.anonymous".into(),
-                    profile.backup.anonymous.to_string(),
-                ],
-                vec![
-                    "backup.compression_level".into(),
-                    profile.backup.compression_level.to_string(),
-                ],
-            ];
-            let mut rows = rows;
-            for (key, volume) in &profile.backup.volumes {
-                let method = volume.method.map_or_else(
-                    || "(backup.method)".to_string(),
-                    |m| format!("{m:?}").to_lowercase(),
-                );
-                let detail = match (&volume.service, &volume.command) {
-                    (Some(service), Some(command)) => {
-                        format!("{method} in {service}: {}", command.join(" "))
-                    }
-                    _ => method,
-                };
-                rows.push(vec![format!("backup.volumes.{key}"), detail]);
-            }
-            let fidelity = &profile.fidelity;
-            let map = |entries: Vec<String>| match entries.is_empty() {
-                true => "-".to_string(),
-                false => entries.join(", "),
-            };
-            rows.extend([
-                vec![
-                    "guard.protected_volumes".into(),
-                    list(&profile.protected_volumes),
-                ],
-                vec![
-                    "guard.keep_automatic_backups".into(),
-                    profile.keep_automatic_backups.to_string(),
-                ],
-                vec![
-                    "fidelity.project_name".into(),
-                    fidelity
-                        .project_name
-                        .clone()
-                        .unwrap_or_else(|| "(<project>-fidelity)".into()),
-                ],
-                vec![
-                    "fidelity.build_targets".into(),
-                    map(fidelity
-                        .build_targets
-                        .iter()
-                        .map(|(service, target)| format!("{service}: {target}"))
-                        .collect()),
-                ],
-                vec!["fidelity.keep_mounts".into(), list(&fidelity.keep_mounts)],
-                vec!["fidelity.drop_mounts".into(), list(&fidelity.drop_mounts)],
-                vec![
-                    "fidelity.port_offset".into(),
-                    fidelity
-                        .port_offset
-                        .map_or("(free ports)".into(), |offset| offset.to_string()),
-                ],
-                vec![
-                    "fidelity.fixed_names".into(),
-                    format!("{:?}", fidelity.fixed_names).to_lowercase(),
-                ],
-                vec![
-                    "fidelity.share_external_volumes".into(),
-                    fidelity.share_external_volumes.to_string(),
-                ],
-                vec![
-                    "fidelity.environment".into(),
-                    map(fidelity
-                        .environment
-                        .iter()
-                        .flat_map(|(service, variables)| {
-                            variables
-                                .iter()
-                                .map(move |(name, value)| format!("{service}: {name}={value}"))
-                        })
-                        .collect()),
-                ],
-                vec![
-                    "doctor.rules".into(),
-                    map(profile
-                        .doctor
-                        .rules
-                        .iter()
-                        .flatten()
-                        .map(|(rule, severity)| format!("{rule}: {}", severity.name()))
-                        .collect()),
-                ],
-                vec![
-                    "doctor.env_schema".into(),
-                    profile
-                        .doctor
-                        .env_schema
-                        .clone()
-                        .unwrap_or_else(|| "-".into()),
-                ],
-                vec![
-                    "doctor.images".into(),
-                    map(profile
-                        .doctor
-                        .images
-                        .iter()
-                        .flatten()
-                        .map(|(service, _)| service.clone())
-                        .collect()),
-                ],
-            ]);
+            let rows: Vec<Vec<String>> = settings::rows(profile)
+                .into_iter()
+                .map(|(key, value)| vec![key, value])
+                .collect();
             printer.data(crate::report::table::render(&["KEY", "VALUE"], &rows));
         }
     }
