@@ -103,7 +103,7 @@ pub fn open_checked(
     let mut project = Project::open(&project_options(global))?;
     check(&project)?;
     if global.fidelity {
-        project.enter_fidelity(printer)?;
+        crate::fidelity::stack::enter(&mut project, printer)?;
     }
     printer.detail(format!(
         "project root {}, profile `{}`, compose {} ({})",

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
 use crate::compose::verb_plan::SCHEMA_VERSION;
-use crate::project::FidelityStack;
+use crate::fidelity::stack::FidelityStack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;

@@ -8,8 +8,9 @@ use bollard::models::ContainerInspectResponse;
 
 use crate::engine::api::Engine;
 use crate::engine::service_status::service_of;
+use crate::fidelity::stack::FidelityStack;
 use crate::fidelity::transform::relative_inside;
-use crate::project::{FidelityStack, Project};
+use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 

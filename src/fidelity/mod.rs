@@ -1,4 +1,7 @@
-//! Fidelity mode: the pure transform of the iteration stack into the shipped one, and the checks on a running fidelity stack.
+//! Fidelity mode: the pure transform of the iteration stack into the shipped one, entering
+//! the fidelity stack (the generated compose file every later command addresses), and the
+//! checks on a running fidelity stack.
 
 pub mod check;
+pub mod stack;
 pub mod transform;

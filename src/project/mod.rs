@@ -22,7 +22,7 @@ use crate::compose::inputs::ComposeInputs;
 use crate::compose::model::ComposeModel;
 use crate::compose::model_cache::ModelCache;
 use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
-use crate::fidelity::transform::{self, Transformed};
+use crate::fidelity::stack::FidelityStack;
 use crate::project::profile::Profile;
 use crate::project::profile_set::ProfileSet;
 use crate::project::root::{COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_NAMES, ProjectRoot};
@@ -50,18 +50,6 @@ pub struct Project {
     pub quiet: bool,
     /// The fidelity stack, when commands address it (`--fidelity`).
     pub fidelity: Option<FidelityStack>,
-}
-
-/// The fidelity stack: the generated compose file devctl runs instead of the profile's.
-#[derive(Debug, Clone)]
-pub struct FidelityStack {
-    /// The generated compose file (compose's resolved JSON, transformed).
-    pub file: PathBuf,
-    /// `--project-directory`: the live stack's own, so both carry the same working_dir.
-    pub directory: PathBuf,
-    /// The live stack's project name.
-    pub live: String,
-    pub transformed: Transformed,
 }
 
 /// What selects a project: the settings of `Project::open`, resolved from the command line
@@ -103,61 +91,6 @@ impl Project {
             quiet: options.quiet,
             fidelity: None,
         })
-    }
-
-    /// Switches every later command and model to the fidelity stack: resolves the iteration
-    /// model, transforms it, and writes the generated compose file (only when it changed, so
-    /// the model cache stays warm).
-    pub fn enter_fidelity(&mut self, printer: &Printer) -> Result<()> {
-        let live = self.model(ServiceScope::Profile, false, printer)?;
-        let directory = self
-            .layout
-            .project_state(live.name(), &self.root)
-            .join("fidelity");
-        std::fs::create_dir_all(&directory)
-            .with_context(|| format!("cannot create {}", directory.display()))?;
-        let ports_file = directory.join("ports.json");
-        let mut remembered: BTreeMap<String, u16> = std::fs::read(&ports_file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
-        let before = remembered.clone();
-        let mut choose =
-            |key: &str, host_ip: Option<&str>, avoid: &[u16]| -> Result<u16, Failure> {
-                if let Some(port) = remembered.get(key).filter(|port| !avoid.contains(port)) {
-                    return Ok(*port);
-                }
-                let mut taken: Vec<u16> = remembered.values().copied().collect();
-                taken.extend_from_slice(avoid);
-                let port = free_port(host_ip, taken)?;
-                remembered.insert(key.to_string(), port);
-                Ok(port)
-            };
-        let transformed = transform::transform(
-            live.value(),
-            &self.profile.fidelity,
-            self.root.path(),
-            &mut choose,
-        )?;
-        if remembered != before {
-            let text = serde_json::to_vec_pretty(&remembered).context("cannot encode ports")?;
-            crate::system::files::write_atomic(&ports_file, &text)?;
-        }
-        let file = directory.join("compose.json");
-        let text = serde_json::to_vec_pretty(&transformed.model)
-            .context("cannot encode the fidelity compose file")?;
-        if std::fs::read(&file).ok().as_deref() != Some(text.as_slice()) {
-            crate::system::files::write_atomic(&file, &text)?;
-        }
-        printer.detail(format!("fidelity stack: compose file {}", file.display()));
-        let working_directory = crate::guard::checkout_owner::expected_working_dir(self);
-        self.fidelity = Some(FidelityStack {
-            file,
-            directory: working_directory,
-            live: live.name().to_string(),
-            transformed,
-        });
-        Ok(())
     }
 
     /// The compose arguments that come before the subcommand.
@@ -285,7 +218,7 @@ impl Project {
                 .map(|file| root.join(file))
                 .collect();
         }
-        vec![crate::guard::checkout_owner::expected_working_dir(self).join(".env")]
+        vec![self.compose_directory().join(".env")]
     }
 
     /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written.
@@ -421,32 +354,6 @@ fn with_included(files: Vec<PathBuf>) -> Vec<PathBuf> {
         }
     }
     all
-}
-
-/// A port nobody listens on at `host_ip` (all interfaces when unset), not in `taken`.
-fn free_port(host_ip: Option<&str>, taken: Vec<u16>) -> Result<u16, Failure> {
-    let address = match host_ip {
-        Some(ip) if !ip.is_empty() => ip,
-        _ => "0.0.0.0",
-    };
-    for _ in 0..50 {
-        let listener = std::net::TcpListener::bind((address, 0)).map_err(|error| {
-            Failure::bad_input(format!(
-                "cannot find a free port on {address} for the fidelity stack: {error}"
-            ))
-            .hint("set fidelity.port_offset in the profile to move ports by a fixed amount")
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|error| Failure::bad_input(format!("cannot read a free port: {error}")))?
-            .port();
-        if !taken.contains(&port) {
-            return Ok(port);
-        }
-    }
-    Err(Failure::bad_input(format!(
-        "no free port on {address} for the fidelity stack"
-    )))
 }
 
 /// The profile's files must exist before compose is asked, so the error can name the profile.
