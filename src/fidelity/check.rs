@@ -3,8 +3,11 @@
 //! service without a build, the image its tag names now) — compared by image id, so a build
 //! that was all cache hits still counts.
 
+use std::path::PathBuf;
+
 use anyhow::Result;
-use bollard::models::ContainerInspectResponse;
+use bollard::models::{ContainerInspectResponse, MountPoint};
+use serde_json::Value;
 
 use crate::engine::api::Engine;
 use crate::engine::service_status::service_of;
@@ -42,23 +45,10 @@ pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Resu
         .into_iter()
         .filter(|container| !is_one_off(container))
         .collect();
+    let declared_files = declared_files(&stack.transformed.model);
     let mut problems = Vec::new();
     let mut built = Vec::new();
     let mut services = Vec::new();
-    // File-based secrets and configs are declared inputs: their bind mounts are expected.
-    let declared_files: Vec<std::path::PathBuf> = ["secrets", "configs"]
-        .iter()
-        .filter_map(|kind| {
-            stack
-                .transformed
-                .model
-                .get(kind)
-                .and_then(|v| v.as_object())
-        })
-        .flat_map(|entries| entries.values())
-        .filter_map(|entry| entry.get("file").and_then(|file| file.as_str()))
-        .map(std::path::PathBuf::from)
-        .collect();
     for container in &containers {
         let Some(service) = service_of(container) else {
             continue;
@@ -68,67 +58,21 @@ pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Resu
         if stack.transformed.model["services"].get(&service).is_none() {
             continue;
         }
-        for mount in container.mounts.iter().flatten() {
-            let kind = mount.typ.as_ref().map(|kind| kind.to_string());
-            let source = match kind.as_deref() {
-                Some("bind") => std::path::PathBuf::from(mount.source.clone().unwrap_or_default()),
-                // A volume bound to a folder (`driver_opts: {o: bind, device: …}`).
-                Some("volume") => match mount
-                    .name
-                    .as_deref()
-                    .and_then(|name| engine.volume(name).ok().flatten())
-                    .and_then(|volume| volume.options.get("device").cloned())
-                {
-                    Some(device) => std::path::PathBuf::from(device),
-                    None => continue,
-                },
-                _ => continue,
-            };
-            if declared_files.iter().any(|file| {
-                relative_inside(file, project.root.path())
-                    == relative_inside(&source, project.root.path())
-            }) {
-                continue;
-            }
-            let Some(relative) = relative_inside(&source, project.root.path()) else {
-                continue;
-            };
-            let allowed = project.profile.fidelity.keep_mounts.iter().any(|entry| {
-                relative_inside(&project.root.path().join(entry), project.root.path())
-                    .is_some_and(|listed| listed == relative)
-            });
-            if !allowed {
-                problems.push(format!(
-                    "{service}: bind mount ./{} → {} from the project tree, not in fidelity.keep_mounts",
-                    relative.display(),
-                    mount.destination.clone().unwrap_or_default()
-                ));
-            }
-        }
-        let reference = stack.transformed.model["services"][&service]["image"]
-            .as_str()
-            .map(String::from);
-        let running = container.image.clone().unwrap_or_default();
-        match reference
-            .as_deref()
-            .and_then(|name| engine.image_identity(name))
-        {
-            Some((id, created)) if id == running => {
-                if stack.transformed.images.contains_key(&service) {
-                    built.push(format!("{service} ({created})"));
-                }
-            }
-            Some((id, _)) => problems.push(format!(
-                "{service}: runs image {}, not {} ({})",
-                short(&running),
-                reference.unwrap_or_default(),
-                short(&id)
-            )),
-            None => problems.push(format!(
-                "{service}: its image {} is not on the engine",
-                reference.unwrap_or_else(|| "(none named)".into())
-            )),
-        }
+        problems.extend(unlisted_source_mounts(
+            engine,
+            project,
+            &declared_files,
+            &service,
+            container,
+        ));
+        check_image(
+            engine,
+            stack,
+            &service,
+            container,
+            &mut built,
+            &mut problems,
+        );
         if !services.contains(&service) {
             services.push(service);
         }
@@ -150,6 +94,108 @@ pub fn verify(engine: &Engine, project: &Project, stack: &FidelityStack) -> Resu
         services: services.len(),
         built,
     })
+}
+
+/// The files of file-based secrets and configs: declared inputs, whose bind mounts are
+/// expected.
+fn declared_files(model: &Value) -> Vec<PathBuf> {
+    ["secrets", "configs"]
+        .iter()
+        .filter_map(|kind| model.get(kind).and_then(Value::as_object))
+        .flat_map(|entries| entries.values())
+        .filter_map(|entry| entry.get("file").and_then(Value::as_str))
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// The container's mounts from the project tree that are neither declared files nor listed
+/// in `fidelity.keep_mounts`, as problems.
+fn unlisted_source_mounts(
+    engine: &Engine,
+    project: &Project,
+    declared_files: &[PathBuf],
+    service: &str,
+    container: &ContainerInspectResponse,
+) -> Vec<String> {
+    let root = project.root.path();
+    let mut problems = Vec::new();
+    for mount in container.mounts.iter().flatten() {
+        let Some(source) = mount_source(engine, mount) else {
+            continue;
+        };
+        if declared_files
+            .iter()
+            .any(|file| relative_inside(file, root) == relative_inside(&source, root))
+        {
+            continue;
+        }
+        let Some(relative) = relative_inside(&source, root) else {
+            continue;
+        };
+        let allowed = project.profile.fidelity.keep_mounts.iter().any(|entry| {
+            relative_inside(&root.join(entry), root).is_some_and(|listed| listed == relative)
+        });
+        if !allowed {
+            problems.push(format!(
+                "{service}: bind mount ./{} → {} from the project tree, not in fidelity.keep_mounts",
+                relative.display(),
+                mount.destination.clone().unwrap_or_default()
+            ));
+        }
+    }
+    problems
+}
+
+/// Where a mount's data is on the host: a bind mount's source, or the folder a volume is
+/// bound to (`driver_opts: {o: bind, device: …}`); none for other mounts.
+fn mount_source(engine: &Engine, mount: &MountPoint) -> Option<PathBuf> {
+    let kind = mount.typ.as_ref().map(|kind| kind.to_string());
+    match kind.as_deref() {
+        Some("bind") => Some(PathBuf::from(mount.source.clone().unwrap_or_default())),
+        Some("volume") => mount
+            .name
+            .as_deref()
+            .and_then(|name| engine.volume(name).ok().flatten())
+            .and_then(|volume| volume.options.get("device").cloned())
+            .map(PathBuf::from),
+        _ => None,
+    }
+}
+
+/// Whether the container runs the very image its service names now (by id); a service built
+/// in this run goes into `built` with the image's creation time.
+fn check_image(
+    engine: &Engine,
+    stack: &FidelityStack,
+    service: &str,
+    container: &ContainerInspectResponse,
+    built: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) {
+    let reference = stack.transformed.model["services"][service]["image"]
+        .as_str()
+        .map(String::from);
+    let running = container.image.clone().unwrap_or_default();
+    match reference
+        .as_deref()
+        .and_then(|name| engine.image_identity(name))
+    {
+        Some((id, created)) if id == running => {
+            if stack.transformed.images.contains_key(service) {
+                built.push(format!("{service} ({created})"));
+            }
+        }
+        Some((id, _)) => problems.push(format!(
+            "{service}: runs image {}, not {} ({})",
+            short(&running),
+            reference.unwrap_or_default(),
+            short(&id)
+        )),
+        None => problems.push(format!(
+            "{service}: its image {} is not on the engine",
+            reference.unwrap_or_else(|| "(none named)".into())
+        )),
+    }
 }
 
 fn is_one_off(container: &ContainerInspectResponse) -> bool {
