@@ -34,10 +34,11 @@ demo: engine build
 test: engine
 	$(CARGO) test --locked --lib --bins --tests
 
-## lint: formatting and clippy, as CI checks them
+## lint: formatting, clippy and the source tree's layering, as CI checks them
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) test --locked --test layering
 
 ## bench: devctl against raw docker compose on the demo stack, side by side
 bench: engine build
