@@ -7,6 +7,12 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::project::Project;
+use crate::project::lock::ProjectLock;
+use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
+use crate::report::printer::Printer;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Operation {
@@ -98,4 +104,45 @@ impl Journal {
             }
         }
     }
+}
+
+/// Refuses to `doing` over an interrupted restore of `project`, whose state is in `state` (its
+/// volumes may be half replaced); reports any other interrupted run and says whether there
+/// was one (its record may then be cleared).
+pub fn interrupted_run(
+    state: &Path,
+    project: &str,
+    doing: &str,
+    printer: &Printer,
+) -> Result<bool> {
+    let Some(journal) = Journal::read(state)? else {
+        return Ok(false);
+    };
+    let (what, advice) = journal.advice(project);
+    if journal.operation == Operation::Restore {
+        return Err(
+            Failure::new(ExitStatus::Refused, format!("refusing to {doing}: {what}"))
+                .hint(advice)
+                .into(),
+        );
+    }
+    printer.warn(format!("{what}; {advice}"));
+    Ok(true)
+}
+
+/// Takes the lock of `project` (named `name`) for `doing`, then refuses to go on over an
+/// interrupted restore (its volumes may be half replaced); an interrupted backup is reported
+/// and its record cleared.
+pub fn lock_and_settle(
+    project: &Project,
+    name: &str,
+    doing: &str,
+    printer: &Printer,
+) -> Result<ProjectLock> {
+    let state = project.layout.project_state(name, &project.root);
+    let lock = ProjectLock::take(&state, name, doing, printer)?;
+    if interrupted_run(&state, name, doing, printer)? {
+        Journal::clear(&state)?;
+    }
+    Ok(lock)
 }

@@ -1,4 +1,4 @@
-//! Backups of the project's volumes: targets, taking, restoring, the archive format, the manifest, the store and the journal of a run in progress.
+//! Backups of the project's volumes: the workspace they work in, targets, taking, restoring, the archive format, the manifest, the store and the journal of a run in progress.
 
 pub mod archive;
 pub mod journal;
@@ -7,3 +7,4 @@ pub mod restore;
 pub mod store;
 pub mod take;
 pub mod target;
+pub mod workspace;

@@ -7,17 +7,20 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use bollard::models::ContainerInspectResponse;
 
 use crate::backup::archive::{self, ArtifactKind};
 use crate::backup::journal::{Journal, Operation};
-use crate::backup::manifest::{Artifact, BackupKind};
+use crate::backup::manifest::{Artifact, BackupKind, Hook};
 use crate::backup::store::StoredBackup;
-use crate::backup::take::{self, VolumeSession};
+use crate::backup::take;
 use crate::backup::target::VolumeTarget;
+use crate::backup::workspace::Workspace;
 use crate::engine::health_wait::{self, WaitOutcome};
 use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 use crate::report::units::human_bytes;
 
 /// What the person asked for.
@@ -39,11 +42,19 @@ struct Placement<'a> {
     target: &'a VolumeTarget,
 }
 
+impl Placement<'_> {
+    /// Whether the artifact is a hook's dump, restored through the hook.
+    fn is_stream(&self) -> bool {
+        self.artifact.kind == ArtifactKind::Stream
+    }
+}
+
 /// Runs the restore (after verification and confirmation, under the project's lock).
 /// `safety_backup` receives the safety backup's id as soon as it is taken, so that the caller
 /// can log it whether or not the rest succeeds.
 pub fn restore(
-    session: &VolumeSession,
+    workspace: &Workspace,
+    printer: &Printer,
     request: &RestoreRequest,
     safety_backup: &mut Option<String>,
 ) -> Result<()> {
@@ -57,33 +68,94 @@ pub fn restore(
         safety_backup: None,
         replaced_volumes: Vec::new(),
     };
-    journal.save(&session.state)?;
-    let result = steps(session, request, &placements, &mut journal);
+    journal.save(&workspace.state)?;
+    let run = Run {
+        workspace,
+        printer,
+        request,
+        placements: &placements,
+    };
+    let result = run.steps(&mut journal);
     safety_backup.clone_from(&journal.safety_backup);
     if result.is_err() && journal.replaced_volumes.is_empty() {
         // Nothing was replaced: no state is left for a later run to finish or undo.
-        let restarted = session.compose(&["up", "--detach"], &journal.stopped_services);
+        let restarted = workspace.compose(&["up", "--detach"], &journal.stopped_services, printer);
         if restarted.is_ok() {
-            Journal::clear(&session.state)?;
+            Journal::clear(&workspace.state)?;
         }
     }
     result
 }
 
-fn steps(
-    session: &VolumeSession,
-    request: &RestoreRequest,
-    placements: &[Placement],
-    journal: &mut Journal,
-) -> Result<()> {
-    let started = Instant::now();
-    let project = session.model.name().to_string();
+/// One restore under way.
+struct Run<'a> {
+    workspace: &'a Workspace,
+    printer: &'a Printer,
+    request: &'a RestoreRequest<'a>,
+    placements: &'a [Placement<'a>],
+}
 
-    if request.safety_backup {
-        let existing: Vec<VolumeTarget> = placements
+impl Run<'_> {
+    /// The restore's steps in order, each recorded in `journal` before it starts.
+    fn steps(&self, journal: &mut Journal) -> Result<()> {
+        let started = Instant::now();
+        if self.request.safety_backup {
+            self.safety_backup(journal)?;
+        }
+        let tar_placements: Vec<&Placement> = self
+            .placements
+            .iter()
+            .filter(|placement| placement.artifact.kind == ArtifactKind::Tar)
+            .collect();
+        // Listed before the containers are removed: their images serve as helper images.
+        let containers = self
+            .workspace
+            .engine
+            .project_containers(self.workspace.model.name())?;
+        let users = self.stop_users(&tar_placements, journal)?;
+        for placement in &tar_placements {
+            journal.replaced_volumes.push(placement.target.key.clone());
+            journal.save(&self.workspace.state)?;
+            self.unpack(placement, &containers)?;
+        }
+        if !self.placements.iter().any(Placement::is_stream) {
+            // Every volume holds the backup now: what follows only starts services.
+            Journal::clear(&self.workspace.state)?;
+        }
+        let to_start = self.services_to_start(users);
+        if !to_start.is_empty() {
+            self.workspace
+                .compose(&["up", "--detach"], &to_start, self.printer)?;
+            wait_healthy(
+                self.workspace,
+                &to_start,
+                self.request.wait_timeout,
+                started,
+            )?;
+        }
+        for placement in self.placements.iter().filter(|p| p.is_stream()) {
+            let hook = placement
+                .artifact
+                .hook
+                .as_ref()
+                .context("a stream artifact without its hook")?;
+            journal.replaced_volumes.push(placement.target.key.clone());
+            journal.save(&self.workspace.state)?;
+            self.run_hook(placement, hook)?;
+        }
+        Journal::clear(&self.workspace.state)?;
+        self.report(started, journal.safety_backup.as_deref());
+        Ok(())
+    }
+
+    /// Backs up what the target volumes hold now (those that exist), and records its id.
+    fn safety_backup(&self, journal: &mut Journal) -> Result<()> {
+        let project = self.workspace.model.name();
+        let existing: Vec<VolumeTarget> = self
+            .placements
             .iter()
             .filter(|placement| {
-                session
+                self.workspace
                     .engine
                     .volume(&placement.target.name)
                     .ok()
@@ -93,69 +165,81 @@ fn steps(
             .map(|placement| placement.target.clone())
             .collect();
         if existing.is_empty() {
-            session
-                .printer
+            self.printer
                 .info("no safety backup: none of the target volumes exists yet");
-        } else {
-            let safety = take::take(session, &existing, BackupKind::Safety, Some("safety"))
-                .context("the safety backup failed; nothing was restored")?;
-            session.printer.info(format!(
-                "safety backup {} holds what the volumes had; `devctl restore {} --confirm {project}` puts it back",
-                safety.manifest.id, safety.manifest.id
-            ));
-            journal.safety_backup = Some(safety.manifest.id.clone());
-            journal.save(&session.state)?;
+            return Ok(());
         }
+        let safety = take::take(
+            self.workspace,
+            self.printer,
+            &existing,
+            BackupKind::Safety,
+            Some("safety"),
+        )
+        .context("the safety backup failed; nothing was restored")?;
+        self.printer.info(format!(
+            "safety backup {} holds what the volumes had; `devctl restore {} --confirm {project}` puts it back",
+            safety.manifest.id, safety.manifest.id
+        ));
+        journal.safety_backup = Some(safety.manifest.id.clone());
+        journal.save(&self.workspace.state)
     }
 
-    let running_before = session.running_services()?;
-    let tar_placements: Vec<&Placement> = placements
-        .iter()
-        .filter(|placement| placement.artifact.kind == ArtifactKind::Tar)
-        .collect();
-    let users: Vec<String> = running_before
-        .iter()
-        .filter(|service| {
-            tar_placements
-                .iter()
-                .any(|placement| placement.target.services.contains(service))
-        })
-        .cloned()
-        .collect();
-    let mut all_users: Vec<String> = tar_placements
-        .iter()
-        .flat_map(|placement| placement.target.services.iter().cloned())
-        .collect();
-    all_users.sort();
-    all_users.dedup();
-    // Listed before the containers are removed: their images serve as helper images.
-    let containers = session.engine.project_containers(session.model.name())?;
-    if !tar_placements.is_empty() {
-        journal.stopped_services = users.clone();
-        journal.save(&session.state)?;
-        // A volume can only be replaced once no container uses it, running or not.
-        session.compose(&["rm", "--stop", "--force"], &all_users)?;
+    /// Removes the containers of every service that mounts a volume to replace (a volume can
+    /// only be replaced once no container uses it, running or not); returns those of them that
+    /// were running, recorded in `journal` first.
+    fn stop_users(
+        &self,
+        tar_placements: &[&Placement],
+        journal: &mut Journal,
+    ) -> Result<Vec<String>> {
+        let running_before = self.workspace.running_services()?;
+        let users: Vec<String> = running_before
+            .iter()
+            .filter(|service| {
+                tar_placements
+                    .iter()
+                    .any(|placement| placement.target.services.contains(service))
+            })
+            .cloned()
+            .collect();
+        let mut all_users: Vec<String> = tar_placements
+            .iter()
+            .flat_map(|placement| placement.target.services.iter().cloned())
+            .collect();
+        all_users.sort();
+        all_users.dedup();
+        if !tar_placements.is_empty() {
+            journal.stopped_services = users.clone();
+            journal.save(&self.workspace.state)?;
+            self.workspace
+                .compose(&["rm", "--stop", "--force"], &all_users, self.printer)?;
+        }
+        Ok(users)
     }
-    for placement in &tar_placements {
+
+    /// Replaces the placement's volume with an empty one and streams its archive in, through a
+    /// helper container made from an image of `containers` (the project's).
+    fn unpack(&self, placement: &Placement, containers: &[ContainerInspectResponse]) -> Result<()> {
         let target = placement.target;
-        journal.replaced_volumes.push(target.key.clone());
-        journal.save(&session.state)?;
-        let image = session.helper_image(target, &containers)?;
-        replace_volume(session, placement)?;
-        let helper = session
-            .engine
-            .create_helper(&project, &image, &target.name)?;
-        let progress = session.printer.progress();
+        let image = self.workspace.helper_image(target, containers)?;
+        replace_volume(self.workspace, placement)?;
+        let helper = self.workspace.engine.create_helper(
+            self.workspace.model.name(),
+            &image,
+            &target.name,
+        )?;
+        let progress = self.printer.progress();
         let bar = progress.add(indicatif::ProgressBar::new(
             placement.artifact.stats.raw_bytes,
         ));
-        let path = request.backup.directory.join(&placement.artifact.file);
+        let path = self.request.backup.directory.join(&placement.artifact.file);
         // Entries are `devctl-volume/…`: extracted at `/`, they land in the mounted volume.
-        let copied = session.docker.copy_in(&helper, "/", &mut |sink| {
+        let copied = self.workspace.docker.copy_in(&helper, "/", &mut |sink| {
             archive::unpack_into(&path, sink, &|bytes| bar.inc(bytes))
         });
         bar.finish_and_clear();
-        session.engine.remove_container(&helper)?;
+        self.workspace.engine.remove_container(&helper)?;
         copied.with_context(|| format!("cannot restore volume {}", target.name))?;
         if let Some(signal) = crate::system::signals::received() {
             return Err(Failure::new(
@@ -164,75 +248,72 @@ fn steps(
             )
             .into());
         }
+        Ok(())
     }
-    let has_hooks = placements
-        .iter()
-        .any(|p| p.artifact.kind == ArtifactKind::Stream);
-    if !has_hooks {
-        // Every volume holds the backup now: what follows only starts services.
-        Journal::clear(&session.state)?;
-    }
-    // Services that were running come back; hook services must run for their restore.
-    let mut to_start = users.clone();
-    for service in &request.also_start {
-        if !to_start.contains(service) && session.model.service(service).is_some() {
-            to_start.push(service.clone());
+
+    /// Services that were running come back, with those an interrupted run stopped; hook
+    /// services must run for their restore.
+    fn services_to_start(&self, users: Vec<String>) -> Vec<String> {
+        let mut to_start = users;
+        for service in &self.request.also_start {
+            if !to_start.contains(service) && self.workspace.model.service(service).is_some() {
+                to_start.push(service.clone());
+            }
         }
-    }
-    for placement in placements {
-        if let (ArtifactKind::Stream, Some(hook)) =
-            (placement.artifact.kind, &placement.artifact.hook)
-            && !to_start.contains(&hook.service)
-        {
-            to_start.push(hook.service.clone());
+        for placement in self.placements {
+            if let (ArtifactKind::Stream, Some(hook)) =
+                (placement.artifact.kind, &placement.artifact.hook)
+                && !to_start.contains(&hook.service)
+            {
+                to_start.push(hook.service.clone());
+            }
         }
+        to_start
     }
-    if !to_start.is_empty() {
-        session.compose(&["up", "--detach"], &to_start)?;
-        wait_healthy(session, &to_start, request.wait_timeout, started)?;
-    }
-    for placement in placements
-        .iter()
-        .filter(|p| p.artifact.kind == ArtifactKind::Stream)
-    {
-        let hook = placement
-            .artifact
-            .hook
-            .as_ref()
-            .context("a stream artifact without its hook")?;
-        journal.replaced_volumes.push(placement.target.key.clone());
-        journal.save(&session.state)?;
+
+    /// Feeds a hook's dump to its restore command in its (running) service.
+    fn run_hook(&self, placement: &Placement, hook: &Hook) -> Result<()> {
         let mut arguments = vec!["exec".to_string(), "-T".to_string(), hook.service.clone()];
         arguments.extend(hook.restore.iter().cloned());
-        let command = session
-            .project
-            .command(session.model, ServiceScope::Profile, &arguments);
-        let path = request.backup.directory.join(&placement.artifact.file);
+        let command = self.workspace.project.command(
+            &self.workspace.model,
+            ServiceScope::Profile,
+            &arguments,
+        );
+        let path = self.request.backup.directory.join(&placement.artifact.file);
         command
             .run_fed(&mut |sink| archive::unpack_into(&path, sink, &|_| {}))
             .with_context(|| {
                 format!("the restore hook of volume {} failed", placement.target.key)
             })?;
+        Ok(())
     }
-    Journal::clear(&session.state)?;
-    let bytes: u64 = placements.iter().map(|p| p.artifact.stats.raw_bytes).sum();
-    session.printer.info(format!(
-        "restored backup {} into {project}: {} ({}) in {:.1}s",
-        request.backup.manifest.id,
-        placements
+
+    /// What was restored, how long it took, and how to undo it.
+    fn report(&self, started: Instant, safety_backup: Option<&str>) {
+        let project = self.workspace.model.name();
+        let bytes: u64 = self
+            .placements
             .iter()
-            .map(|p| p.target.key.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        human_bytes(bytes),
-        started.elapsed().as_secs_f64()
-    ));
-    if let Some(safety) = &journal.safety_backup {
-        session.printer.info(format!(
-            "undo it with: devctl restore {safety} --confirm {project}"
+            .map(|p| p.artifact.stats.raw_bytes)
+            .sum();
+        self.printer.info(format!(
+            "restored backup {} into {project}: {} ({}) in {:.1}s",
+            self.request.backup.manifest.id,
+            self.placements
+                .iter()
+                .map(|p| p.target.key.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            human_bytes(bytes),
+            started.elapsed().as_secs_f64()
         ));
+        if let Some(safety) = safety_backup {
+            self.printer.info(format!(
+                "undo it with: devctl restore {safety} --confirm {project}"
+            ));
+        }
     }
-    Ok(())
 }
 
 /// Maps the backup's artifacts (those asked for) onto this project's volumes by compose key.
@@ -299,9 +380,9 @@ fn place<'a>(request: &'a RestoreRequest) -> Result<Vec<Placement<'a>>> {
 
 /// Empties a volume by creating it anew (as declared, or as it was), so the archive lands in
 /// an empty volume; creates it when it does not exist yet.
-fn replace_volume(session: &VolumeSession, placement: &Placement) -> Result<()> {
+fn replace_volume(workspace: &Workspace, placement: &Placement) -> Result<()> {
     let target = placement.target;
-    let existing = session.engine.volume(&target.name)?;
+    let existing = workspace.engine.volume(&target.name)?;
     let (driver, options, labels): (String, BTreeMap<String, String>, BTreeMap<String, String>) =
         match &existing {
             Some(volume) => (
@@ -315,19 +396,19 @@ fn replace_volume(session: &VolumeSession, placement: &Placement) -> Result<()> 
                     // As compose labels the volumes it creates, so it adopts this one.
                     labels.insert(
                         "com.docker.compose.project".into(),
-                        session.model.name().into(),
+                        workspace.model.name().into(),
                     );
                     labels.insert("com.docker.compose.volume".into(), target.key.clone());
                     labels.insert(
                         "com.docker.compose.version".into(),
-                        session.project.compose.version.clone(),
+                        workspace.project.compose.version.clone(),
                     );
                 }
                 (target.driver.clone(), target.driver_options.clone(), labels)
             }
         };
     if existing.is_some() {
-        session
+        workspace
             .engine
             .remove_volume(&target.name)
             .with_context(|| {
@@ -337,20 +418,20 @@ fn replace_volume(session: &VolumeSession, placement: &Placement) -> Result<()> 
                 )
             })?;
     }
-    session
+    workspace
         .engine
         .create_volume(&target.name, &driver, &options, &labels)
 }
 
 fn wait_healthy(
-    session: &VolumeSession,
+    workspace: &Workspace,
     services: &[String],
     timeout: Duration,
     started: Instant,
 ) -> Result<()> {
     match health_wait::wait(
-        session.engine,
-        session.model.name(),
+        &workspace.engine,
+        workspace.model.name(),
         services,
         timeout,
         started,

@@ -3,23 +3,25 @@
 use anyhow::Result;
 use serde_json::json;
 
+use crate::backup::journal;
 use crate::backup::manifest::BackupKind;
 use crate::backup::take;
+use crate::backup::workspace::Workspace;
 use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
 use crate::compose::verb_plan::SCHEMA_VERSION;
+use crate::guard::audit_log::AuditEntry;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
+use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 use crate::report::units::human_bytes;
 
-use super::Workspace;
-
 pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Pruning deletes backups: like every destructive step, it resolves the model afresh.
     let fresh = matches!(args.action, Some(BackupAction::Prune { .. }));
-    let workspace = Workspace::open(global, printer, fresh)?;
+    let workspace = super::open_workspace(global, printer, ServiceScope::Profile, fresh)?;
     match &args.action {
         None => create(&workspace, args, global, printer),
         Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),
@@ -49,10 +51,10 @@ fn create(
         return Ok(ExitStatus::Success);
     }
     let _lock = workspace.lock("backup", printer)?;
-    super::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
-    let session = workspace.session(printer);
+    journal::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
     let backup = take::take(
-        &session,
+        workspace,
+        printer,
         &targets,
         BackupKind::Manual,
         args.label.as_deref(),
@@ -245,7 +247,11 @@ fn prune(
         return Ok(ExitStatus::Success);
     }
     let log = crate::guard::audit_log::AuditLog::new(&workspace.state);
-    let mut entry = workspace.audit_entry(&format!("backup prune --keep {keep}"), Tier::Data);
+    let mut entry = AuditEntry::for_workspace(
+        workspace,
+        &format!("backup prune --keep {keep}"),
+        Tier::Data,
+    );
     let confirmation = Confirmation::from(&global.guard);
     if let Err(error) = confirmation.require_project_name(
         workspace.model.name(),

@@ -61,7 +61,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .hint("set compose files, env files and the project name in the profile (profiles/NAME.yaml), or choose another one with --profile")
         .into());
     }
-    let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
+    let workspace = super::open_workspace(global, printer, ServiceScope::Everything, true)?;
     let action = format!("compose {}", args.arguments.join(" "));
     if !classification.readable {
         // devctl cannot tell what compose would do with it: nothing to confirm, back up or run.
@@ -73,8 +73,10 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         let error = error.into();
         return Err(match global.dry_run {
             true => error,
-            false => crate::guard::audit_log::AuditLog::new(&workspace.state)
-                .refuse(workspace.audit_entry(&action, Tier::Data), error),
+            false => crate::guard::audit_log::AuditLog::new(&workspace.state).refuse(
+                crate::guard::audit_log::AuditEntry::for_workspace(&workspace, &action, Tier::Data),
+                error,
+            ),
         });
     }
     let is_down = subcommand == "down";

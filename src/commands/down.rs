@@ -73,7 +73,7 @@ pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
         let project = super::open(global, printer)?;
         return super::execute(&plan(&project, args, printer)?, true, printer);
     }
-    let workspace = super::Workspace::open_scoped(global, printer, true, ServiceScope::Everything)?;
+    let workspace = super::open_workspace(global, printer, ServiceScope::Everything, true)?;
     let mut asked = arguments(args);
     if args.volumes {
         asked.push("--volumes".into());

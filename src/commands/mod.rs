@@ -15,10 +15,11 @@ pub mod up;
 
 use anyhow::Result;
 
+use crate::backup::workspace::Workspace;
 use crate::cli::{Cli, Command, GlobalArgs, GuardArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::guard::confirmation::Confirmation;
-use crate::project::{Project, ProjectOptions};
+use crate::project::{Project, ProjectOptions, ServiceScope};
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
@@ -120,166 +121,24 @@ pub fn open_checked(
     Ok(project)
 }
 
+/// Opens the project named by the global flags for work on its volumes, with the model of
+/// the services `scope` selects (afresh when `fresh`).
+pub fn open_workspace(
+    global: &GlobalArgs,
+    printer: &Printer,
+    scope: ServiceScope,
+    fresh: bool,
+) -> Result<Workspace> {
+    Workspace::new(open(global, printer)?, scope, fresh, printer)
+}
+
 /// Takes the project's lock for `verb` and refuses to go on over an interrupted restore
-/// (its volumes may be half replaced); an interrupted backup is only reported.
+/// (see `journal::lock_and_settle`).
 pub fn lock_project(
     project: &Project,
     model: &crate::compose::model::ComposeModel,
     verb: &str,
     printer: &Printer,
 ) -> Result<crate::project::lock::ProjectLock> {
-    let state = project.layout.project_state(model.name(), &project.root);
-    let lock = crate::project::lock::ProjectLock::acquire(
-        &state,
-        model.name(),
-        verb,
-        crate::project::lock::timeout_from_environment()?,
-        printer,
-    )?;
-    if interrupted_run(&state, model.name(), verb, printer)? {
-        crate::backup::journal::Journal::clear(&state)?;
-    }
-    Ok(lock)
-}
-
-/// Refuses to `doing` over an interrupted restore of the project whose state is in `state`
-/// (its volumes may be half replaced); reports any other interrupted run and says whether
-/// there was one (its record may then be cleared).
-pub fn interrupted_run(
-    state: &std::path::Path,
-    project: &str,
-    doing: &str,
-    printer: &Printer,
-) -> Result<bool> {
-    let Some(journal) = crate::backup::journal::Journal::read(state)? else {
-        return Ok(false);
-    };
-    let (what, advice) = journal.advice(project);
-    if journal.operation == crate::backup::journal::Operation::Restore {
-        return Err(crate::report::failure::Failure::new(
-            crate::report::exit_status::ExitStatus::Refused,
-            format!("refusing to {doing}: {what}"),
-        )
-        .hint(advice)
-        .into());
-    }
-    printer.warn(format!("{what}; {advice}"));
-    Ok(true)
-}
-
-/// A project opened for work on its volumes: backup, restore and their bookkeeping.
-pub struct Workspace {
-    pub project: Project,
-    pub model: crate::compose::model::ComposeModel,
-    pub engine: crate::engine::api::Engine,
-    pub docker: crate::compose::program::DockerCli,
-    pub store: crate::backup::store::BackupStore,
-    /// The project's state directory (lock, journal).
-    pub state: std::path::PathBuf,
-}
-
-impl Workspace {
-    /// Opens the project, resolves its model for the profile's services (afresh when
-    /// `fresh`), and connects to the engine.
-    pub fn open(
-        global: &crate::cli::GlobalArgs,
-        printer: &Printer,
-        fresh: bool,
-    ) -> Result<Workspace> {
-        Workspace::open_scoped(
-            global,
-            printer,
-            fresh,
-            crate::project::ServiceScope::Profile,
-        )
-    }
-
-    /// As `open`, with the model of the services `scope` selects.
-    pub fn open_scoped(
-        global: &crate::cli::GlobalArgs,
-        printer: &Printer,
-        fresh: bool,
-        scope: crate::project::ServiceScope,
-    ) -> Result<Workspace> {
-        let project = open(global, printer)?;
-        let model = project.model(scope, fresh, printer)?;
-        let engine = crate::engine::api::Engine::connect(project.context.as_deref())?;
-        let docker = crate::compose::program::DockerCli::locate(project.context.as_deref())?;
-        let store =
-            crate::backup::store::BackupStore::new(project.layout.project_backups(model.name()));
-        let state = project.layout.project_state(model.name(), &project.root);
-        Ok(Workspace {
-            project,
-            model,
-            engine,
-            docker,
-            store,
-            state,
-        })
-    }
-
-    /// An audit entry for `action` on this project, stamped now.
-    pub fn audit_entry(
-        &self,
-        action: &str,
-        tier: crate::guard::classifier::Tier,
-    ) -> crate::guard::audit_log::AuditEntry {
-        crate::guard::audit_log::AuditEntry::now(
-            self.model.name(),
-            &self.project.profile.name,
-            action,
-            tier,
-        )
-    }
-
-    pub fn session<'a>(&'a self, printer: &'a Printer) -> crate::backup::take::VolumeSession<'a> {
-        crate::backup::take::VolumeSession {
-            project: &self.project,
-            model: &self.model,
-            engine: &self.engine,
-            docker: &self.docker,
-            store: &self.store,
-            state: self.state.clone(),
-            printer,
-        }
-    }
-
-    /// The volumes of the profile's services (see `volume_target::select`).
-    pub fn targets(
-        &self,
-        requested: &[String],
-        anonymous: bool,
-    ) -> Result<Vec<crate::backup::target::VolumeTarget>> {
-        let containers = self.engine.project_containers(self.model.name())?;
-        crate::backup::target::select(
-            &self.model,
-            &containers,
-            &self.project.profile.backup,
-            requested,
-            anonymous,
-        )
-    }
-
-    /// Takes the project's lock for `purpose`, then clears what interrupted runs left
-    /// (unfinished backup directories, helper containers).
-    pub fn lock(
-        &self,
-        purpose: &str,
-        printer: &Printer,
-    ) -> Result<crate::project::lock::ProjectLock> {
-        let lock = crate::project::lock::ProjectLock::acquire(
-            &self.state,
-            self.model.name(),
-            purpose,
-            crate::project::lock::timeout_from_environment()?,
-            printer,
-        )?;
-        for id in self.store.clean_partials()? {
-            printer.detail(format!(
-                "removed the unfinished backup {id} of an interrupted run"
-            ));
-        }
-        self.engine.remove_stale_helpers(self.model.name())?;
-        Ok(lock)
-    }
+    crate::backup::journal::lock_and_settle(project, model.name(), verb, printer)
 }

@@ -7,19 +7,18 @@ use crate::backup::journal::Journal;
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store::StoredBackup;
 use crate::cli::{GlobalArgs, RestoreArgs};
-use crate::guard::audit_log::AuditLog;
+use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
+use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 use crate::report::units::human_bytes;
 
-use super::Workspace;
-
 pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Restoring destroys the volumes' current contents: resolve the model afresh.
-    let workspace = Workspace::open(global, printer, true)?;
+    let workspace = super::open_workspace(global, printer, ServiceScope::Profile, true)?;
     // The fidelity stack is seeded from the live stack's backups: `--latest` takes the live
     // stack's newest, and an id is looked up among the fidelity stack's own, then the live's.
     let live_store = workspace.project.fidelity.as_ref().map(|stack| {
@@ -71,7 +70,11 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         return Ok(ExitStatus::Success);
     }
     let log = AuditLog::new(&workspace.state);
-    let mut entry = workspace.audit_entry(&format!("restore {}", backup.manifest.id), Tier::Data);
+    let mut entry = AuditEntry::for_workspace(
+        &workspace,
+        &format!("restore {}", backup.manifest.id),
+        Tier::Data,
+    );
     entry.volumes = artifacts.clone();
     let confirmation = Confirmation::from(&global.guard);
     let containers = workspace
@@ -115,7 +118,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
             .unwrap_or_default(),
     };
     let mut safety_backup = None;
-    let restored = restore::restore(&workspace.session(printer), &request, &mut safety_backup);
+    let restored = restore::restore(&workspace, printer, &request, &mut safety_backup);
     entry.decision = "confirmed".into();
     entry.detail = confirmation.how(true).into();
     entry.backup = safety_backup;

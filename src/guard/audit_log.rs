@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::backup::workspace::Workspace;
 use crate::guard::classifier::Tier;
 
 /// The log's file name inside the project's state directory.
@@ -57,6 +58,16 @@ impl AuditEntry {
             volumes: Vec::new(),
             backup: None,
         }
+    }
+
+    /// An entry for `action` on `workspace`'s project and profile, stamped now.
+    pub fn for_workspace(workspace: &Workspace, action: &str, tier: Tier) -> AuditEntry {
+        AuditEntry::now(
+            workspace.model.name(),
+            &workspace.project.profile.name,
+            action,
+            tier,
+        )
     }
 }
 

@@ -10,8 +10,8 @@ use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
 
 use crate::backup::target::{self, VolumeTarget};
+use crate::backup::workspace::Workspace;
 use crate::engine::service_status::is_engine_generated;
-use crate::commands::Workspace;
 use crate::project::profile_file::BackupMethod;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;

@@ -9,10 +9,11 @@
 
 use anyhow::Result;
 
+use crate::backup::journal::{self, Journal};
 use crate::backup::manifest::BackupKind;
 use crate::backup::take;
+use crate::backup::workspace::Workspace;
 use crate::cli::GlobalArgs;
-use crate::commands::Workspace;
 use crate::compose::program::ComposeCommand;
 use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
@@ -51,7 +52,7 @@ impl GuardedStep {
     ) -> Result<ExitStatus> {
         let project_name = workspace.model.name().to_string();
         let log = AuditLog::new(&workspace.state);
-        let mut entry = workspace.audit_entry(&self.action, self.tier);
+        let mut entry = AuditEntry::for_workspace(workspace, &self.action, self.tier);
         // A refusal is a decision, logged; a dry run decides nothing.
         let refuse = |entry: AuditEntry, error: anyhow::Error| -> anyhow::Error {
             match global.dry_run {
@@ -66,10 +67,8 @@ impl GuardedStep {
         };
         // Over an interrupted restore the volumes may be half replaced: finish or undo it first.
         let doing = format!("run `{}`", self.action);
-        match crate::commands::interrupted_run(&workspace.state, &project_name, &doing, printer) {
-            Ok(true) if !global.dry_run => {
-                crate::backup::journal::Journal::clear(&workspace.state)?
-            }
+        match journal::interrupted_run(&workspace.state, &project_name, &doing, printer) {
+            Ok(true) if !global.dry_run => Journal::clear(&workspace.state)?,
             Ok(_) => {}
             Err(error) => return Err(refuse(entry, error)),
         }
@@ -208,9 +207,9 @@ impl GuardedStep {
             ));
             return Ok(None);
         }
-        let session = workspace.session(printer);
         let backup = take::take(
-            &session,
+            workspace,
+            printer,
             &plan.doomed,
             BackupKind::PreDelete,
             Some(&self.label),

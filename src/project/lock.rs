@@ -26,8 +26,25 @@ pub struct ProjectLock {
 }
 
 impl ProjectLock {
-    /// Takes the lock in `directory` for `purpose` (e.g. "restore"), waiting up to `timeout`.
-    pub fn acquire(
+    /// Takes the lock of `project`, whose state directory is `state`, for `purpose` (e.g.
+    /// "restore"), waiting as long as `DEVCTL_LOCK_TIMEOUT` says (two minutes by default).
+    pub fn take(
+        state: &Path,
+        project: &str,
+        purpose: &str,
+        printer: &Printer,
+    ) -> Result<ProjectLock> {
+        ProjectLock::acquire(
+            state,
+            project,
+            purpose,
+            timeout_from_environment()?,
+            printer,
+        )
+    }
+
+    /// Takes the lock in `directory` for `purpose`, waiting up to `timeout`.
+    fn acquire(
         directory: &Path,
         project: &str,
         purpose: &str,
@@ -107,7 +124,7 @@ fn holder(file: &mut File) -> String {
 }
 
 /// The wait timeout: `DEVCTL_LOCK_TIMEOUT` if set and valid, else the default.
-pub fn timeout_from_environment() -> Result<Duration> {
+fn timeout_from_environment() -> Result<Duration> {
     match std::env::var("DEVCTL_LOCK_TIMEOUT") {
         Ok(text) if !text.trim().is_empty() => crate::report::units::parse_duration(&text)
             .map_err(|error| Failure::bad_input(format!("DEVCTL_LOCK_TIMEOUT: {error}")).into()),
