@@ -1,9 +1,11 @@
 //! Bad input: a clear message naming the file, flag or value, a non-zero exit, never a panic.
+//! Each deterministic message is kept exact, with its exit code, as a snapshot.
 
-use crate::harness::{Fixture, Test, script};
+use crate::harness::{Fixture, Test, require_engine, script, snapshot};
 
 const BAD_INPUT: i32 = 64;
 const ENGINE_UNAVAILABLE: i32 = 69;
+const REFUSED: i32 = 77;
 
 fn with_compose(label: &str) -> Fixture {
     let fixture = Fixture::new(label);
@@ -14,6 +16,7 @@ fn with_compose(label: &str) -> Fixture {
     fixture
 }
 
+/// The message names the file, the line and the column.
 #[test]
 fn malformed_yaml_names_file_line_and_column() {
     let fixture = with_compose("yaml");
@@ -21,15 +24,9 @@ fn malformed_yaml_names_file_line_and_column() {
         "profiles/default.yaml",
         "compose:\n  files: [compose.yaml\n  env_files: x\n",
     );
-    let outcome = fixture.devctl().args(["up"]).status(BAD_INPUT).run();
-    let first = outcome.stderr.lines().next().unwrap();
-    assert!(first.starts_with("error: "), "{first}");
-    let location = first.trim_start_matches("error: ");
-    let parts: Vec<&str> = location.splitn(4, ':').collect();
-    assert!(parts[0].ends_with("profiles/default.yaml"), "{first}");
-    assert!(
-        parts[1].parse::<u32>().is_ok() && parts[2].parse::<u32>().is_ok(),
-        "no line:column in {first}"
+    snapshot!(
+        "malformed_yaml",
+        fixture.devctl().args(["up"]).status(BAD_INPUT).run()
     );
 }
 
@@ -37,46 +34,83 @@ fn malformed_yaml_names_file_line_and_column() {
 fn unknown_key_suggests_the_closest() {
     let fixture = with_compose("key");
     fixture.write("profiles/default.yaml", "compose:\n  project_nme: x\n");
-    fixture
-        .devctl()
-        .args(["status"])
-        .status(BAD_INPUT)
-        .stderr("default.yaml:2:3: unknown key `project_nme`")
-        .stderr("hint: did you mean `project_name`?")
-        .run();
+    snapshot!(
+        "unknown_key_with_suggestion",
+        fixture.devctl().args(["status"]).status(BAD_INPUT).run()
+    );
     fixture.write("profiles/default.yaml", "wait:\n  timeout: 5s\n");
-    fixture
-        .devctl()
-        .args(["up"])
-        .status(BAD_INPUT)
-        .stderr("unknown key `wait`")
-        .run();
+    snapshot!(
+        "unknown_key",
+        fixture.devctl().args(["up"]).status(BAD_INPUT).run()
+    );
 }
 
 #[test]
 fn bad_values_are_named() {
     let fixture = with_compose("value");
     fixture.write("profiles/default.yaml", "up:\n  wait_timeout: soonish\n");
-    fixture
-        .devctl()
-        .args(["up"])
-        .status(BAD_INPUT)
-        .stderr("default.yaml:2:")
-        .stderr("`soonish`")
-        .run();
+    snapshot!(
+        "bad_duration_in_profile",
+        fixture.devctl().args(["up"]).status(BAD_INPUT).run()
+    );
     fixture.write("profiles/default.yaml", "");
-    fixture
-        .devctl()
-        .args(["up", "--wait-timeout", "later"])
-        .status(BAD_INPUT)
-        .stderr("`later`")
-        .run();
-    fixture
-        .devctl()
-        .args(["up", "--volumes"])
-        .status(BAD_INPUT)
-        .stderr("--volumes")
-        .run();
+    snapshot!(
+        "bad_duration_flag",
+        fixture
+            .devctl()
+            .args(["up", "--wait-timeout", "later"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "flag_of_another_verb",
+        fixture
+            .devctl()
+            .args(["up", "--volumes"])
+            .status(BAD_INPUT)
+            .run()
+    );
+}
+
+#[test]
+fn unknown_flags_and_formats_are_usage_errors() {
+    let fixture = with_compose("flag");
+    snapshot!(
+        "unknown_flag_of_a_verb",
+        fixture
+            .devctl()
+            .args(["up", "--bogus"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "unknown_flag",
+        fixture
+            .devctl()
+            .args(["--bogus", "up"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "bad_format",
+        fixture
+            .devctl()
+            .args(["status", "--format", "yaml"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "bad_doctor_format",
+        fixture
+            .devctl()
+            .args(["doctor", "--format", "xml"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "missing_arguments",
+        fixture.devctl().args(["exec"]).status(BAD_INPUT).run()
+    );
 }
 
 #[test]
@@ -84,31 +118,82 @@ fn unknown_profile_lists_the_available_ones() {
     let fixture = with_compose("profile");
     fixture.write("profiles/default.yaml", "");
     fixture.write("profiles/full.yaml", "extends: default\n");
-    fixture
-        .devctl()
-        .args(["--profile", "ful", "up"])
-        .status(BAD_INPUT)
-        .stderr("profile `ful` not found")
-        .stderr("did you mean `full`?")
-        .stderr("available profiles: default, full")
-        .run();
-    fixture
-        .devctl()
-        .env("DEVCTL_PROFILE", "nope")
-        .args(["status"])
-        .status(BAD_INPUT)
-        .stderr("available profiles: default, full")
-        .run();
+    snapshot!(
+        "unknown_profile",
+        fixture
+            .devctl()
+            .args(["--profile", "ful", "up"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "unknown_profile_from_environment",
+        fixture
+            .devctl()
+            .env("DEVCTL_PROFILE", "nope")
+            .args(["status"])
+            .status(BAD_INPUT)
+            .run()
+    );
     fixture.write("profiles/other.yaml", "");
     std::fs::remove_file(fixture.root().join("profiles/default.yaml")).unwrap();
     fixture.write("profiles/full.yaml", "");
-    fixture
-        .devctl()
-        .args(["up"])
-        .status(BAD_INPUT)
-        .stderr("none is named `default`: full, other")
-        .stderr("--profile")
-        .run();
+    snapshot!(
+        "no_default_profile",
+        fixture.devctl().args(["up"]).status(BAD_INPUT).run()
+    );
+}
+
+#[test]
+fn unknown_services_and_backups_are_named() {
+    let fixture = with_compose("names");
+    fixture.write("profiles/default.yaml", "");
+    snapshot!(
+        "unknown_service",
+        fixture
+            .devctl()
+            .args(["up", "nosuch"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "unknown_backup",
+        fixture
+            .devctl()
+            .args(["restore", "20990101-000000-abcd"])
+            .status(BAD_INPUT)
+            .run()
+    );
+    snapshot!(
+        "unknown_backup_to_verify",
+        fixture
+            .devctl()
+            .args(["backup", "verify", "nope"])
+            .status(BAD_INPUT)
+            .run()
+    );
+}
+
+/// Without a terminal to ask on, a `--confirm` that names another project is refused, and
+/// the volume stays.
+#[test]
+fn a_wrong_confirmation_without_a_terminal_is_refused() {
+    require_engine();
+    let fixture = Fixture::new("wrong-confirm");
+    fixture.write(
+        "compose.yaml",
+        "name: {project}\nservices:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data]\nvolumes:\n  data:\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    snapshot!(
+        "wrong_confirmation",
+        fixture
+            .devctl()
+            .args(["down", "--volumes", "--confirm", "another-project"])
+            .status(REFUSED)
+            .run()
+    );
+    assert_eq!(fixture.volumes(), [format!("{}_data", fixture.name)]);
 }
 
 #[test]
@@ -119,28 +204,24 @@ fn missing_compose_files_are_named() {
         "compose:\n  files: [compose.yaml, extra.yaml]\n",
     );
     fixture.write("compose.yaml", "services: {}\n");
-    fixture
-        .devctl()
-        .args(["up"])
-        .status(BAD_INPUT)
-        .stderr("compose.files names `extra.yaml`, which does not exist")
-        .run();
+    snapshot!(
+        "missing_compose_file",
+        fixture.devctl().args(["up"]).status(BAD_INPUT).run()
+    );
     let bare = Fixture::new("bare");
     bare.write("profiles/default.yaml", "");
-    bare.devctl()
-        .args(["status"])
-        .status(BAD_INPUT)
-        .stderr("no compose file in")
-        .run();
+    snapshot!(
+        "no_compose_file",
+        bare.devctl().args(["status"]).status(BAD_INPUT).run()
+    );
     let nothing = Fixture::new("nothing");
-    nothing
-        .devctl()
-        .args(["up"])
-        .status(BAD_INPUT)
-        .stderr("no devctl project found")
-        .run();
+    snapshot!(
+        "no_project",
+        nothing.devctl().args(["up"]).status(BAD_INPUT).run()
+    );
 }
 
+/// Compose's own message differs between compose versions: only devctl's part is exact.
 #[test]
 fn a_compose_file_compose_rejects_reports_compose_s_message() {
     let fixture = Fixture::new("invalid");
@@ -162,21 +243,24 @@ fn no_compose_on_path() {
     let fixture = with_compose("nocompose");
     let empty = fixture.root().join("../empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
-    fixture
-        .devctl()
-        .env("PATH", &empty)
-        .args(["up"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("docker compose not found")
-        .stderr("hint: install Docker Compose v2.20 or later")
-        .run();
-    fixture
-        .devctl()
-        .env("DEVCTL_COMPOSE", "/nonexistent/compose")
-        .args(["up"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("DEVCTL_COMPOSE=`/nonexistent/compose`")
-        .run();
+    snapshot!(
+        "no_compose_on_path",
+        fixture
+            .devctl()
+            .env("PATH", &empty)
+            .args(["up"])
+            .status(ENGINE_UNAVAILABLE)
+            .run()
+    );
+    snapshot!(
+        "compose_override_missing",
+        fixture
+            .devctl()
+            .env("DEVCTL_COMPOSE", "/nonexistent/compose")
+            .args(["up"])
+            .status(ENGINE_UNAVAILABLE)
+            .run()
+    );
 }
 
 #[test]
@@ -187,13 +271,15 @@ fn docker_without_the_compose_plugin() {
         &bin.join("docker"),
         "echo \"docker: 'compose' is not a docker command.\" >&2\nexit 1",
     );
-    fixture
-        .devctl()
-        .env("PATH", &bin)
-        .args(["up"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("`docker compose` does not work: docker: 'compose' is not a docker command.")
-        .run();
+    snapshot!(
+        "no_compose_plugin",
+        fixture
+            .devctl()
+            .env("PATH", &bin)
+            .args(["up"])
+            .status(ENGINE_UNAVAILABLE)
+            .run()
+    );
 }
 
 #[test]
@@ -202,60 +288,59 @@ fn compose_v1_and_old_v2_are_refused() {
     let bin = fixture.root().join("../bin");
     script(&bin.join("docker-compose-v1"), "echo 1.29.2");
     script(&bin.join("docker-compose-old"), "echo v2.17.3");
-    fixture
-        .devctl()
-        .env("DEVCTL_COMPOSE", bin.join("docker-compose-v1"))
-        .args(["up"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("is Compose v1 (1.29.2), which is end-of-life")
-        .stderr("hint: install Docker Compose v2.20 or later")
-        .run();
-    fixture
-        .devctl()
-        .env("DEVCTL_COMPOSE", bin.join("docker-compose-old"))
-        .args(["up"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("is Compose 2.17.3; devctl needs 2.20 or later")
-        .run();
+    snapshot!(
+        "compose_v1",
+        fixture
+            .devctl()
+            .env("DEVCTL_COMPOSE", bin.join("docker-compose-v1"))
+            .args(["up"])
+            .status(ENGINE_UNAVAILABLE)
+            .run()
+    );
+    snapshot!(
+        "compose_too_old",
+        fixture
+            .devctl()
+            .env("DEVCTL_COMPOSE", bin.join("docker-compose-old"))
+            .args(["up"])
+            .status(ENGINE_UNAVAILABLE)
+            .run()
+    );
 }
 
 #[test]
 fn a_daemon_that_does_not_answer_says_what_to_start() {
-    crate::harness::require_engine();
+    require_engine();
     let fixture = with_compose("nodaemon");
     for verb in ["up", "status"] {
+        snapshot!(
+            format!("no_daemon_{verb}"),
+            fixture
+                .devctl()
+                .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+                .args([verb])
+                .status(ENGINE_UNAVAILABLE)
+                .run()
+        );
+    }
+    snapshot!(
+        "unknown_context",
         fixture
             .devctl()
-            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
-            .args([verb])
+            .args(["--context", "no-such-context", "status"])
             .status(ENGINE_UNAVAILABLE)
-            .stderr("the Docker engine at unix:///nonexistent/docker.sock is not answering")
-            .stderr("hint: start it")
-            .run();
-    }
-    fixture
-        .devctl()
-        .args(["--context", "no-such-context", "status"])
-        .status(ENGINE_UNAVAILABLE)
-        .stderr("docker context `no-such-context` not found")
-        .run();
+            .run()
+    );
 }
 
+/// One `error:` line, then the hint.
 #[test]
 fn errors_print_once_with_error_then_hint() {
-    let outcome = Test::new(&std::env::temp_dir())
-        .args(["--project-dir", "/nonexistent", "up"])
-        .status(BAD_INPUT)
-        .run();
-    assert_eq!(
-        outcome.stderr.matches("error:").count(),
-        1,
-        "{}",
-        outcome.stderr
-    );
-    assert!(
-        outcome.stderr.contains("hint: pass an existing directory"),
-        "{}",
-        outcome.stderr
+    snapshot!(
+        "missing_project_dir",
+        Test::new(&std::env::temp_dir())
+            .args(["--project-dir", "/nonexistent", "up"])
+            .status(BAD_INPUT)
+            .run()
     );
 }

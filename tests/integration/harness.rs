@@ -1,6 +1,7 @@
 //! The test harness: `Fixture`, a project on disk with a unique compose project name that is
 //! removed from the engine (containers, networks, volumes) when dropped, even after a failed
-//! assertion; and `Test`, a builder over the real `devctl` binary.
+//! assertion; `Test`, a builder over the real `devctl` binary; and `snapshot!`, which compares
+//! what a run printed with its snapshot in snapshots/.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -78,6 +79,14 @@ impl Fixture {
         fixture
     }
 
+    /// A copy of the directory `source` (absolute, or relative to the repository) as the
+    /// project root.
+    pub fn copy(label: &str, source: &str) -> Fixture {
+        let fixture = Fixture::new(label);
+        copy_tree(&repository().join(source), &fixture.root());
+        fixture
+    }
+
     pub fn root(&self) -> PathBuf {
         self.temp.path().join("root")
     }
@@ -127,14 +136,20 @@ impl Fixture {
         self
     }
 
-    /// devctl in this project's root, with its own state and backup directories.
+    /// devctl in this project's root, with its own state and backup directories. Its
+    /// snapshot shows the root as `[ROOT]`, the temporary directory around it as `[TEMP]`,
+    /// the project name as `[PROJECT]` and each variable (a host port) as `[NAME]`.
     pub fn devctl(&self) -> Test {
-        let mut test = Test::new(&self.root());
+        let mut test = Test::new(&self.root())
+            .filter(&self.root().display().to_string(), "[ROOT]")
+            .filter(&self.temp.path().display().to_string(), "[TEMP]")
+            .filter(&self.name, "[PROJECT]");
         test.command
             .env("DEVCTL_STATE_DIR", self.state_dir())
             .env("DEVCTL_BACKUP_DIR", self.temp.path().join("backups"));
         for (key, value) in &self.env {
             test.command.env(key, value);
+            test = test.filter(value, &format!("[{key}]"));
         }
         test
     }
@@ -256,9 +271,12 @@ pub struct Test {
     stdout: Vec<String>,
     stderr: Vec<String>,
     stderr_absent: Vec<String>,
+    filters: Vec<(String, String)>,
 }
 
 impl Test {
+    /// devctl in `directory`, without colours and without the caller's DEVCTL_* and
+    /// COMPOSE_* settings; help is wrapped at clap's default width whatever `COLUMNS` says.
     pub fn new(directory: &Path) -> Test {
         let mut command = Command::new(env!("CARGO_BIN_EXE_devctl"));
         command.current_dir(directory).env("NO_COLOR", "1");
@@ -274,6 +292,7 @@ impl Test {
             "COMPOSE_PROJECT_NAME",
             "COMPOSE_FILE",
             "COMPOSE_PROFILES",
+            "COLUMNS",
         ] {
             command.env_remove(variable);
         }
@@ -284,6 +303,7 @@ impl Test {
             stdout: Vec::new(),
             stderr: Vec::new(),
             stderr_absent: Vec::new(),
+            filters: Vec::new(),
         }
     }
 
@@ -330,6 +350,21 @@ impl Test {
         self
     }
 
+    /// In the snapshot, `text` (a path, a name, a port: what differs from run to run) is
+    /// shown as `placeholder`, wherever it stands as a whole word. Filters added first apply
+    /// first, so a path goes before the directory around it.
+    pub fn filter(mut self, text: &str, placeholder: &str) -> Test {
+        self.filters
+            .push((text.to_string(), placeholder.to_string()));
+        if let Ok(canonical) = std::fs::canonicalize(text) {
+            let canonical = canonical.display().to_string();
+            if canonical != text {
+                self.filters.push((canonical, placeholder.to_string()));
+            }
+        }
+        self
+    }
+
     /// Starts devctl without waiting (stdout and stderr piped).
     pub fn spawn(mut self) -> Child {
         self.command
@@ -360,7 +395,8 @@ impl Test {
                 .unwrap();
         }
         let output = child.wait_with_output().unwrap();
-        let outcome = Outcome::from(output);
+        let mut outcome = Outcome::from(output);
+        outcome.filters = self.filters;
         let context = format!(
             "devctl {:?}\nexit: {:?}\n--- stdout\n{}\n--- stderr\n{}",
             self.command.get_args().collect::<Vec<_>>(),
@@ -405,6 +441,7 @@ pub struct Outcome {
     pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    filters: Vec<(String, String)>,
 }
 
 impl From<Output> for Outcome {
@@ -413,6 +450,7 @@ impl From<Output> for Outcome {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            filters: Vec::new(),
         }
     }
 }
@@ -433,7 +471,68 @@ impl Outcome {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|error| panic!("stdout is not JSON ({error}):\n{}", self.stdout))
     }
+
+    /// The exit code, stdout and stderr as one text, with the filters of its `Test` applied:
+    /// what a snapshot holds. Each stream ends with a line of its own, so a missing or
+    /// extra final newline shows.
+    pub fn transcript(&self) -> String {
+        let mut text = format!(
+            "success: {}\nexit_code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}\n----- end -----\n",
+            self.code == Some(0),
+            self.code
+                .map_or("none (killed by a signal)".to_string(), |code| code
+                    .to_string()),
+            self.stdout,
+            self.stderr,
+        );
+        for (value, placeholder) in &self.filters {
+            text = replace_words(&text, value, placeholder);
+        }
+        text
+    }
 }
+
+/// `text` with each occurrence of `value` that stands as a whole word (no letter or digit
+/// right before or after it) replaced by `placeholder`.
+fn replace_words(text: &str, value: &str, placeholder: &str) -> String {
+    if value.is_empty() {
+        return text.to_string();
+    }
+    let mut replaced = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(value) {
+        let end = start + value.len();
+        let before = rest[..start].chars().next_back();
+        let after = rest[end..].chars().next();
+        let alone = !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric());
+        replaced.push_str(&rest[..start]);
+        replaced.push_str(if alone { placeholder } else { value });
+        rest = &rest[end..];
+    }
+    replaced.push_str(rest);
+    replaced
+}
+
+/// Compares what a run printed (`Outcome::transcript`: exit code, stdout, stderr) with the
+/// snapshot `snapshots/<module>__<name>.snap`; optional `(regex, placeholder)` pairs mask
+/// more. A missing or different snapshot fails the test (with `CI` set, nothing is written;
+/// else the new text is written beside it as `.snap.new`, for `cargo insta review`).
+macro_rules! snapshot {
+    ($name:expr, $outcome:expr) => {
+        $crate::harness::snapshot!($name, $outcome, [("", ""); 0])
+    };
+    ($name:expr, $outcome:expr, $filters:expr) => {{
+        let transcript = $outcome.transcript();
+        let mut settings = insta::Settings::clone_current();
+        settings.set_omit_expression(true);
+        for (pattern, placeholder) in $filters {
+            settings.add_filter(pattern, placeholder);
+        }
+        settings.bind(|| insta::assert_snapshot!($name, transcript));
+    }};
+}
+pub(crate) use snapshot;
 
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

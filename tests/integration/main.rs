@@ -16,3 +16,4 @@ mod makefile;
 mod model_cache;
 mod postgres;
 mod profiles;
+mod snapshots;

@@ -3,10 +3,13 @@
 
 use std::path::PathBuf;
 
-use crate::harness::{Fixture, Test, repository};
+use crate::harness::{Fixture, Test, repository, snapshot};
 
+/// devctl in the repository, whose checkout is shown as `[REPOSITORY]` in snapshots.
 fn repository_devctl(state: &std::path::Path) -> Test {
-    Test::new(&repository()).env("DEVCTL_STATE_DIR", state)
+    Test::new(&repository())
+        .env("DEVCTL_STATE_DIR", state)
+        .filter(&repository().display().to_string(), "[REPOSITORY]")
 }
 
 #[test]
@@ -111,11 +114,13 @@ fn profiles_list_and_show() {
     ] {
         assert!(table.stdout.contains(row), "{row}: {}", table.stdout);
     }
-    repository_devctl(state.path())
-        .args(["profiles", "show", "nope"])
-        .status(64)
-        .stderr("available profiles: default, full, reference")
-        .run();
+    snapshot!(
+        "show_unknown_profile",
+        repository_devctl(state.path())
+            .args(["profiles", "show", "nope"])
+            .status(64)
+            .run()
+    );
 }
 
 #[test]
