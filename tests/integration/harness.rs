@@ -9,6 +9,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::sandbox::{self, Sandbox};
+
 /// The image every fixture service runs (built by scripts/prepare-engine.sh).
 pub const BUSYBOX: &str = "devctl-test/busybox:1";
 
@@ -36,7 +38,7 @@ pub fn repository() -> PathBuf {
 }
 
 pub struct Fixture {
-    temp: tempfile::TempDir,
+    sandbox: Sandbox,
     pub name: String,
     env: Vec<(String, String)>,
 }
@@ -44,38 +46,33 @@ pub struct Fixture {
 impl Fixture {
     /// An empty project directory with a unique project name `devctl-t-<label>-<pid>-<n>`.
     pub fn new(label: &str) -> Fixture {
-        let temp = tempfile::Builder::new()
-            .prefix("devctl-test-")
-            .tempdir()
-            .unwrap();
-        std::fs::create_dir_all(temp.path().join("root")).unwrap();
         let name = format!(
             "devctl-t-{label}-{}-{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::SeqCst)
         );
+        let sandbox = Sandbox::new("devctl-test-", name.clone()).unwrap();
+        std::fs::create_dir_all(sandbox.path().join("root")).unwrap();
         Fixture {
-            temp,
+            sandbox,
             name,
             env: Vec::new(),
         }
     }
 
-    /// A copy of examples/demo under a unique project name, on free host ports.
+    /// A copy of examples/demo under a unique project name, on free host ports (in its
+    /// `.env` and in the variables of every run).
     pub fn demo(label: &str) -> Fixture {
         let mut fixture = Fixture::new(label);
-        copy_tree(&repository().join("examples/demo"), &fixture.root());
-        for profile in ["default.yaml", "full.yaml"] {
-            let path = fixture.root().join("profiles").join(profile);
-            let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, text.replace("devctl-demo", &fixture.name)).unwrap();
+        let ports = sandbox::copy_demo(
+            &repository().join("examples/demo"),
+            &fixture.root(),
+            &fixture.name,
+        )
+        .unwrap();
+        for (variable, port) in ports {
+            fixture.env.push((variable, port.to_string()));
         }
-        fixture
-            .env
-            .push(("BACKEND_PORT".into(), free_port().to_string()));
-        fixture
-            .env
-            .push(("ADMIN_PORT".into(), free_port().to_string()));
         fixture
     }
 
@@ -83,12 +80,12 @@ impl Fixture {
     /// project root.
     pub fn copy(label: &str, source: &str) -> Fixture {
         let fixture = Fixture::new(label);
-        copy_tree(&repository().join(source), &fixture.root());
+        sandbox::copy_tree(&repository().join(source), &fixture.root()).unwrap();
         fixture
     }
 
     pub fn root(&self) -> PathBuf {
-        self.temp.path().join("root")
+        self.sandbox.path().join("root")
     }
 
     /// Variables every devctl run of this fixture gets (e.g. free host ports).
@@ -98,7 +95,7 @@ impl Fixture {
 
     /// Where this fixture's backups go: `<backup dir>/<project>/`.
     pub fn backup_dir(&self) -> PathBuf {
-        self.temp.path().join("backups").join(&self.name)
+        self.sandbox.path().join("backups").join(&self.name)
     }
 
     /// Runs `sh -c script` in the first container of `service` and returns its stdout.
@@ -122,7 +119,7 @@ impl Fixture {
     }
 
     pub fn state_dir(&self) -> PathBuf {
-        self.temp.path().join("state")
+        self.sandbox.path().join("state")
     }
 
     /// Writes a file under the root; `{project}` and `{busybox}` are replaced.
@@ -142,11 +139,11 @@ impl Fixture {
     pub fn devctl(&self) -> Test {
         let mut test = Test::new(&self.root())
             .filter(&self.root().display().to_string(), "[ROOT]")
-            .filter(&self.temp.path().display().to_string(), "[TEMP]")
-            .filter(&self.name, "[PROJECT]");
+            .filter(&self.sandbox.path().display().to_string(), "[TEMP]")
+            .filter(self.sandbox.project(), "[PROJECT]");
         test.command
             .env("DEVCTL_STATE_DIR", self.state_dir())
-            .env("DEVCTL_BACKUP_DIR", self.temp.path().join("backups"));
+            .env("DEVCTL_BACKUP_DIR", self.sandbox.path().join("backups"));
         for (key, value) in &self.env {
             test.command.env(key, value);
             test = test.filter(value, &format!("[{key}]"));
@@ -201,68 +198,6 @@ impl Fixture {
     }
 }
 
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        // The project and its fidelity stack, then the images their builds tagged.
-        for project in [self.name.clone(), format!("{}-fidelity", self.name)] {
-            remove_project(&project);
-        }
-        let output = Command::new("docker")
-            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
-            .output();
-        if let Ok(output) = output {
-            let tags: Vec<String> = String::from_utf8_lossy(&output.stdout)
-                .lines()
-                .filter(|tag| {
-                    tag.starts_with(&format!("{}-", self.name))
-                        || tag.starts_with(&format!("{}/", self.name))
-                })
-                .map(String::from)
-                .collect();
-            if !tags.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rmi", "-f"])
-                    .args(&tags)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
-    }
-}
-
-/// Removes a compose project's containers (with their anonymous volumes), networks and
-/// volumes from the engine.
-fn remove_project(project: &str) {
-    let label = format!("label=com.docker.compose.project={project}");
-    for (list, remove) in [
-        // `-v`: a container's anonymous volumes go with it.
-        (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
-        (vec!["network", "ls", "-q"], vec!["network", "rm"]),
-        (vec!["volume", "ls", "-q"], vec!["volume", "rm", "-f"]),
-    ] {
-        let Ok(output) = Command::new("docker")
-            .args(&list)
-            .args(["--filter", &label])
-            .output()
-        else {
-            continue;
-        };
-        let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
-            .split_whitespace()
-            .map(String::from)
-            .collect();
-        if !ids.is_empty() {
-            let _ = Command::new("docker")
-                .args(&remove)
-                .args(&ids)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-}
-
 /// One run of the devctl binary, with expectations checked by `run`.
 pub struct Test {
     pub command: Command,
@@ -278,17 +213,9 @@ impl Test {
     /// devctl in `directory`, without colours and without the caller's DEVCTL_* and
     /// COMPOSE_* settings; help is wrapped at clap's default width whatever `COLUMNS` says.
     pub fn new(directory: &Path) -> Test {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_devctl"));
-        command.current_dir(directory).env("NO_COLOR", "1");
+        let mut command = sandbox::devctl(directory);
+        command.env("NO_COLOR", "1");
         for variable in [
-            "DEVCTL_PROFILE",
-            "DEVCTL_PROJECT_DIR",
-            "DEVCTL_COMPOSE",
-            "DEVCTL_DRY_RUN",
-            "DEVCTL_STATE_DIR",
-            "DEVCTL_BACKUP_DIR",
-            "DEVCTL_CONFIRM",
-            "DEVCTL_YES",
             "COMPOSE_PROJECT_NAME",
             "COMPOSE_FILE",
             "COMPOSE_PROFILES",
@@ -534,26 +461,9 @@ macro_rules! snapshot {
 }
 pub(crate) use snapshot;
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// A host port that was free a moment ago.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    sandbox::free_ports(1).unwrap()[0]
 }
 
 /// An executable script at `path`.

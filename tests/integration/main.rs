@@ -16,4 +16,6 @@ mod makefile;
 mod model_cache;
 mod postgres;
 mod profiles;
+#[path = "../support/sandbox.rs"]
+mod sandbox;
 mod snapshots;
