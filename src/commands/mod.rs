@@ -19,6 +19,7 @@ use crate::backup::workspace::Workspace;
 use crate::cli::{Cli, Command, GlobalArgs, GuardArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::guard::confirmation::Confirmation;
+use crate::guard::step::GuardOptions;
 use crate::project::{Project, ProjectOptions, ServiceScope};
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
@@ -130,6 +131,18 @@ pub fn open_workspace(
     fresh: bool,
 ) -> Result<Workspace> {
     Workspace::new(open(global, printer)?, scope, fresh, printer)
+}
+
+/// What the global flags say about a destructive step: `--dry-run`, `--confirm`, `--yes`,
+/// `--no-backup`, `--allow-other-checkout`, and the profile asked for.
+pub fn guard_options(global: &GlobalArgs) -> GuardOptions {
+    GuardOptions {
+        dry_run: global.dry_run,
+        confirmation: Confirmation::from(&global.guard),
+        no_backup: global.guard.no_backup,
+        allow_other_checkout: global.guard.allow_other_checkout,
+        profile: global.profile_name().map(str::to_string),
+    }
 }
 
 /// Takes the project's lock for `verb` and refuses to go on over an interrupted restore

@@ -11,6 +11,8 @@ use bollard::models::ContainerInspectResponse;
 
 use crate::backup::target::{self, VolumeTarget};
 use crate::backup::workspace::Workspace;
+use crate::compose::model::ComposeModel;
+use crate::compose::verb_plan::DeletionNote;
 use crate::engine::service_status::is_engine_generated;
 use crate::project::profile_file::BackupMethod;
 use crate::report::exit_status::ExitStatus;
@@ -205,6 +207,37 @@ pub fn partition(
     Ok((doomed, kept))
 }
 
+/// The declared volumes `down --volumes` deletes and those it keeps, from the model alone
+/// (what `devctl plan down --volumes` shows without asking the engine).
+pub fn declared(
+    model: &ComposeModel,
+    protected: &[String],
+) -> DeletionNote {
+    let mut note = DeletionNote {
+        volumes: Vec::new(),
+        kept: Vec::new(),
+    };
+    let declared = model
+        .value()
+        .get("volumes")
+        .and_then(serde_json::Value::as_object);
+    for (key, volume) in declared.into_iter().flatten() {
+        let name = volume
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| format!("{}_{key}", model.name()), String::from);
+        let external = volume.get("external").and_then(serde_json::Value::as_bool) == Some(true);
+        if external {
+            note.kept.push(format!("{name} (external)"));
+        } else if protected.iter().any(|entry| entry == key || *entry == name) {
+            note.kept.push(format!("{name} (protected)"));
+        } else {
+            note.volumes.push(name);
+        }
+    }
+    note
+}
+
 /// An engine-generated name, shortened for reading.
 fn short(name: &str) -> String {
     if is_engine_generated(name) {
@@ -245,6 +278,30 @@ mod tests {
 
     fn keys(doomed: &[VolumeTarget]) -> Vec<&str> {
         doomed.iter().map(|target| target.key.as_str()).collect()
+    }
+
+    #[test]
+    fn the_declared_plan_keeps_external_and_protected_volumes() {
+        let model = ComposeModel::new(serde_json::json!({
+            "name": "shop",
+            "volumes": {
+                "db-data": {},
+                "uploads": {"name": "shared-uploads"},
+                "cache": {"external": true, "name": "cache"},
+                "logs": {},
+            },
+        }))
+        .unwrap();
+        let note = declared(&model, &["logs".into(), "shared-uploads".into()]);
+        assert_eq!(note.volumes, ["shop_db-data"]);
+        assert_eq!(
+            note.kept,
+            [
+                "cache (external)",
+                "shop_logs (protected)",
+                "shared-uploads (protected)"
+            ]
+        );
     }
 
     #[test]

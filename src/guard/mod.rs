@@ -1,8 +1,9 @@
-//! Every decision about destroying data: the classifier, the deletion plan, confirmation, checkout ownership, the audit log, and the guarded step that ties them together.
+//! Every decision about destroying data: the classifier, the compose commands it guards, the deletion plan, confirmation, checkout ownership, the audit log, and the guarded step that ties them together.
 
 pub mod audit_log;
 pub mod checkout_owner;
 pub mod classifier;
 pub mod confirmation;
 pub mod deletion_plan;
+pub mod passthrough;
 pub mod step;

@@ -4,7 +4,7 @@
 //! work out exactly which volumes go (the `DeletionPlan`) and list them with their sizes;
 //! confirm — the project's name for data (typed on a terminal, or `--confirm PROJECT`), y/N or
 //! `--yes` for containers; back the doomed volumes up; append the decision to the audit log;
-//! run the compose commands; and, for `down`, remove the doomed volumes by name, so that
+//! run the compose command; and, for `down`, remove the doomed volumes by name, so that
 //! protected and external volumes are never touched. Refusals are logged too.
 
 use anyhow::Result;
@@ -13,15 +13,30 @@ use crate::backup::journal::{self, Journal};
 use crate::backup::manifest::BackupKind;
 use crate::backup::take;
 use crate::backup::workspace::Workspace;
-use crate::cli::GlobalArgs;
-use crate::compose::program::ComposeCommand;
 use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
 use crate::guard::deletion_plan::{DeletionPlan, Reach};
+use crate::project::ServiceScope;
+use crate::project::lock::ProjectLock;
 use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+
+/// What the person said about a destructive step, besides the step itself.
+#[derive(Debug, Clone, Default)]
+pub struct GuardOptions {
+    /// List what the step would do, and run, confirm, back up and log nothing.
+    pub dry_run: bool,
+    pub confirmation: Confirmation,
+    /// Delete volumes without taking the automatic backup first.
+    pub no_backup: bool,
+    /// Go ahead although another checkout's containers carry the project's name.
+    pub allow_other_checkout: bool,
+    /// The devctl profile asked for, repeated in the restore command the guard prints.
+    pub profile: Option<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct GuardedStep {
@@ -30,13 +45,18 @@ pub struct GuardedStep {
     pub tier: Tier,
     /// Why the step has its tier, one phrase per finding.
     pub reasons: Vec<String>,
+    /// Whether devctl read the command line as compose will; one it cannot read is refused
+    /// before anything is confirmed, backed up or run.
+    pub readable: bool,
     /// Which volumes a data-tier step reaches.
     pub reach: Reach,
     /// The tier the step has when it turns out to delete no volume.
     pub tier_without_volumes: Tier,
-    /// The compose commands that carry the step out, in order.
-    pub commands: Vec<ComposeCommand>,
-    /// devctl removes the doomed volumes itself, by name, after the commands (`down`).
+    /// Compose's arguments for the command that carries the step out, and the compose
+    /// profiles it runs with.
+    pub arguments: Vec<String>,
+    pub scope: ServiceScope,
+    /// devctl removes the doomed volumes itself, by name, after the command (`down`).
     pub removes_volumes: bool,
     /// Added to the automatic backup's id (`before-down`).
     pub label: String,
@@ -47,182 +67,223 @@ impl GuardedStep {
     pub fn run(
         &self,
         workspace: &Workspace,
-        global: &GlobalArgs,
+        options: &GuardOptions,
         printer: &Printer,
     ) -> Result<ExitStatus> {
-        let project_name = workspace.model.name().to_string();
-        let log = AuditLog::new(&workspace.state);
-        let mut entry = AuditEntry::for_workspace(workspace, &self.action, self.tier);
-        // A refusal is a decision, logged; a dry run decides nothing.
-        let refuse = |entry: AuditEntry, error: anyhow::Error| -> anyhow::Error {
-            match global.dry_run {
-                true => error,
-                false => log.refuse(entry, error),
-            }
+        let mut decision = Decision {
+            step: self,
+            workspace,
+            options,
+            printer,
+            log: AuditLog::new(&workspace.state),
+            entry: AuditEntry::for_workspace(workspace, &self.action, self.tier),
         };
+        if !self.readable {
+            return Err(decision.refuse(self.unreadable().into()));
+        }
         // The lock comes first, so that what is listed is what is deleted.
-        let _lock = match global.dry_run {
+        let _lock = decision.lock()?;
+        let containers = workspace
+            .engine
+            .project_containers(workspace.model.name())?;
+        decision.check_owner(&containers)?;
+        let plan = decision.plan(&containers)?;
+        decision.print(&plan);
+        if options.dry_run {
+            decision.print_commands(&plan);
+            return Ok(ExitStatus::Success);
+        }
+        decision.confirm(&plan)?;
+        decision.back_up(&plan)?;
+        decision.audit()?;
+        let status = decision.run_command()?;
+        if !status.is_success() {
+            return Ok(status);
+        }
+        if self.removes_volumes {
+            decision.delete(&plan)?;
+        }
+        Ok(ExitStatus::Success)
+    }
+
+    /// The refusal of a command line devctl cannot read.
+    fn unreadable(&self) -> Failure {
+        Failure::new(
+            ExitStatus::Refused,
+            format!("refusing `{}`: {}", self.action, self.reasons.join("; ")),
+        )
+        .hint("check the subcommand's spelling (`docker compose --help` lists them) and put no `--` before it; devctl runs only command lines it reads as compose will")
+    }
+}
+
+/// One run of a step: what it works with, and the audit entry filled in as it is decided.
+struct Decision<'a> {
+    step: &'a GuardedStep,
+    workspace: &'a Workspace,
+    options: &'a GuardOptions,
+    printer: &'a Printer,
+    log: AuditLog,
+    /// Its `tier` is the step's once the plan is known (lower when it deletes no volume).
+    entry: AuditEntry,
+}
+
+impl Decision<'_> {
+    fn project(&self) -> &str {
+        self.workspace.model.name()
+    }
+
+    /// `error`, the decision logged as a refusal first; a dry run decides nothing.
+    fn refuse(&self, error: anyhow::Error) -> anyhow::Error {
+        match self.options.dry_run {
+            true => error,
+            false => self.log.refuse(self.entry.clone(), error),
+        }
+    }
+
+    /// Takes the project's lock (none for a dry run) and refuses over an interrupted restore,
+    /// whose volumes may be half replaced: it must be finished or undone first.
+    fn lock(&self) -> Result<Option<ProjectLock>> {
+        let lock = match self.options.dry_run {
             true => None,
-            false => Some(workspace.lock(&self.action, printer)?),
+            false => Some(self.workspace.lock(&self.step.action, self.printer)?),
         };
-        // Over an interrupted restore the volumes may be half replaced: finish or undo it first.
-        let doing = format!("run `{}`", self.action);
-        match journal::interrupted_run(&workspace.state, &project_name, &doing, printer) {
-            Ok(true) if !global.dry_run => Journal::clear(&workspace.state)?,
+        let state = &self.workspace.state;
+        let doing = format!("run `{}`", self.step.action);
+        match journal::interrupted_run(state, self.project(), &doing, self.printer) {
+            Ok(true) if !self.options.dry_run => Journal::clear(state)?,
             Ok(_) => {}
-            Err(error) => return Err(refuse(entry, error)),
+            Err(error) => return Err(self.refuse(error)),
         }
-        let containers = workspace.engine.project_containers(&project_name)?;
-        if let Err(error) = checkout_owner::check(
-            &workspace.project,
-            &project_name,
-            &containers,
-            global.guard.allow_other_checkout,
-        ) {
-            return Err(refuse(entry, error));
-        }
-        let plan = match self.tier {
-            Tier::Data => match DeletionPlan::new(workspace, &containers, &self.reach) {
-                Ok(plan) => plan,
+        Ok(lock)
+    }
+
+    /// Refuses when another checkout's `containers` carry the project's name.
+    fn check_owner(&self, containers: &[bollard::models::ContainerInspectResponse]) -> Result<()> {
+        checkout_owner::check(
+            &self.workspace.project,
+            self.project(),
+            containers,
+            self.options.allow_other_checkout,
+        )
+        .map_err(|error| self.refuse(error))
+    }
+
+    /// The volumes a data-tier step deletes and keeps; a step that turns out to delete none
+    /// takes its tier without volumes.
+    fn plan(
+        &mut self,
+        containers: &[bollard::models::ContainerInspectResponse],
+    ) -> Result<DeletionPlan> {
+        let step = self.step;
+        let plan = match step.tier {
+            Tier::Data => DeletionPlan::new(self.workspace, containers, &step.reach)
                 // A step that would delete a protected volume compose cannot spare.
-                Err(error) => return Err(refuse(entry, error)),
-            },
+                .map_err(|error| self.refuse(error))?,
             _ => DeletionPlan::default(),
         };
-        let mut tier = self.tier;
-        if tier == Tier::Data && plan.doomed.is_empty() {
-            tier = self.tier_without_volumes;
-            printer.info(format!(
-                "`{}` deletes no volume of project {project_name}: it has none to delete{}",
-                self.action,
+        if step.tier == Tier::Data && plan.doomed.is_empty() {
+            self.entry.tier = step.tier_without_volumes;
+            self.printer.info(format!(
+                "`{}` deletes no volume of project {}: it has none to delete{}",
+                step.action,
+                self.project(),
                 match plan.kept.is_empty() {
                     true => String::new(),
                     false => format!(" (kept: {})", plan.kept_lines().join(", ")),
                 }
             ));
         }
-        entry.tier = tier;
-        entry.volumes = plan.doomed_names();
-        match tier {
+        self.entry.volumes = plan.doomed_names();
+        Ok(plan)
+    }
+
+    /// Says what the step deletes (and keeps), or why it needs a yes.
+    fn print(&self, plan: &DeletionPlan) {
+        let (action, project) = (&self.step.action, self.project());
+        match self.entry.tier {
             Tier::Data => {
-                printer.info(format!(
-                    "`{}` deletes {} volume(s) of project {project_name}:",
-                    self.action,
+                self.printer.info(format!(
+                    "`{action}` deletes {} volume(s) of project {project}:",
                     plan.doomed.len()
                 ));
                 for line in plan.doomed_lines() {
-                    printer.info(format!("  {line}"));
+                    self.printer.info(format!("  {line}"));
                 }
                 if !plan.kept.is_empty() {
-                    printer.info(format!("kept: {}", plan.kept_lines().join(", ")));
+                    self.printer
+                        .info(format!("kept: {}", plan.kept_lines().join(", ")));
                 }
             }
-            Tier::State => printer.info(format!(
-                "`{}` on project {project_name}: {}",
-                self.action,
-                self.reasons.join("; ")
+            Tier::State => self.printer.info(format!(
+                "`{action}` on project {project}: {}",
+                self.step.reasons.join("; ")
             )),
             Tier::Safe => {}
         }
-        if global.dry_run {
-            for command in &self.commands {
-                printer.data(format!("{}\n", command.line()));
-            }
-            if self.removes_volumes && !plan.doomed.is_empty() {
-                printer.data(format!(
-                    "# then remove volumes: {}\n",
-                    plan.doomed_names().join(" ")
-                ));
-            }
-            return Ok(ExitStatus::Success);
+    }
+
+    /// A dry run's output: the compose command, and the volumes devctl would then remove.
+    fn print_commands(&self, plan: &DeletionPlan) {
+        self.printer.data(format!("{}\n", self.command().line()));
+        if self.step.removes_volumes && !plan.doomed.is_empty() {
+            self.printer.data(format!(
+                "# then remove volumes: {}\n",
+                plan.doomed_names().join(" ")
+            ));
         }
-        let confirmation = Confirmation::from(&global.guard);
+    }
+
+    /// Asks for the project's name (data) or a yes (containers), or refuses.
+    fn confirm(&mut self, plan: &DeletionPlan) -> Result<()> {
+        let confirmation = &self.options.confirmation;
+        let project = self.project();
+        let tier = self.entry.tier;
         let confirmed = match tier {
-            Tier::Data => confirmation.require_project_name(
-                &project_name,
-                &format!("delete {} volume(s)", plan.doomed.len()),
-            ),
-            Tier::State => confirmation.require_yes(&format!("{} on {project_name}", self.action)),
+            Tier::Data => confirmation
+                .require_project_name(project, &format!("delete {} volume(s)", plan.doomed.len())),
+            Tier::State => confirmation.require_yes(&format!("{} on {project}", self.step.action)),
             Tier::Safe => Ok(()),
         };
         if let Err(error) = confirmed {
-            return Err(refuse(entry, error));
+            return Err(self.refuse(error));
         }
-        entry.detail = match tier {
+        self.entry.detail = match tier {
             Tier::Safe => "nothing to confirm".into(),
             _ => confirmation.how(tier == Tier::Data).into(),
         };
-        if tier == Tier::Data {
-            entry.backup = self.back_up(workspace, &plan, global, printer)?;
-        }
-        entry.decision = match tier {
-            Tier::Safe => "nothing-to-delete".into(),
-            _ => "confirmed".into(),
-        };
-        if self.tier > Tier::Safe {
-            log.append(&entry)?;
-        }
-        for command in &self.commands {
-            printer.detail(format!("running: {}", command.line()));
-            let status = command.run()?;
-            if !status.is_success() {
-                return Ok(status);
-            }
-        }
-        if self.removes_volumes {
-            for target in &plan.doomed {
-                // Compose may have taken an anonymous one with its container already.
-                if workspace.engine.volume(&target.name)?.is_some() {
-                    workspace.engine.remove_volume(&target.name)?;
-                }
-            }
-            if !plan.doomed.is_empty() {
-                printer.info(format!(
-                    "deleted {} volume(s): {}",
-                    plan.doomed.len(),
-                    plan.doomed
-                        .iter()
-                        .map(|t| t.key.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
-        Ok(ExitStatus::Success)
+        Ok(())
     }
 
-    /// Backs up the doomed volumes (unless `--no-backup`), says how to restore them, and
-    /// prunes older automatic backups. Returns the new backup's id.
-    fn back_up(
-        &self,
-        workspace: &Workspace,
-        plan: &DeletionPlan,
-        global: &GlobalArgs,
-        printer: &Printer,
-    ) -> Result<Option<String>> {
-        if global.guard.no_backup {
-            printer.warn(format!(
+    /// Backs up the volumes a data-tier step deletes (unless `--no-backup`), says how to
+    /// restore them, and prunes older automatic backups.
+    fn back_up(&mut self, plan: &DeletionPlan) -> Result<()> {
+        if self.entry.tier != Tier::Data {
+            return Ok(());
+        }
+        if self.options.no_backup {
+            self.printer.warn(format!(
                 "--no-backup: {} volume(s) will be deleted without a backup",
                 plan.doomed.len()
             ));
-            return Ok(None);
+            return Ok(());
         }
+        let (workspace, printer) = (self.workspace, self.printer);
         let backup = take::take(
             workspace,
             printer,
             &plan.doomed,
             BackupKind::PreDelete,
-            Some(&self.label),
+            Some(&self.step.label),
         )?;
         let id = backup.manifest.id.clone();
-        let profile = match global.profile_name() {
+        let profile = match &self.options.profile {
             Some(name) => format!(" --profile {name}"),
             None => String::new(),
         };
         printer.info(format!(
             "backed up {} volume(s) as {id}; to get them back: devctl{profile} restore {id} --confirm {}",
             plan.doomed.len(),
-            workspace.model.name()
+            self.project()
         ));
         let keep = workspace.project.profile.keep_automatic_backups;
         for removed in workspace.store.prune_automatic(keep, &id)? {
@@ -230,6 +291,55 @@ impl GuardedStep {
                 "removed the older automatic backup {removed} (guard.keep_automatic_backups: {keep})"
             ));
         }
-        Ok(Some(id))
+        self.entry.backup = Some(id);
+        Ok(())
+    }
+
+    /// Appends the decision to the audit log (a safe step is not logged).
+    fn audit(&mut self) -> Result<()> {
+        self.entry.decision = match self.entry.tier {
+            Tier::Safe => "nothing-to-delete".into(),
+            _ => "confirmed".into(),
+        };
+        if self.step.tier > Tier::Safe {
+            self.log.append(&self.entry)?;
+        }
+        Ok(())
+    }
+
+    /// The compose command that carries the step out.
+    fn command(&self) -> crate::compose::program::ComposeCommand {
+        self.workspace
+            .project
+            .command(&self.workspace.model, self.step.scope, &self.step.arguments)
+    }
+
+    fn run_command(&self) -> Result<ExitStatus> {
+        let command = self.command();
+        self.printer.detail(format!("running: {}", command.line()));
+        command.run()
+    }
+
+    /// Removes the doomed volumes by name (`down`), after compose removed the containers.
+    fn delete(&self, plan: &DeletionPlan) -> Result<()> {
+        let engine = &self.workspace.engine;
+        for target in &plan.doomed {
+            // Compose may have taken an anonymous one with its container already.
+            if engine.volume(&target.name)?.is_some() {
+                engine.remove_volume(&target.name)?;
+            }
+        }
+        if !plan.doomed.is_empty() {
+            self.printer.info(format!(
+                "deleted {} volume(s): {}",
+                plan.doomed.len(),
+                plan.doomed
+                    .iter()
+                    .map(|target| target.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        Ok(())
     }
 }
