@@ -356,99 +356,136 @@ pub fn known_subcommands() -> Vec<&'static str> {
 
 /// Classifies a compose argv (without the `docker compose` program words).
 pub fn classify(argv: &[String]) -> Classification {
-    let mut reasons = Vec::new();
-    let mut globals = Vec::new();
-    let mut unreadable = false;
-    let mut dry_run = false;
-    let mut index = 0;
-    // Global flags, up to the subcommand.
-    let subcommand = loop {
-        let Some(argument) = argv.get(index) else {
-            break None;
-        };
-        index += 1;
-        if argument == "--" {
-            // compose's root command reads a `--` among its flags as a flag that takes the
-            // next word, so the subcommand is not the word after it: unreadable.
-            unreadable = true;
-            reasons
-                .push("`--` before the subcommand: compose would not run the word after it".into());
-            break argv.get(index).cloned().inspect(|_| index += 1);
-        }
-        if !argument.starts_with('-') || argument == "-" {
-            break Some(argument.clone());
-        }
-        let (flag, inline) = split_inline(argument);
-        globals.push(if is_attached_short_of(argument, GLOBAL_VALUES) {
-            argument[..2].to_string()
-        } else {
-            flag.to_string()
-        });
-        if flag == "--dry-run" {
-            dry_run = inline.is_none_or(is_true);
-        } else if GLOBAL_VALUES.contains(&flag)
-            && inline.is_none()
-            && !is_attached_short(argument, flag)
-        {
-            if argv.get(index).is_some_and(|value| value == "--") {
-                unreadable = true;
-                reasons.push(format!(
-                    "`{flag} --`: compose's flag parser reads `--` differently"
-                ));
-            }
-            index += 1;
-        } else if !GLOBAL_VALUES.contains(&flag)
-            && !GLOBAL_SWITCHES.contains(&flag)
-            && !is_attached_short_of(argument, GLOBAL_VALUES)
-        {
-            // An unknown global flag: compose would refuse it, but take no chances.
-            unreadable = true;
-            reasons.push(format!("unknown global flag `{argument}`"));
-        }
-    };
+    let mut reading = Reading::default();
+    let (subcommand, index) = reading.globals(argv);
     let position = subcommand.as_ref().map(|_| index - 1);
     let mut operands = Vec::new();
     let mut tier = Tier::Safe;
     if let Some(name) = &subcommand {
-        if let Some(grammar) = GRAMMARS.iter().find(|grammar| grammar.name == name) {
-            tier = grammar.base;
-            if grammar.base > Tier::Safe {
-                reasons.push(format!("`{name}` {}", grammar.base_reason));
-            }
-            for (raised, reason) in read_flags(grammar, &argv[index..], &mut dry_run, &mut operands)
-            {
-                tier = tier.max(raised);
-                reasons.push(reason);
-            }
-        } else if HARMLESS.contains(&name.as_str()) {
-            // Harmless subcommands still honour a `--dry-run` after them.
-            dry_run |= argv[index..]
-                .iter()
-                .take_while(|a| *a != "--")
-                .any(|a| a == "--dry-run" || a == "--dry-run=true");
-        } else {
-            unreadable = true;
-            reasons.push(format!("`{name}` is not a compose subcommand devctl knows"));
-        }
+        tier = reading.subcommand(name, &argv[index..], &mut operands);
     }
     if subcommand.is_none() {
         // No subcommand: compose runs nothing (or prints its help).
-    } else if unreadable {
+    } else if reading.unreadable {
         // It may run something other than it looks like: the highest tier.
         tier = Tier::Data;
-    } else if dry_run {
+    } else if reading.dry_run {
         // A command line devctl cannot read is not trusted to be a dry run; this one is.
-        reasons.push("compose's --dry-run runs nothing".into());
+        reading
+            .reasons
+            .push("compose's --dry-run runs nothing".into());
         tier = Tier::Safe;
     }
     Classification {
         tier,
         subcommand,
         position,
-        globals,
+        globals: reading.globals,
         operands,
-        reasons,
-        readable: !unreadable,
+        reasons: reading.reasons,
+        readable: !reading.unreadable,
+    }
+}
+
+/// What reading a command line has found so far.
+#[derive(Debug, Default)]
+struct Reading {
+    /// Compose's global flags, as written.
+    globals: Vec<String>,
+    reasons: Vec<String>,
+    unreadable: bool,
+    /// A `--dry-run` of compose's (global, or the subcommand's).
+    dry_run: bool,
+}
+
+impl Reading {
+    /// Reads compose's global flags up to the subcommand; returns the subcommand and the
+    /// index of the argument after it.
+    fn globals(&mut self, argv: &[String]) -> (Option<String>, usize) {
+        let mut index = 0;
+        while let Some(argument) = argv.get(index) {
+            index += 1;
+            if argument == "--" {
+                // compose's root command reads a `--` among its flags as a flag that takes the
+                // next word, so the subcommand is not the word after it: unreadable.
+                self.unreadable = true;
+                self.reasons.push(
+                    "`--` before the subcommand: compose would not run the word after it".into(),
+                );
+                let subcommand = argv.get(index).cloned();
+                return (subcommand.inspect(|_| index += 1), index);
+            }
+            if !argument.starts_with('-') || argument == "-" {
+                return (Some(argument.clone()), index);
+            }
+            if self.global(argument, argv.get(index)) {
+                index += 1;
+            }
+        }
+        (None, index)
+    }
+
+    /// Reads one global flag, `next` the argument after it; says whether `next` is its value.
+    fn global(&mut self, argument: &str, next: Option<&String>) -> bool {
+        let (flag, inline) = split_inline(argument);
+        self.globals
+            .push(if is_attached_short_of(argument, GLOBAL_VALUES) {
+                argument[..2].to_string()
+            } else {
+                flag.to_string()
+            });
+        if flag == "--dry-run" {
+            self.dry_run = inline.is_none_or(is_true);
+        } else if GLOBAL_VALUES.contains(&flag)
+            && inline.is_none()
+            && !is_attached_short(argument, flag)
+        {
+            if next.is_some_and(|value| value == "--") {
+                self.unreadable = true;
+                self.reasons.push(format!(
+                    "`{flag} --`: compose's flag parser reads `--` differently"
+                ));
+            }
+            return true;
+        } else if !GLOBAL_VALUES.contains(&flag)
+            && !GLOBAL_SWITCHES.contains(&flag)
+            && !is_attached_short_of(argument, GLOBAL_VALUES)
+        {
+            // An unknown global flag: compose would refuse it, but take no chances.
+            self.unreadable = true;
+            self.reasons
+                .push(format!("unknown global flag `{argument}`"));
+        }
+        false
+    }
+
+    /// Reads subcommand `name` and the arguments after it (`rest`), its operands into
+    /// `operands`; returns its tier before any dry run or unreadable part is weighed.
+    fn subcommand(&mut self, name: &str, rest: &[String], operands: &mut Vec<String>) -> Tier {
+        if let Some(grammar) = GRAMMARS.iter().find(|grammar| grammar.name == name) {
+            let mut tier = grammar.base;
+            if grammar.base > Tier::Safe {
+                self.reasons
+                    .push(format!("`{name}` {}", grammar.base_reason));
+            }
+            for (raised, reason) in read_flags(grammar, rest, &mut self.dry_run, operands) {
+                tier = tier.max(raised);
+                self.reasons.push(reason);
+            }
+            return tier;
+        }
+        if HARMLESS.contains(&name) {
+            // Harmless subcommands still honour a `--dry-run` after them.
+            self.dry_run |= rest
+                .iter()
+                .take_while(|a| *a != "--")
+                .any(|a| a == "--dry-run" || a == "--dry-run=true");
+        } else {
+            self.unreadable = true;
+            self.reasons
+                .push(format!("`{name}` is not a compose subcommand devctl knows"));
+        }
+        Tier::Safe
     }
 }
 
@@ -459,20 +496,11 @@ fn read_flags(
     dry_run: &mut bool,
     operands: &mut Vec<String>,
 ) -> Vec<(Tier, String)> {
-    let mut found = Vec::new();
-    let name = grammar.name;
-    let mut index = 0;
-    let raise = |flag: &str, value_is_true: bool, found: &mut Vec<(Tier, String)>| {
-        if let Some((_, tier, reason)) = grammar.raises.iter().find(|(f, _, _)| *f == flag)
-            && value_is_true
-        {
-            found.push((*tier, format!("{name} {flag} {reason}")));
-        }
-        if let Some((_, tier, reason)) = grammar.raising_values.iter().find(|(f, _, _)| *f == flag)
-        {
-            found.push((*tier, format!("{name} {flag} {reason}")));
-        }
+    let mut flags = Flags {
+        grammar,
+        found: Vec::new(),
     };
+    let mut index = 0;
     while let Some(argument) = argv.get(index) {
         index += 1;
         if argument == "--" {
@@ -494,58 +522,95 @@ fn read_flags(
             }
             continue;
         }
-        if argument.starts_with("--") {
-            let (flag, inline) = split_inline(argument);
-            // The subcommand's own flags shadow compose's global ones of the same name.
-            if flag == "--dry-run" {
-                *dry_run = inline.is_none_or(is_true);
-            } else if grammar.switches.contains(&flag) {
-                raise(flag, inline.is_none_or(is_true), &mut found);
-            } else if grammar.values.contains(&flag) || GLOBAL_VALUES.contains(&flag) {
-                if inline.is_none() {
-                    index += 1;
-                }
-                raise(flag, true, &mut found);
-            } else if GLOBAL_SWITCHES.contains(&flag) {
-            } else {
-                found.push((
-                    unknown_tier(grammar),
-                    format!("unknown flag `{argument}` on `{name}`"),
-                ));
-            }
-            continue;
+        let value_follows = match argument.starts_with("--") {
+            true => flags.long(argument, dry_run),
+            false => flags.short(argument),
+        };
+        if value_follows {
+            index += 1;
         }
-        // Short flags, possibly combined (`-sfv`), the last or an `=`/attached value.
+    }
+    flags.found
+}
+
+/// The flags of one subcommand, read one argument at a time.
+struct Flags<'a> {
+    grammar: &'a Grammar,
+    /// The tiers the flags raise, with their reasons.
+    found: Vec<(Tier, String)>,
+}
+
+impl Flags<'_> {
+    /// Records what `flag` raises: a switch when `value_is_true`, a value flag whatever its
+    /// value.
+    fn raise(&mut self, flag: &str, value_is_true: bool) {
+        let name = self.grammar.name;
+        if let Some((_, tier, reason)) = self.grammar.raises.iter().find(|(f, _, _)| *f == flag)
+            && value_is_true
+        {
+            self.found.push((*tier, format!("{name} {flag} {reason}")));
+        }
+        if let Some((_, tier, reason)) = self
+            .grammar
+            .raising_values
+            .iter()
+            .find(|(f, _, _)| *f == flag)
+        {
+            self.found.push((*tier, format!("{name} {flag} {reason}")));
+        }
+    }
+
+    /// Reads a long flag (`--flag`, `--flag=value`); says whether the next argument is its
+    /// value.
+    fn long(&mut self, argument: &str, dry_run: &mut bool) -> bool {
+        let grammar = self.grammar;
+        let (flag, inline) = split_inline(argument);
+        // The subcommand's own flags shadow compose's global ones of the same name.
+        if flag == "--dry-run" {
+            *dry_run = inline.is_none_or(is_true);
+        } else if grammar.switches.contains(&flag) {
+            self.raise(flag, inline.is_none_or(is_true));
+        } else if grammar.values.contains(&flag) || GLOBAL_VALUES.contains(&flag) {
+            self.raise(flag, true);
+            return inline.is_none();
+        } else if !GLOBAL_SWITCHES.contains(&flag) {
+            self.found.push((
+                unknown_tier(grammar),
+                format!("unknown flag `{argument}` on `{}`", grammar.name),
+            ));
+        }
+        false
+    }
+
+    /// Reads short flags, possibly combined (`-sfv`), the last with an `=` or attached value;
+    /// says whether the next argument is a value.
+    fn short(&mut self, argument: &str) -> bool {
+        let grammar = self.grammar;
         let letters: Vec<char> = argument[1..].chars().collect();
-        let mut position = 0;
-        while position < letters.len() {
-            let flag = format!("-{}", letters[position]);
+        for (position, letter) in letters.iter().enumerate() {
+            let flag = format!("-{letter}");
             let rest: String = letters[position + 1..].iter().collect();
             let own_switch = grammar.switches.contains(&flag.as_str());
             let own_value = grammar.values.contains(&flag.as_str());
             let global_value = !own_switch && GLOBAL_VALUES.contains(&flag.as_str());
             if own_value || global_value {
-                if rest.is_empty() {
-                    index += 1;
-                }
-                raise(&flag, true, &mut found);
-                break;
+                self.raise(&flag, true);
+                return rest.is_empty();
             } else if own_switch || GLOBAL_SWITCHES.contains(&flag.as_str()) {
                 if let Some(value) = rest.strip_prefix('=') {
-                    raise(&flag, is_true(value), &mut found);
-                    break;
+                    self.raise(&flag, is_true(value));
+                    return false;
                 }
-                raise(&flag, true, &mut found);
+                self.raise(&flag, true);
             } else {
-                found.push((
+                self.found.push((
                     unknown_tier(grammar),
-                    format!("unknown flag `{flag}` on `{name}`"),
+                    format!("unknown flag `{flag}` on `{}`", grammar.name),
                 ));
             }
-            position += 1;
         }
+        false
     }
-    found
 }
 
 /// `argv` (a `down` command line) without its volume-removing flags: `-v`, `--volumes[=…]`,
