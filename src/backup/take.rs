@@ -80,8 +80,15 @@ pub fn take(
     restarted.context("the volumes were copied, but starting the stopped services failed; the backup was not kept")?;
     let manifest = manifest(workspace, &id, kind, label, artifacts);
     let stored = partial.commit(&manifest)?;
-    printer.info(format!(
-        "backup {id}: {} volume{}, {} → {} stored, in {:.1}s",
+    printer.info(summary(&manifest, started));
+    Ok(stored)
+}
+
+/// `backup ID: N volumes, RAW → STORED stored, in SECONDS`.
+fn summary(manifest: &Manifest, started: Instant) -> String {
+    format!(
+        "backup {}: {} volume{}, {} → {} stored, in {:.1}s",
+        manifest.id,
         manifest.artifacts.len(),
         if manifest.artifacts.len() == 1 {
             ""
@@ -91,8 +98,7 @@ pub fn take(
         human_bytes(manifest.raw_bytes()),
         human_bytes(manifest.stored_bytes()),
         started.elapsed().as_secs_f64()
-    ));
-    Ok(stored)
+    )
 }
 
 /// Refuses when a target's backup hook runs in a service that is not running.
