@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use console::style;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -23,6 +23,7 @@ use crate::doctor::project_rules::{self, BuildSource, ComposeSource, LintInput, 
 use crate::doctor::rule::Severity;
 use crate::doctor::yaml_positions::YamlPositions;
 use crate::engine::api::Engine;
+use crate::project::env_check::EnvSchema;
 use crate::project::{Project, ServiceScope};
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
@@ -362,46 +363,18 @@ fn project_findings(
     Ok(findings)
 }
 
-/// The profile's env JSON Schema, validated against the variables set for compose.
-pub fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
-    let Some(schema_file) = &project.profile.doctor.env_schema else {
+/// The ways the variables set for compose break the profile's env schema, located at the
+/// schema.
+fn env_schema_findings(project: &Project) -> Result<Vec<Finding>> {
+    let Some(schema) = EnvSchema::load(&project.root, &project.profile)? else {
         return Ok(Vec::new());
     };
-    let path = project.root.path().join(schema_file);
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "cannot read the env schema {} (doctor.env_schema)",
-            path.display()
-        )
-    })?;
-    let schema: Value = serde_json::from_str(&text).map_err(|error| {
-        crate::report::failure::Failure::bad_input(format!("{}: not JSON: {error}", path.display()))
-    })?;
-    let validator = jsonschema::validator_for(&schema).map_err(|error| {
-        crate::report::failure::Failure::bad_input(format!(
-            "{}: not a JSON Schema: {error}",
-            path.display()
-        ))
-    })?;
     let defined = variables::defined_variables(&project.env_file_paths());
-    let instance = json!(defined);
-    Ok(validator
-        .iter_errors(&instance)
-        .map(|error| {
-            let at = error.instance_path().to_string();
-            Finding::new(
-                "required-variable-unset",
-                format!(
-                    "the env does not satisfy {schema_file}: {error}{}",
-                    if at.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (at {at})")
-                    }
-                ),
-                Some(Location::file(shown(&path, project.root.path()))),
-            )
-        })
+    let location = Location::file(shown(&schema.path, project.root.path()));
+    Ok(schema
+        .problems(&defined)
+        .into_iter()
+        .map(|problem| Finding::new("required-variable-unset", problem, Some(location.clone())))
         .collect())
 }
 

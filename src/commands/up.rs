@@ -167,11 +167,7 @@ fn check_environment(project: &Project) -> Result<()> {
         .iter()
         .map(|(name, places)| format!("{name} (used at {})", places.join(", ")))
         .collect();
-    problems.extend(
-        super::doctor::env_schema_findings(project)?
-            .into_iter()
-            .map(|finding| finding.message),
-    );
+    problems.extend(crate::project::env_check::schema_problems(project)?);
     if problems.is_empty() {
         return Ok(());
     }

@@ -3,6 +3,7 @@
 //! It turns the profile into compose's global arguments (`-f`, `--env-file`, `--profile`,
 //! `-p`) and resolves the compose model through the model cache.
 
+pub mod env_check;
 pub mod lock;
 pub mod profile;
 pub mod profile_file;
@@ -382,28 +383,7 @@ fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<()> {
             }
         }
     }
-    if let Some(schema) = &profile.doctor.env_schema {
-        let path = root.path().join(schema);
-        let problem = match std::fs::read_to_string(&path) {
-            Err(error) => Some(error.to_string()),
-            Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Err(error) => Some(format!("it is not JSON ({error})")),
-                Ok(value) => jsonschema::validator_for(&value)
-                    .err()
-                    .map(|error| format!("it is not a JSON Schema ({error})")),
-            },
-        };
-        if let Some(problem) = problem {
-            return Err(Failure::bad_input(format!(
-                "{origin}: doctor.env_schema names `{schema}`, which cannot be used: {problem}"
-            ))
-            .hint(format!(
-                "point it at a JSON Schema file (relative to {}), or remove the key",
-                root.path().display()
-            ))
-            .into());
-        }
-    }
+    env_check::EnvSchema::load(root, profile)?;
     let defaults_apply =
         profile.compose_files.is_empty() && std::env::var_os("COMPOSE_FILE").is_none();
     if defaults_apply
