@@ -151,7 +151,7 @@ fn check_environment(project: &Project) -> Result<()> {
         let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let shown = crate::doctor::project_rules::shown(&file, project.root.path());
+        let shown = crate::doctor::finding::shown(&file, project.root.path());
         for reference in crate::compose::variables::references(&text) {
             if reference.is_unset_in(&defined) {
                 missing.entry(reference.name).or_default().push(format!(
@@ -175,7 +175,7 @@ fn check_environment(project: &Project) -> Result<()> {
         .env_file_paths()
         .iter()
         .map(|path| {
-            crate::doctor::project_rules::shown(path, project.root.path())
+            crate::doctor::finding::shown(path, project.root.path())
                 .display()
                 .to_string()
         })

@@ -1,11 +1,11 @@
 //! `Finding`: one thing `devctl doctor` found — the rule, its severity, a message, where (a
 //! file, and a line and column where the source has them) and how to fix it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::doctor::rule::{self, Severity};
+use crate::doctor::rule::{RuleId, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -44,7 +44,7 @@ impl Location {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub severity: Severity,
     pub message: String,
     pub location: Option<Location>,
@@ -53,12 +53,8 @@ pub struct Finding {
 
 impl Finding {
     /// A finding of `rule` at its default severity, with the rule's fix as the hint.
-    pub fn new(
-        rule: &'static str,
-        message: impl Into<String>,
-        location: Option<Location>,
-    ) -> Finding {
-        let known = rule::find(rule).unwrap_or_else(|| panic!("bug: no lint rule `{rule}`"));
+    pub fn new(rule: RuleId, message: impl Into<String>, location: Option<Location>) -> Finding {
+        let known = crate::doctor::rules::rule(rule);
         Finding {
             rule: known.id,
             severity: known.severity,
@@ -67,4 +63,11 @@ impl Finding {
             hint: known.fix.to_string(),
         }
     }
+}
+
+/// Makes a path relative to `root` when it is inside it, as findings show it.
+pub fn shown(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

@@ -132,18 +132,7 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
         }
     }
     for forbidden in contract.forbidden_paths.iter().flatten() {
-        let pattern = format!(
-            "/{}",
-            forbidden.trim_start_matches('/').trim_end_matches('/')
-        );
-        let found = match pattern.strip_suffix('*') {
-            Some(prefix) => facts.paths.iter().find(|path| path.starts_with(prefix)),
-            None => facts
-                .paths
-                .iter()
-                .find(|path| **path == pattern || path.starts_with(&format!("{pattern}/"))),
-        };
-        if let Some(path) = found {
+        if let Some(path) = forbidden_path(forbidden, &facts.paths) {
             broken.push(format!("contains {path} (forbidden: {forbidden})"));
         }
     }
@@ -160,6 +149,21 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
         }
     }
     broken
+}
+
+/// The first of `paths` that `forbidden` names: the path itself or anything under it, or
+/// with a trailing `*`, any path that starts with what comes before it.
+fn forbidden_path<'a>(forbidden: &str, paths: &'a BTreeSet<String>) -> Option<&'a String> {
+    let pattern = format!(
+        "/{}",
+        forbidden.trim_start_matches('/').trim_end_matches('/')
+    );
+    match pattern.strip_suffix('*') {
+        Some(prefix) => paths.iter().find(|path| path.starts_with(prefix)),
+        None => paths
+            .iter()
+            .find(|path| **path == pattern || path.starts_with(&format!("{pattern}/"))),
+    }
 }
 
 /// `200MiB`, `1GB`, `512k` or a number of bytes.
@@ -256,6 +260,45 @@ mod tests {
                 "{expected}: {broken:#?}"
             );
         }
+    }
+
+    #[test]
+    fn a_forbidden_path_covers_what_is_under_it_and_a_star_any_suffix() {
+        let contract = ImageContract {
+            forbidden_paths: Some(vec!["/.git/".into(), "usr/bin/python3*".into()]),
+            ..ImageContract::default()
+        };
+        let mut facts = compliant();
+        facts.paths.insert("/.github/workflows".into());
+        facts.paths.insert("/usr/bin/python".into());
+        assert_eq!(check(&contract, &facts), Vec::<String>::new());
+        facts.paths.insert("/.git/HEAD".into());
+        facts.paths.insert("/usr/bin/python3.12".into());
+        assert_eq!(
+            check(&contract, &facts),
+            [
+                "contains /.git/HEAD (forbidden: /.git/)",
+                "contains /usr/bin/python3.12 (forbidden: usr/bin/python3*)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_entrypoint_ports_with_a_protocol_and_an_unreadable_size_are_named() {
+        let contract = ImageContract {
+            entrypoint: Some(vec!["/entrypoint.sh".into()]),
+            exposed_ports: Some(vec!["8080/tcp".into(), "53/udp".into()]),
+            max_size: Some("small".into()),
+            ..ImageContract::default()
+        };
+        assert_eq!(
+            check(&contract, &compliant()),
+            [
+                r#"entrypoint is [], the contract says ["/entrypoint.sh"]"#,
+                "does not expose 53/udp",
+                "max_size `small` is not a size (write e.g. 200MiB or 1GB)",
+            ]
+        );
     }
 
     #[test]

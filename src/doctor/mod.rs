@@ -1,9 +1,17 @@
-//! devctl doctor: the lint rules, findings, SARIF, the Dockerfile reader, YAML positions and the runtime image contract.
+//! devctl doctor: the environment checks, the lint rules over a project (compose files,
+//! Dockerfiles, env files) and its built images, their findings, and the report (human,
+//! JSON, SARIF).
 
 pub mod dockerfile;
+pub mod environment;
 pub mod finding;
 pub mod image_contract;
-pub mod project_rules;
+pub mod lint_input;
+pub(crate) mod output;
 pub mod rule;
+pub mod rules;
+pub mod run;
 pub mod sarif;
 pub mod yaml_positions;
+
+pub use run::{Format, Options, run};

@@ -232,13 +232,11 @@ fn doctor_settings(
     origin: &str,
 ) -> Result<crate::project::profile_file::DoctorSection, Failure> {
     for id in section.rules.iter().flat_map(|rules| rules.keys()) {
-        if crate::doctor::rule::find(id).is_none() {
-            let closest = crate::doctor::rule::RULES
+        if crate::doctor::rule::RuleId::parse(id).is_none() {
+            let closest = crate::doctor::rule::RuleId::ALL
                 .iter()
-                .max_by(|a, b| {
-                    strsim::jaro_winkler(id, a.id).total_cmp(&strsim::jaro_winkler(id, b.id))
-                })
-                .map(|rule| rule.id)
+                .map(|rule| rule.as_str())
+                .max_by(|a, b| strsim::jaro_winkler(id, a).total_cmp(&strsim::jaro_winkler(id, b)))
                 .unwrap_or_default();
             return Err(Failure::bad_input(format!(
                 "{origin}: doctor.rules names `{id}`, which is not a rule"

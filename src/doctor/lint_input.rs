@@ -1,0 +1,251 @@
+//! `LintInput`: what the project rules read — compose's resolved model and its model without
+//! interpolation, the compose files as written (for positions and variables), the
+//! Dockerfiles the services build with their `.dockerignore`, `.env.example`, the variables
+//! set for compose and the profile's env schema. `LintInput::collect` assembles it from a
+//! project on disk; the rules are pure functions of it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::compose::model::ComposeModel;
+use crate::compose::variables;
+use crate::doctor::dockerfile::Dockerfile;
+use crate::doctor::finding::{Location, shown};
+use crate::doctor::yaml_positions::YamlPositions;
+use crate::project::Project;
+use crate::project::env_check::EnvSchema;
+use crate::report::printer::Printer;
+
+/// One compose file as written.
+#[derive(Debug, Clone)]
+pub struct ComposeSource {
+    /// As shown in findings (relative to the root when inside it).
+    pub path: PathBuf,
+    pub text: String,
+    pub positions: YamlPositions,
+    /// The file as data, for finding list items by content.
+    pub value: Value,
+}
+
+/// A service's build: its Dockerfile and its context's `.dockerignore`.
+#[derive(Debug, Clone)]
+pub struct BuildSource {
+    pub service: String,
+    /// The context directory on disk.
+    pub context: PathBuf,
+    /// The Dockerfile as shown in findings.
+    pub dockerfile_path: PathBuf,
+    /// `None` when the file cannot be read.
+    pub dockerfile: Option<Dockerfile>,
+    pub target: Option<String>,
+    pub dockerignore: Option<String>,
+    /// Whether the context holds a `.env` file.
+    pub context_has_env: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LintInput {
+    /// Compose's resolved model (`config --format json`).
+    pub model: Value,
+    /// The same without interpolation (`config --no-interpolate --format json`).
+    pub raw_model: Value,
+    /// Why compose cannot resolve the project (the first line of its message), when it cannot;
+    /// the models are then `Null`.
+    pub invalid: Option<String>,
+    pub files: Vec<ComposeSource>,
+    pub builds: Vec<BuildSource>,
+    /// The profile's protected volumes.
+    pub protected: Vec<String>,
+    /// Whether the profile sets compose.project_name.
+    pub profile_names_project: bool,
+    /// `.env.example`: where, and its text.
+    pub env_example: Option<(PathBuf, String)>,
+    /// The variables set for compose (environment and env files).
+    pub defined: BTreeMap<String, String>,
+    /// The profile's env schema (doctor.env_schema): where findings about it point, and the
+    /// schema.
+    pub env_schema: Option<(PathBuf, EnvSchema)>,
+}
+
+impl LintInput {
+    /// Reads what the rules need from `project`, given compose's resolved `model` (or why
+    /// compose cannot resolve it: the rules that read the files as written still run).
+    pub fn collect(
+        project: &Project,
+        model: Result<&ComposeModel, &anyhow::Error>,
+        printer: &Printer,
+    ) -> Result<LintInput> {
+        let root = project.root.path();
+        let (model, raw_model, invalid) = match model {
+            Ok(model) => (
+                model.value().clone(),
+                project.uninterpolated_model(printer)?,
+                None,
+            ),
+            Err(error) => {
+                let cause = error.root_cause().to_string();
+                let first = crate::compose::program::first_line(&cause).trim();
+                (Value::Null, Value::Null, Some(first.to_string()))
+            }
+        };
+        let files = project
+            .compose_file_paths()
+            .into_iter()
+            .filter_map(|path| {
+                let text = std::fs::read_to_string(&path).ok()?;
+                Some(ComposeSource {
+                    path: shown(&path, root),
+                    positions: YamlPositions::parse(&text),
+                    value: serde_saphyr::from_str(&text).unwrap_or(Value::Null),
+                    text,
+                })
+            })
+            .collect();
+        let builds = BuildSource::collect(&model, project);
+        let env_example = [root.to_path_buf(), project.compose_directory()]
+            .iter()
+            .map(|directory| directory.join(".env.example"))
+            .find(|path| path.is_file())
+            .and_then(|path| Some((shown(&path, root), std::fs::read_to_string(&path).ok()?)));
+        let env_schema = EnvSchema::load(&project.root, &project.profile)?
+            .map(|schema| (shown(&schema.path, root), schema));
+        Ok(LintInput {
+            model,
+            raw_model,
+            invalid,
+            files,
+            builds,
+            protected: project.profile.protected_volumes.clone(),
+            profile_names_project: project.profile.project_name.is_some(),
+            env_example,
+            defined: variables::defined_variables(&project.env_file_paths()),
+            env_schema,
+        })
+    }
+
+    /// The location of `path` in the compose files: the last file that has the most of it.
+    pub(crate) fn locate(&self, path: &[&str]) -> Option<Location> {
+        let mut best: Option<(usize, Location)> = None;
+        for file in &self.files {
+            if let Some(((line, column), matched)) = file.positions.locate(path)
+                && best.as_ref().is_none_or(|(length, _)| matched >= *length)
+            {
+                best = Some((matched, Location::at(&file.path, line, column)));
+            }
+        }
+        best.map(|(_, location)| location)
+            .or_else(|| self.first_file())
+    }
+
+    /// The location of `services.SERVICE.PARTS…` (see `locate`).
+    pub(crate) fn locate_in_service(&self, service: &str, parts: &[&str]) -> Option<Location> {
+        let mut path = vec!["services", service];
+        path.extend_from_slice(parts);
+        self.locate(&path)
+    }
+
+    /// The position of the item of `services.SERVICE.LIST` that `matches`, found by content
+    /// (indexes differ between files, and compose merges the lists of several).
+    pub(crate) fn locate_item(
+        &self,
+        service: &str,
+        list: &str,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Option<Location> {
+        for file in self.files.iter().rev() {
+            let items = file
+                .value
+                .get("services")
+                .and_then(|services| services.get(service))
+                .and_then(|definition| definition.get(list))
+                .and_then(Value::as_array);
+            if let Some(index) = items.and_then(|items| items.iter().position(&matches)) {
+                let index = index.to_string();
+                if let Some(((line, column), _)) =
+                    file.positions.locate(&["services", service, list, &index])
+                {
+                    return Some(Location::at(&file.path, line, column));
+                }
+            }
+        }
+        self.locate(&["services", service, list])
+    }
+
+    /// The first compose file, for findings about the project as a whole.
+    pub(crate) fn first_file(&self) -> Option<Location> {
+        self.files.first().map(|file| Location::file(&file.path))
+    }
+
+    /// The services of the resolved model, by name.
+    pub(crate) fn services(&self) -> Vec<(&String, &Value)> {
+        self.model
+            .get("services")
+            .and_then(Value::as_object)
+            .map(|services| services.iter().collect())
+            .unwrap_or_default()
+    }
+
+    /// A service as the model without interpolation has it.
+    pub(crate) fn raw_service(&self, name: &str) -> Option<&Value> {
+        self.raw_model
+            .get("services")
+            .and_then(|services| services.get(name))
+    }
+}
+
+impl BuildSource {
+    /// The builds of the services in `model` that build from a local context with a
+    /// Dockerfile (not inline, not a remote context).
+    fn collect(model: &Value, project: &Project) -> Vec<BuildSource> {
+        let root = project.root.path();
+        let mut builds = Vec::new();
+        for (service, definition) in model
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(build) = definition.get("build") else {
+                continue;
+            };
+            let remote = build
+                .get("context")
+                .and_then(Value::as_str)
+                .is_some_and(|context| context.contains("://") || context.starts_with("git@"));
+            if build.get("dockerfile_inline").is_some() || remote {
+                continue;
+            }
+            let context =
+                PathBuf::from(build.get("context").and_then(Value::as_str).unwrap_or("."));
+            let context = if context.is_absolute() {
+                context
+            } else {
+                root.join(context)
+            };
+            let dockerfile = context.join(
+                build
+                    .get("dockerfile")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Dockerfile"),
+            );
+            builds.push(BuildSource {
+                service: service.clone(),
+                dockerfile_path: shown(&dockerfile, root),
+                dockerfile: std::fs::read_to_string(&dockerfile)
+                    .ok()
+                    .map(|text| Dockerfile::parse(&text)),
+                target: build
+                    .get("target")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                dockerignore: std::fs::read_to_string(context.join(".dockerignore")).ok(),
+                context_has_env: context.join(".env").is_file(),
+                context: shown(&context, root),
+            });
+        }
+        builds
+    }
+}

@@ -1,0 +1,737 @@
+//! Compose rules about how the project holds together: whether compose can read it, its
+//! volumes, healthchecks, images, dependencies, host ports and container names shared
+//! between services, its name and obsolete keys. They read compose's resolved model, its
+//! model without interpolation, and the compose files as written (for positions, and for
+//! what compose itself refuses).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::compose::model::published_port;
+use crate::doctor::finding::{Finding, Location};
+use crate::doctor::lint_input::LintInput;
+use crate::doctor::rule::Severity::{Error, Info, Warning};
+use crate::doctor::rule::{Check, LintRule, RuleId};
+use crate::doctor::rules::{entries, is_unpinned, items, text};
+
+pub(super) const COMPOSE_INVALID: LintRule = LintRule {
+    id: RuleId::ComposeInvalid,
+    severity: Error,
+    summary: "compose cannot read the project, so only the rules that read the files as written could run",
+    fix: "run `docker compose config` to see compose's message, and fix the file it names",
+    check: Check::Project(compose_invalid),
+    #[cfg(test)]
+    example: tests::compose_invalid,
+};
+
+fn compose_invalid(input: &LintInput) -> Vec<Finding> {
+    input
+        .invalid
+        .iter()
+        .map(|cause| {
+            Finding::new(
+                RuleId::ComposeInvalid,
+                format!("compose cannot read the project: {cause}"),
+                input.first_file(),
+            )
+        })
+        .collect()
+}
+
+pub(super) const DATA_VOLUME_UNPROTECTED: LintRule = LintRule {
+    id: RuleId::DataVolumeUnprotected,
+    severity: Warning,
+    summary: "a named volume holds data, yet is neither external nor protected: `down -v` can delete it",
+    fix: "list it under guard.protected_volumes in the profile, or declare it `external: true`",
+    check: Check::Project(data_volume_unprotected),
+    #[cfg(test)]
+    example: tests::data_volume_unprotected,
+};
+
+/// Each named volume a service mounts, once, unless declared external or protected (by its
+/// name in the files or its name on the engine).
+fn data_volume_unprotected(input: &LintInput) -> Vec<Finding> {
+    let declared = input.model.get("volumes").and_then(Value::as_object);
+    let mut reported = BTreeSet::new();
+    let mut findings = Vec::new();
+    for (name, service) in input.services() {
+        for mount in items(service, "volumes") {
+            let source = text(mount, "source");
+            if text(mount, "type") != "volume" || source.is_empty() {
+                continue;
+            }
+            let declaration = declared.and_then(|volumes| volumes.get(source));
+            let external = declaration
+                .and_then(|declaration| declaration.get("external"))
+                .and_then(Value::as_bool)
+                == Some(true);
+            let engine_name = declaration.map(|d| text(d, "name")).unwrap_or_default();
+            let protected = input
+                .protected
+                .iter()
+                .any(|entry| entry == source || entry == engine_name);
+            if !external && !protected && reported.insert(source.to_string()) {
+                findings.push(Finding::new(
+                    RuleId::DataVolumeUnprotected,
+                    format!(
+                        "volume `{source}` (mounted by {name} at {}) is neither external nor protected",
+                        text(mount, "target")
+                    ),
+                    input.locate(&["volumes", source]).or_else(|| {
+                        input.locate_item(name, "volumes", |item| mount_matches(item, mount))
+                    }),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+pub(super) const NO_HEALTHCHECK: LintRule = LintRule {
+    id: RuleId::NoHealthcheck,
+    severity: Warning,
+    summary: "a long-running service has no healthcheck, so nothing can wait for it to be ready",
+    fix: "add a healthcheck (test, interval, retries, start_period)",
+    check: Check::Project(no_healthcheck),
+    #[cfg(test)]
+    example: tests::no_healthcheck,
+};
+
+/// Services without a healthcheck, but for one-off jobs (those others wait on with
+/// `service_completed_successfully`).
+fn no_healthcheck(input: &LintInput) -> Vec<Finding> {
+    let services = input.services();
+    let mut jobs = BTreeSet::new();
+    for (_, service) in &services {
+        for (name, dependency) in entries(service, "depends_on") {
+            if text(dependency, "condition") == "service_completed_successfully" {
+                jobs.insert(name.as_str());
+            }
+        }
+    }
+    services
+        .iter()
+        .filter(|(name, service)| {
+            service.get("healthcheck").is_none() && !jobs.contains(name.as_str())
+        })
+        .map(|(name, _)| {
+            Finding::new(
+                RuleId::NoHealthcheck,
+                format!("service `{name}` has no healthcheck"),
+                input.locate_in_service(name, &[]),
+            )
+        })
+        .collect()
+}
+
+pub(super) const HEALTHCHECK_NO_START_PERIOD: LintRule = LintRule {
+    id: RuleId::HealthcheckNoStartPeriod,
+    severity: Info,
+    summary: "a healthcheck has no start_period, so a slow start counts as failures",
+    fix: "add start_period (e.g. 10s) to the healthcheck",
+    check: Check::Project(healthcheck_no_start_period),
+    #[cfg(test)]
+    example: tests::healthcheck_no_start_period,
+};
+
+fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (name, service) in input.services() {
+        let Some(check) = service.get("healthcheck") else {
+            continue;
+        };
+        let disabled = check.get("disable").and_then(Value::as_bool) == Some(true)
+            || check
+                .get("test")
+                .and_then(Value::as_array)
+                .and_then(|test| test.first())
+                .and_then(Value::as_str)
+                == Some("NONE");
+        if !disabled && check.get("start_period").is_none() {
+            findings.push(Finding::new(
+                RuleId::HealthcheckNoStartPeriod,
+                format!("the healthcheck of `{name}` has no start_period"),
+                input.locate_in_service(name, &["healthcheck"]),
+            ));
+        }
+    }
+    findings
+}
+
+pub(super) const IMAGE_UNPINNED: LintRule = LintRule {
+    id: RuleId::ImageUnpinned,
+    severity: Warning,
+    summary: "an image is untagged or `latest`, so the same commit can run different images",
+    fix: "pin a tag (or a digest): image: postgres:16.4",
+    check: Check::Project(image_unpinned),
+    #[cfg(test)]
+    example: tests::image_unpinned,
+};
+
+/// Images services run without building them.
+fn image_unpinned(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (name, service) in input.services() {
+        let image = text(service, "image");
+        if service.get("build").is_none() && !image.is_empty() && is_unpinned(image) {
+            findings.push(Finding::new(
+                RuleId::ImageUnpinned,
+                format!("service `{name}` runs image `{image}`, which is untagged or latest"),
+                input.locate_in_service(name, &["image"]),
+            ));
+        }
+    }
+    findings
+}
+
+pub(super) const DUPLICATE_HOST_PORT: LintRule = LintRule {
+    id: RuleId::DuplicateHostPort,
+    severity: Error,
+    summary: "two services publish the same host port",
+    fix: "give each its own host port",
+    check: Check::Project(duplicate_host_port),
+    #[cfg(test)]
+    example: tests::duplicate_host_port,
+};
+
+/// Host ports (with their protocol) published by more than one service on addresses that
+/// overlap: the same one, or every interface.
+fn duplicate_host_port(input: &LintInput) -> Vec<Finding> {
+    let mut publishers: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    for (name, service) in input.services() {
+        for port in items(service, "ports") {
+            let Some(published) = published_port(port) else {
+                continue;
+            };
+            let protocol = port
+                .get("protocol")
+                .and_then(Value::as_str)
+                .unwrap_or("tcp");
+            publishers
+                .entry((
+                    format!("{published}/{protocol}"),
+                    text(port, "host_ip").into(),
+                ))
+                .or_default()
+                .push(name);
+        }
+    }
+    let mut by_port: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
+    for ((port, address), names) in &publishers {
+        for name in names {
+            by_port.entry(port).or_default().push((address, name));
+        }
+    }
+    let every_interface = |address: &str| matches!(address, "" | "0.0.0.0");
+    let mut findings = Vec::new();
+    for (port, users) in by_port {
+        let clash = users.iter().enumerate().any(|(index, (address, _))| {
+            users[index + 1..].iter().any(|(other, _)| {
+                address == other || every_interface(address) || every_interface(other)
+            })
+        });
+        if clash {
+            let names: Vec<&str> = users.iter().map(|(_, name)| *name).collect();
+            findings.push(Finding::new(
+                RuleId::DuplicateHostPort,
+                format!("host port {port} is published by {}", names.join(" and ")),
+                input.locate_in_service(names[names.len() - 1], &["ports"]),
+            ));
+        }
+    }
+    findings
+}
+
+pub(super) const DUPLICATE_CONTAINER_NAME: LintRule = LintRule {
+    id: RuleId::DuplicateContainerName,
+    severity: Error,
+    summary: "two services have the same container_name",
+    fix: "give each its own name, or remove container_name",
+    check: Check::Project(duplicate_container_name),
+    #[cfg(test)]
+    example: tests::duplicate_container_name,
+};
+
+/// Read from the files as written: compose itself refuses a project with duplicates.
+fn duplicate_container_name(input: &LintInput) -> Vec<Finding> {
+    let mut services_by_name: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (service, container_name) in written_container_names(input) {
+        services_by_name
+            .entry(container_name)
+            .or_default()
+            .push(service);
+    }
+    services_by_name
+        .into_iter()
+        .filter(|(_, services)| services.len() > 1)
+        .map(|(container_name, services)| {
+            Finding::new(
+                RuleId::DuplicateContainerName,
+                format!(
+                    "container_name `{container_name}` is used by {}",
+                    services.join(" and ")
+                ),
+                input.locate_in_service(&services[1], &["container_name"]),
+            )
+        })
+        .collect()
+}
+
+/// Each service's `container_name` as the compose files write it (later files win).
+fn written_container_names(input: &LintInput) -> BTreeMap<String, String> {
+    let mut names = BTreeMap::new();
+    for file in &input.files {
+        let Ok(parsed) = serde_saphyr::from_str::<Value>(&file.text) else {
+            continue;
+        };
+        for (service, definition) in entries(&parsed, "services") {
+            if let Some(name) = definition.get("container_name").and_then(Value::as_str) {
+                names.insert(service.clone(), name.to_string());
+            }
+        }
+    }
+    names
+}
+
+pub(super) const NO_PROJECT_NAME: LintRule = LintRule {
+    id: RuleId::NoProjectName,
+    severity: Info,
+    summary: "the project name comes from the folder's name, so two checkouts collide",
+    fix: "set a top-level `name:` in the compose file, or compose.project_name in the profile",
+    check: Check::Project(no_project_name),
+    #[cfg(test)]
+    example: tests::no_project_name,
+};
+
+fn no_project_name(input: &LintInput) -> Vec<Finding> {
+    // A file that is not YAML says nothing about its name: compose-invalid covers it.
+    let all_read = input.files.iter().all(|file| !file.value.is_null());
+    if all_read
+        && !input.profile_names_project
+        && !input.files.iter().any(|file| file.positions.has(&["name"]))
+    {
+        return vec![Finding::new(
+            RuleId::NoProjectName,
+            "no compose file sets a top-level name, and the profile sets no compose.project_name",
+            input.first_file(),
+        )];
+    }
+    Vec::new()
+}
+
+pub(super) const OBSOLETE_VERSION: LintRule = LintRule {
+    id: RuleId::ObsoleteVersion,
+    severity: Info,
+    summary: "the top-level `version:` is obsolete and ignored by compose",
+    fix: "remove the `version:` line",
+    check: Check::Project(obsolete_version),
+    #[cfg(test)]
+    example: tests::obsolete_version,
+};
+
+fn obsolete_version(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for file in &input.files {
+        if let Some(((line, column), 1)) = file.positions.locate(&["version"]) {
+            findings.push(Finding::new(
+                RuleId::ObsoleteVersion,
+                "the top-level `version:` is obsolete",
+                Some(Location::at(&file.path, line, column)),
+            ));
+        }
+    }
+    findings
+}
+
+pub(super) const BUILD_AND_IMAGE: LintRule = LintRule {
+    id: RuleId::BuildAndImage,
+    severity: Info,
+    summary: "a service has both `build:` and `image:`: the build's result is tagged with that image name, and a pull may replace it",
+    fix: "keep `image:` only if the name is meant to be pushed; else remove it",
+    check: Check::Project(build_and_image),
+    #[cfg(test)]
+    example: tests::build_and_image,
+};
+
+/// Services that build and name an image in the files (compose's resolved model may add
+/// an image name of its own).
+fn build_and_image(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (name, service) in input.services() {
+        let names_image = input
+            .raw_service(name)
+            .is_some_and(|raw| raw.get("image").is_some());
+        if service.get("build").is_some() && names_image {
+            findings.push(Finding::new(
+                RuleId::BuildAndImage,
+                format!(
+                    "service `{name}` has both build and image (`{}`)",
+                    text(service, "image")
+                ),
+                input.locate_in_service(name, &["image"]),
+            ));
+        }
+    }
+    findings
+}
+
+pub(super) const DEPENDS_ON_WITHOUT_HEALTH: LintRule = LintRule {
+    id: RuleId::DependsOnWithoutHealth,
+    severity: Warning,
+    summary: "a service depends on a service that has a healthcheck, but does not wait for it to be healthy",
+    fix: "use `depends_on: {SERVICE: {condition: service_healthy}}`",
+    check: Check::Project(depends_on_without_health),
+    #[cfg(test)]
+    example: tests::depends_on_without_health,
+};
+
+fn depends_on_without_health(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (name, service) in input.services() {
+        for (dependency, condition) in entries(service, "depends_on") {
+            let has_health = input
+                .model
+                .pointer(&format!("/services/{dependency}/healthcheck"))
+                .is_some_and(|check| check.get("disable").and_then(Value::as_bool) != Some(true));
+            if has_health && text(condition, "condition") == "service_started" {
+                findings.push(Finding::new(
+                    RuleId::DependsOnWithoutHealth,
+                    format!(
+                        "service `{name}` depends on `{dependency}` without waiting for it to be healthy"
+                    ),
+                    input.locate_in_service(name, &["depends_on", dependency]),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// Whether a `volumes:` item as written is the resolved `mount` (same container path).
+pub(super) fn mount_matches(item: &Value, mount: &Value) -> bool {
+    let target = text(mount, "target");
+    match item {
+        Value::String(short) => {
+            let parts: Vec<&str> = short.split(':').collect();
+            match parts.len() {
+                1 => parts[0] == target,
+                _ => parts[1] == target,
+            }
+        }
+        Value::Object(_) => text(item, "target") == target,
+        _ => false,
+    }
+}
+
+/// Whether a `ports:` item as written publishes host port `published` (or a range from it).
+pub(super) fn port_matches(item: &Value, published: &str) -> bool {
+    let host = match item {
+        Value::String(short) => {
+            let parts: Vec<&str> = short.split(':').collect();
+            match parts.len() {
+                1 => return false,
+                length => parts[length - 2].to_string(),
+            }
+        }
+        Value::Object(_) => match published_port(item) {
+            Some(port) => port,
+            None => return false,
+        },
+        _ => return false,
+    };
+    host == published || host.split('-').next() == Some(published)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::doctor::rules::examples::{Example, compose_file, findings, project};
+
+    const APP: &str = "services:\n  app:\n    image: a:1\n";
+
+    pub(super) fn compose_invalid() -> Example {
+        let mut invalid = project(APP);
+        invalid.model = Value::Null;
+        invalid.raw_model = Value::Null;
+        invalid.invalid = Some("services.app.ports must be a list".into());
+        Example::new(
+            invalid,
+            &["compose.yaml compose cannot read the project: services.app.ports must be a list"],
+            project(APP),
+        )
+    }
+
+    pub(super) fn data_volume_unprotected() -> Example {
+        let written = "services:\n  app:\n    image: a:1\n    volumes:\n      - {type: volume, source: data, target: /data}\nvolumes:\n  data: {}\n";
+        let mut protected = project(written);
+        protected.protected = vec!["data".into()];
+        Example::new(
+            project(written),
+            &[
+                "compose.yaml:7:3 volume `data` (mounted by app at /data) is neither external nor protected",
+            ],
+            protected,
+        )
+    }
+
+    #[test]
+    fn a_volume_is_protected_by_its_engine_name_or_external_and_reported_once() {
+        let two = "services:\n  app:\n    image: a:1\n    volumes:\n      - {type: volume, source: data, target: /data}\n  copy:\n    image: a:1\n    volumes:\n      - {type: volume, source: data, target: /copy}\nvolumes:\n  data: {name: shop_data}\n";
+        assert_eq!(
+            findings(&DATA_VOLUME_UNPROTECTED, project(two)),
+            [
+                "compose.yaml:11:3 volume `data` (mounted by app at /data) is neither external nor protected"
+            ]
+        );
+        let mut by_engine_name = project(two);
+        by_engine_name.protected = vec!["shop_data".into()];
+        assert!(findings(&DATA_VOLUME_UNPROTECTED, by_engine_name).is_empty());
+        let external = two.replace("{name: shop_data}", "{external: true}");
+        assert!(findings(&DATA_VOLUME_UNPROTECTED, project(&external)).is_empty());
+        // Bind mounts and anonymous volumes hold no named data.
+        let others = "services:\n  app:\n    image: a:1\n    volumes:\n      - {type: bind, source: /srv, target: /srv}\n      - {type: volume, target: /cache}\n";
+        assert!(findings(&DATA_VOLUME_UNPROTECTED, project(others)).is_empty());
+    }
+
+    #[test]
+    fn a_volume_is_located_where_a_file_declares_it_else_at_the_first_file() {
+        let mut input =
+            project("services:\n  app:\n    image: a:1\n    volumes:\n      - 'data:/data'\n");
+        input.model = json!({"services": {"app": {"image": "a:1", "volumes": [
+            {"type": "volume", "source": "data", "target": "/data"}
+        ]}}, "volumes": {"data": {"name": "shop_data"}}});
+        let message = "volume `data` (mounted by app at /data) is neither external nor protected";
+        assert_eq!(
+            findings(&DATA_VOLUME_UNPROTECTED, input.clone()),
+            [format!("compose.yaml {message}")]
+        );
+        input.files.push(compose_file(
+            "compose.override.yaml",
+            "volumes:\n  data: {}\n",
+        ));
+        assert_eq!(
+            findings(&DATA_VOLUME_UNPROTECTED, input),
+            [format!("compose.override.yaml:2:3 {message}")]
+        );
+    }
+
+    pub(super) fn no_healthcheck() -> Example {
+        Example::new(
+            project(APP),
+            &["compose.yaml:2:3 service `app` has no healthcheck"],
+            project(
+                "services:\n  app:\n    image: a:1\n    healthcheck: {test: [CMD, 'true'], start_period: 5s}\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn a_job_others_wait_to_complete_needs_no_healthcheck() {
+        let input = project(
+            "services:\n  migrate:\n    image: a:1\n  app:\n    image: a:1\n    healthcheck: {test: [CMD, 'true']}\n    depends_on:\n      migrate: {condition: service_completed_successfully}\n",
+        );
+        assert!(findings(&NO_HEALTHCHECK, input).is_empty());
+    }
+
+    pub(super) fn healthcheck_no_start_period() -> Example {
+        Example::new(
+            project(
+                "services:\n  app:\n    image: a:1\n    healthcheck:\n      test: [CMD, 'true']\n",
+            ),
+            &["compose.yaml:4:5 the healthcheck of `app` has no start_period"],
+            project(
+                "services:\n  app:\n    image: a:1\n    healthcheck:\n      test: [CMD, 'true']\n      start_period: 10s\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn a_disabled_healthcheck_needs_no_start_period() {
+        for check in ["{disable: true}", "{test: [NONE]}"] {
+            let input = project(&format!("{APP}    healthcheck: {check}\n"));
+            assert!(
+                findings(&HEALTHCHECK_NO_START_PERIOD, input).is_empty(),
+                "{check}"
+            );
+        }
+        // Nor is a service without one this rule's finding.
+        assert!(findings(&HEALTHCHECK_NO_START_PERIOD, project(APP)).is_empty());
+    }
+
+    pub(super) fn image_unpinned() -> Example {
+        Example::new(
+            project("services:\n  app:\n    image: nginx\n  web:\n    image: nginx:latest\n"),
+            &[
+                "compose.yaml:3:5 service `app` runs image `nginx`, which is untagged or latest",
+                "compose.yaml:5:5 service `web` runs image `nginx:latest`, which is untagged or latest",
+            ],
+            project(
+                "services:\n  app:\n    image: nginx:1.27\n  web:\n    build: {context: web}\n    image: web\n",
+            ),
+        )
+    }
+
+    pub(super) fn duplicate_host_port() -> Example {
+        let ports = |second: &str| {
+            project(&format!(
+                "services:\n  app:\n    image: a:1\n    ports:\n      - {{target: 80, published: '8080'}}\n  web:\n    image: a:1\n    ports:\n      - {{{second}}}\n"
+            ))
+        };
+        Example::new(
+            ports("target: 81, published: '8080', host_ip: 127.0.0.1"),
+            &["compose.yaml:8:5 host port 8080/tcp is published by app and web"],
+            ports("target: 81, published: '8081'"),
+        )
+    }
+
+    #[test]
+    fn host_ports_clash_on_the_same_address_and_protocol_only() {
+        let two = |first: &str, second: &str| {
+            project(&format!(
+                "services:\n  app:\n    image: a:1\n    ports:\n      - {{{first}}}\n  web:\n    image: a:1\n    ports:\n      - {{{second}}}\n"
+            ))
+        };
+        let same = "target: 80, published: 8080, host_ip: 127.0.0.1";
+        assert_eq!(
+            findings(&DUPLICATE_HOST_PORT, two(same, same)),
+            ["compose.yaml:8:5 host port 8080/tcp is published by app and web"]
+        );
+        let other_address = "target: 80, published: 8080, host_ip: 127.0.0.2";
+        assert!(findings(&DUPLICATE_HOST_PORT, two(same, other_address)).is_empty());
+        let udp = "target: 80, published: 8080, host_ip: 127.0.0.1, protocol: udp";
+        assert!(findings(&DUPLICATE_HOST_PORT, two(same, udp)).is_empty());
+        let unpublished = "target: 80";
+        assert!(findings(&DUPLICATE_HOST_PORT, two(unpublished, unpublished)).is_empty());
+    }
+
+    pub(super) fn duplicate_container_name() -> Example {
+        let named = |second: &str| {
+            project(&format!(
+                "services:\n  app:\n    image: a:1\n    container_name: shop\n  web:\n    image: a:1\n    container_name: {second}\n"
+            ))
+        };
+        Example::new(
+            named("shop"),
+            &["compose.yaml:7:5 container_name `shop` is used by app and web"],
+            named("shop-web"),
+        )
+    }
+
+    #[test]
+    fn container_names_are_read_from_the_files_as_written_later_files_winning() {
+        let mut input = project(
+            "services:\n  app:\n    image: a:1\n    container_name: shop\n  web:\n    image: a:1\n    container_name: shop\n",
+        );
+        // Compose refuses the duplicate, so its model is empty: the files still tell.
+        input.model = Value::Null;
+        input.files.push(compose_file(
+            "compose.override.yaml",
+            "services:\n  web:\n    container_name: shop-web\n",
+        ));
+        assert!(findings(&DUPLICATE_CONTAINER_NAME, input.clone()).is_empty());
+        input.files.pop();
+        assert_eq!(
+            findings(&DUPLICATE_CONTAINER_NAME, input),
+            ["compose.yaml:7:5 container_name `shop` is used by app and web"]
+        );
+    }
+
+    pub(super) fn no_project_name() -> Example {
+        Example::new(
+            project(APP),
+            &[
+                "compose.yaml no compose file sets a top-level name, and the profile sets no compose.project_name",
+            ],
+            project(&format!("name: shop\n{APP}")),
+        )
+    }
+
+    #[test]
+    fn a_project_named_by_the_profile_or_a_file_that_is_not_yaml_has_no_finding() {
+        let mut named = project(APP);
+        named.profile_names_project = true;
+        assert!(findings(&NO_PROJECT_NAME, named).is_empty());
+        let mut unreadable = project(APP);
+        unreadable
+            .files
+            .push(compose_file("broken.yaml", ": : not yaml"));
+        assert!(findings(&NO_PROJECT_NAME, unreadable).is_empty());
+    }
+
+    pub(super) fn obsolete_version() -> Example {
+        Example::new(
+            project(&format!("version: '3'\n{APP}")),
+            &["compose.yaml:1:1 the top-level `version:` is obsolete"],
+            project(&format!("{APP}    labels: {{version: '3'}}\n")),
+        )
+    }
+
+    pub(super) fn build_and_image() -> Example {
+        Example::new(
+            project("services:\n  app:\n    build: {context: app}\n    image: shop/app\n"),
+            &["compose.yaml:4:5 service `app` has both build and image (`shop/app`)"],
+            project(
+                "services:\n  app:\n    build: {context: app}\n  db:\n    image: postgres:16\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn an_image_name_compose_adds_to_a_build_is_not_the_files() {
+        let mut input = project("services:\n  app:\n    build: {context: app}\n");
+        input.model =
+            json!({"services": {"app": {"build": {"context": "app"}, "image": "shop-app"}}});
+        assert!(findings(&BUILD_AND_IMAGE, input).is_empty());
+    }
+
+    pub(super) fn depends_on_without_health() -> Example {
+        let depending = |condition: &str| {
+            project(&format!(
+                "services:\n  app:\n    image: a:1\n    depends_on:\n      db: {{condition: {condition}}}\n  db:\n    image: b:1\n    healthcheck: {{test: [CMD, 'true']}}\n"
+            ))
+        };
+        Example::new(
+            depending("service_started"),
+            &[
+                "compose.yaml:5:7 service `app` depends on `db` without waiting for it to be healthy",
+            ],
+            depending("service_healthy"),
+        )
+    }
+
+    #[test]
+    fn depending_on_a_service_without_a_working_healthcheck_is_fine() {
+        for check in ["", "    healthcheck: {disable: true}\n"] {
+            let input = project(&format!(
+                "services:\n  app:\n    image: a:1\n    depends_on:\n      db: {{condition: service_started}}\n  db:\n    image: b:1\n{check}"
+            ));
+            assert!(
+                findings(&DEPENDS_ON_WITHOUT_HEALTH, input).is_empty(),
+                "{check}"
+            );
+        }
+    }
+
+    #[test]
+    fn list_items_written_in_either_form_match_what_compose_resolved() {
+        let mount = json!({"type": "bind", "source": "/srv", "target": "/data"});
+        assert!(mount_matches(&json!("/srv:/data:ro"), &mount));
+        assert!(mount_matches(&json!({"target": "/data"}), &mount));
+        assert!(!mount_matches(&json!("/srv:/other"), &mount));
+        assert!(mount_matches(
+            &json!("/data"),
+            &json!({"type": "volume", "target": "/data"})
+        ));
+        assert!(port_matches(&json!("127.0.0.1:8080:80"), "8080"));
+        assert!(port_matches(&json!("8080-8090:80-90"), "8080"));
+        assert!(port_matches(
+            &json!({"target": 80, "published": 8080}),
+            "8080"
+        ));
+        assert!(!port_matches(&json!("80"), "80"));
+        assert!(!port_matches(&json!("9090:80"), "8080"));
+    }
+}

@@ -1,0 +1,728 @@
+//! Dockerfile rules: over the Dockerfile of each service that builds one — whether it
+//! exists, the user its final stage runs as, secrets in ARG and ENV, the order of copies and
+//! installs, lockfiles, pinned base images, package caches, ADD, the form of CMD and
+//! ENTRYPOINT, and pipes without pipefail. Only the instructions from the first FROM on
+//! count.
+
+use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
+use crate::doctor::finding::{Finding, Location};
+use crate::doctor::lint_input::BuildSource;
+use crate::doctor::rule::Severity::{Error, Info, Warning};
+use crate::doctor::rule::{Check, LintRule, RuleId};
+use crate::doctor::rules::{is_secret_name, is_unpinned};
+
+/// Where `instruction` is, in `build`'s Dockerfile.
+fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
+    Some(Location::at(
+        &build.dockerfile_path,
+        instruction.line as u64,
+        1,
+    ))
+}
+
+/// The instructions of every stage, in order (none when the Dockerfile cannot be read).
+fn staged(build: &BuildSource) -> impl Iterator<Item = &Instruction> {
+    build
+        .dockerfile
+        .iter()
+        .flat_map(Dockerfile::stages)
+        .flatten()
+}
+
+/// A finding for each staged instruction that `found` has a message for.
+fn each_instruction(
+    build: &BuildSource,
+    rule: RuleId,
+    found: impl Fn(&Instruction) -> Option<String>,
+) -> Vec<Finding> {
+    staged(build)
+        .filter_map(|instruction| {
+            let message = found(instruction)?;
+            Some(Finding::new(rule, message, at(build, instruction)))
+        })
+        .collect()
+}
+
+pub(super) const DOCKERFILE_MISSING: LintRule = LintRule {
+    id: RuleId::DockerfileMissing,
+    severity: Error,
+    summary: "a service's build names a Dockerfile that does not exist",
+    fix: "fix build.context / build.dockerfile, or add the Dockerfile",
+    check: Check::Build(dockerfile_missing),
+    #[cfg(test)]
+    example: tests::dockerfile_missing,
+};
+
+fn dockerfile_missing(build: &BuildSource) -> Vec<Finding> {
+    if build.dockerfile.is_some() {
+        return Vec::new();
+    }
+    vec![Finding::new(
+        RuleId::DockerfileMissing,
+        format!(
+            "service `{}` builds with {}, which does not exist",
+            build.service,
+            build.dockerfile_path.display()
+        ),
+        Some(Location::file(&build.dockerfile_path)),
+    )]
+}
+
+pub(super) const DOCKERFILE_ROOT: LintRule = LintRule {
+    id: RuleId::DockerfileRoot,
+    severity: Warning,
+    summary: "the image's final stage runs as root (no USER, or USER root)",
+    fix: "add `USER` with an unprivileged user at the end of the final stage",
+    check: Check::Build(dockerfile_root),
+    #[cfg(test)]
+    example: tests::dockerfile_root,
+};
+
+/// The stage that runs (the build target, else the last) as root: its last USER, or the
+/// last USER of the stage it is built FROM, and so on.
+fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
+    let Some(dockerfile) = &build.dockerfile else {
+        return Vec::new();
+    };
+    let stages = dockerfile.stages();
+    let Some(stage) = final_stage(&stages, build.target.as_deref()) else {
+        return Vec::new();
+    };
+    let user = stage_user(&stages, stage);
+    let root = match user {
+        None => true,
+        Some(user) => {
+            let name = user.arguments.split(':').next().unwrap_or_default().trim();
+            name == "root" || name == "0"
+        }
+    };
+    if !root {
+        return Vec::new();
+    }
+    vec![Finding::new(
+        RuleId::DockerfileRoot,
+        match user {
+            None => "the final stage sets no USER: the image runs as root".to_string(),
+            Some(user) => format!("the final stage runs as USER {}", user.arguments),
+        },
+        user.or(stage.first())
+            .and_then(|instruction| at(build, instruction)),
+    )]
+}
+
+/// The stage named `target` (by its `AS` name), else the last.
+fn final_stage<'a>(
+    stages: &[&'a [Instruction]],
+    target: Option<&str>,
+) -> Option<&'a [Instruction]> {
+    target
+        .and_then(|target| {
+            stages.iter().copied().find(|stage| {
+                stage.first().is_some_and(|from| {
+                    from.arguments
+                        .to_lowercase()
+                        .split_whitespace()
+                        .last()
+                        .is_some_and(|name| name == target.to_lowercase())
+                })
+            })
+        })
+        .or(stages.last().copied())
+}
+
+/// The USER a stage runs as: its last, else (a stage built FROM another stage starts as that
+/// stage's user) its parent's, following up to 16 parents.
+fn stage_user<'a>(
+    stages: &[&'a [Instruction]],
+    stage: &'a [Instruction],
+) -> Option<&'a Instruction> {
+    let last_user = |stage: &'a [Instruction]| stage.iter().rev().find(|i| i.keyword == "USER");
+    let parent_of = |stage: &[Instruction]| {
+        stage
+            .first()
+            .map(|from| dockerfile::from_image(&from.arguments).to_lowercase())
+    };
+    let mut user = last_user(stage);
+    let mut parent = parent_of(stage);
+    let mut hops = 0;
+    while let (None, Some(name), true) = (user, parent.clone(), hops < 16) {
+        hops += 1;
+        let found = stages.iter().find(|candidate| {
+            candidate.first().is_some_and(|from| {
+                let words: Vec<String> = from
+                    .arguments
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect();
+                words.len() >= 3 && words[words.len() - 2] == "as" && words[words.len() - 1] == name
+            })
+        });
+        let Some(found) = found else {
+            break;
+        };
+        user = last_user(found);
+        parent = parent_of(found);
+    }
+    user
+}
+
+pub(super) const DOCKERFILE_SECRET: LintRule = LintRule {
+    id: RuleId::DockerfileSecret,
+    severity: Error,
+    summary: "an ARG or ENV with a secret-looking name has a value, which stays in the image's history",
+    fix: "pass secrets at build time with `RUN --mount=type=secret`, and at run time through the environment",
+    check: Check::Build(dockerfile_secret),
+    #[cfg(test)]
+    example: tests::dockerfile_secret,
+};
+
+fn dockerfile_secret(build: &BuildSource) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for instruction in staged(build) {
+        if !matches!(instruction.keyword.as_str(), "ARG" | "ENV") {
+            continue;
+        }
+        for (name, value) in assignments(&instruction.keyword, &instruction.arguments) {
+            if is_secret_name(&name) && !value.is_empty() && !value.starts_with('$') {
+                findings.push(Finding::new(
+                    RuleId::DockerfileSecret,
+                    format!(
+                        "{} {name} has a value in the Dockerfile",
+                        instruction.keyword
+                    ),
+                    at(build, instruction),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+/// `NAME=value` pairs of an ARG or ENV (`ENV NAME value` too).
+fn assignments(keyword: &str, arguments: &str) -> Vec<(String, String)> {
+    if !arguments.contains('=') {
+        let mut words = arguments.splitn(2, char::is_whitespace);
+        let name = words.next().unwrap_or_default().to_string();
+        let value = if keyword == "ENV" {
+            words.next().unwrap_or_default().trim().to_string()
+        } else {
+            String::new()
+        };
+        return vec![(name, value)];
+    }
+    arguments
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.trim_matches('"').trim_matches('\'').to_string(),
+            )
+        })
+        .collect()
+}
+
+pub(super) const COPY_BEFORE_INSTALL: LintRule = LintRule {
+    id: RuleId::CopyBeforeInstall,
+    severity: Warning,
+    summary: "`COPY . .` comes before the dependency install, so any source change reinstalls every dependency",
+    fix: "copy the dependency manifests (package.json and lockfile, requirements.txt, …) first, install, then copy the rest",
+    check: Check::Build(copy_before_install),
+    #[cfg(test)]
+    example: tests::copy_before_install,
+};
+
+/// In each stage, the first COPY or ADD of the whole context followed by an install
+/// (located at the copy); after a finding, the next whole-context copy counts anew.
+fn copy_before_install(build: &BuildSource) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for stage in build.dockerfile.iter().flat_map(Dockerfile::stages) {
+        let mut copied_all: Option<&Instruction> = None;
+        for instruction in stage {
+            match instruction.keyword.as_str() {
+                "COPY" | "ADD" if copied_all.is_none() && copies_everything(instruction) => {
+                    copied_all = Some(instruction);
+                }
+                "RUN" => {
+                    if let (Some(copy), true) =
+                        (copied_all, installs_dependencies(&instruction.arguments))
+                    {
+                        findings.push(Finding::new(
+                            RuleId::CopyBeforeInstall,
+                            format!(
+                                "line {} copies the whole context before this install on line {}",
+                                copy.line, instruction.line
+                            ),
+                            at(build, copy),
+                        ));
+                        copied_all = None;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    findings
+}
+
+/// The sources of a COPY or ADD (its words but flags and the destination).
+fn sources(instruction: &Instruction) -> Vec<&str> {
+    let mut words: Vec<&str> = instruction
+        .arguments
+        .split_whitespace()
+        .filter(|word| !word.starts_with("--"))
+        .collect();
+    if words.len() < 2 {
+        return Vec::new();
+    }
+    words.pop();
+    words
+}
+
+fn copies_everything(instruction: &Instruction) -> bool {
+    sources(instruction).contains(&".")
+}
+
+fn installs_dependencies(run: &str) -> bool {
+    let installs = [
+        "npm ci",
+        "npm install",
+        "npm i ",
+        "yarn install",
+        "yarn --",
+        "pnpm install",
+        "pip install",
+        "pip3 install",
+        "poetry install",
+        "pipenv install",
+        "bundle install",
+        "go mod download",
+        "composer install",
+        "mix deps.get",
+        "cargo fetch",
+        "dotnet restore",
+        "mvn ",
+        "gradle ",
+    ];
+    installs.iter().any(|install| run.contains(install)) || run.trim() == "yarn"
+}
+
+pub(super) const UNFROZEN_INSTALL: LintRule = LintRule {
+    id: RuleId::UnfrozenInstall,
+    severity: Warning,
+    summary: "a dependency install does not follow a lockfile, so one commit can build different images",
+    fix: "use `npm ci`, `yarn install --frozen-lockfile`, `pnpm install --frozen-lockfile`, or pin versions (pip install name==version)",
+    check: Check::Build(unfrozen_install),
+    #[cfg(test)]
+    example: tests::unfrozen_install,
+};
+
+fn unfrozen_install(build: &BuildSource) -> Vec<Finding> {
+    each_instruction(build, RuleId::UnfrozenInstall, |instruction| {
+        (instruction.keyword == "RUN")
+            .then(|| unfrozen(&instruction.arguments))
+            .flatten()
+    })
+}
+
+/// Why an install in `run` does not follow a lockfile, if it does not.
+fn unfrozen(run: &str) -> Option<String> {
+    for command in run.split(['&', ';', '|']) {
+        // Skip RUN's own flags (`--mount=…`) and leading assignments (`NODE_ENV=production`),
+        // and read `python -m pip` as pip.
+        let mut words: Vec<&str> = command
+            .split_whitespace()
+            .skip_while(|word| {
+                word.starts_with("--") || (word.contains('=') && !word.starts_with('-'))
+            })
+            .collect();
+        if words.len() > 2 && words[0].starts_with("python") && words[1] == "-m" {
+            words.drain(..2);
+        }
+        let has = |word: &str| words.contains(&word);
+        match words.as_slice() {
+            ["npm", "install" | "i", ..] if !has("-g") && !has("--global") => {
+                return Some(
+                    "`npm install` resolves versions afresh; `npm ci` follows package-lock.json"
+                        .into(),
+                );
+            }
+            ["yarn", "install", ..] | ["yarn"]
+                if !has("--frozen-lockfile") && !has("--immutable") =>
+            {
+                return Some("`yarn install` without --frozen-lockfile (or --immutable)".into());
+            }
+            ["pnpm", "install", ..] if !has("--frozen-lockfile") => {
+                return Some("`pnpm install` without --frozen-lockfile".into());
+            }
+            ["pip" | "pip3", "install", rest @ ..] => {
+                if let Some(why) = unpinned_pip_install(rest) {
+                    return Some(why);
+                }
+            }
+            _ => {}
+        }
+        if words.iter().any(|word| {
+            *word == "--lockfile=false" || *word == "--no-lockfile" || *word == "--no-package-lock"
+        }) {
+            return Some("the install is told to ignore the lockfile".into());
+        }
+    }
+    None
+}
+
+/// Why `pip install REST…` is not pinned: the packages it names without `==`, unless it
+/// reads a requirements or constraints file.
+fn unpinned_pip_install(rest: &[&str]) -> Option<String> {
+    let packages = rest.iter().filter(|word| {
+        !word.starts_with('-')
+            && **word != "."
+            && !word.ends_with(".txt")
+            && !word.ends_with(".whl")
+    });
+    let takes_file = rest
+        .iter()
+        .any(|word| matches!(*word, "-r" | "--requirement" | "-c" | "--constraint"));
+    let unpinned: Vec<&str> = packages
+        .filter(|package| !package.contains("==") && !takes_file)
+        .copied()
+        .collect();
+    (!unpinned.is_empty()).then(|| format!("`pip install` of unpinned {}", unpinned.join(", ")))
+}
+
+pub(super) const BASE_IMAGE_UNPINNED: LintRule = LintRule {
+    id: RuleId::BaseImageUnpinned,
+    severity: Warning,
+    summary: "a FROM image is untagged or `latest`",
+    fix: "pin the base image's tag (or digest)",
+    check: Check::Build(base_image_unpinned),
+    #[cfg(test)]
+    example: tests::base_image_unpinned,
+};
+
+/// FROM images but `scratch` and the file's own stages.
+fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
+    let stage_names = build
+        .dockerfile
+        .as_ref()
+        .map(Dockerfile::stage_names)
+        .unwrap_or_default();
+    each_instruction(build, RuleId::BaseImageUnpinned, |instruction| {
+        if instruction.keyword != "FROM" {
+            return None;
+        }
+        let image = dockerfile::from_image(&instruction.arguments);
+        let is_stage = stage_names.contains(&image.to_lowercase());
+        (image != "scratch" && !is_stage && is_unpinned(image))
+            .then(|| format!("FROM {image} is untagged or latest"))
+    })
+}
+
+pub(super) const PACKAGE_CACHE_LEFT: LintRule = LintRule {
+    id: RuleId::PackageCacheLeft,
+    severity: Info,
+    summary: "a package install leaves its cache in the layer",
+    fix: "apt-get: `rm -rf /var/lib/apt/lists/*` in the same RUN; apk: `--no-cache`; pip: `--no-cache-dir`",
+    check: Check::Build(package_cache_left),
+    #[cfg(test)]
+    example: tests::package_cache_left,
+};
+
+fn package_cache_left(build: &BuildSource) -> Vec<Finding> {
+    each_instruction(build, RuleId::PackageCacheLeft, |instruction| {
+        (instruction.keyword == "RUN")
+            .then(|| cache_left(&instruction.arguments))
+            .flatten()
+    })
+}
+
+/// Why a package install in `run` leaves its cache behind, if it does.
+fn cache_left(run: &str) -> Option<String> {
+    if (run.contains("apt-get install") || run.contains("apt install"))
+        && !run.contains("/var/lib/apt/lists")
+    {
+        return Some("apt-get install without removing /var/lib/apt/lists".into());
+    }
+    if run.contains("apk add") && !run.contains("--no-cache") {
+        return Some("apk add without --no-cache".into());
+    }
+    if (run.contains("pip install") || run.contains("pip3 install"))
+        && !run.contains("--no-cache-dir")
+    {
+        return Some("pip install without --no-cache-dir".into());
+    }
+    None
+}
+
+pub(super) const ADD_LOCAL_FILE: LintRule = LintRule {
+    id: RuleId::AddLocalFile,
+    severity: Info,
+    summary: "ADD copies a local file; COPY says what it does",
+    fix: "use COPY for local files (ADD for URLs and archives to unpack)",
+    check: Check::Build(add_local_file),
+    #[cfg(test)]
+    example: tests::add_local_file,
+};
+
+fn add_local_file(build: &BuildSource) -> Vec<Finding> {
+    each_instruction(build, RuleId::AddLocalFile, |instruction| {
+        let sources = sources(instruction);
+        (instruction.keyword == "ADD"
+            && !sources.is_empty()
+            && sources.iter().all(|source| is_local_plain(source)))
+        .then(|| format!("ADD {}", sources.join(" ")))
+    })
+}
+
+fn is_local_plain(source: &str) -> bool {
+    let archive = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".txz"];
+    !source.contains("://")
+        && !source.starts_with("git@")
+        && !archive.iter().any(|suffix| source.ends_with(suffix))
+}
+
+pub(super) const SHELL_FORM_COMMAND: LintRule = LintRule {
+    id: RuleId::ShellFormCommand,
+    severity: Info,
+    summary: "CMD or ENTRYPOINT in shell form: the process does not get signals, so stops wait for the timeout",
+    fix: "use the exec form: CMD [\"server\", \"--port\", \"8080\"]",
+    check: Check::Build(shell_form_command),
+    #[cfg(test)]
+    example: tests::shell_form_command,
+};
+
+fn shell_form_command(build: &BuildSource) -> Vec<Finding> {
+    each_instruction(build, RuleId::ShellFormCommand, |instruction| {
+        let arguments = &instruction.arguments;
+        (matches!(instruction.keyword.as_str(), "CMD" | "ENTRYPOINT")
+            && !arguments.trim_start().starts_with('['))
+        .then(|| format!("{} {arguments}", instruction.keyword))
+    })
+}
+
+pub(super) const PIPE_WITHOUT_PIPEFAIL: LintRule = LintRule {
+    id: RuleId::PipeWithoutPipefail,
+    severity: Info,
+    summary: "a RUN pipes commands without `set -o pipefail`, so a failing first command goes unnoticed",
+    fix: "start the RUN with `set -o pipefail &&`, or set SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
+    check: Check::Build(pipe_without_pipefail),
+    #[cfg(test)]
+    example: tests::pipe_without_pipefail,
+};
+
+/// RUNs with a pipe, unless they or their stage's SHELL set pipefail.
+fn pipe_without_pipefail(build: &BuildSource) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for stage in build.dockerfile.iter().flat_map(Dockerfile::stages) {
+        let pipefail_shell = stage
+            .iter()
+            .any(|i| i.keyword == "SHELL" && i.arguments.contains("pipefail"));
+        for instruction in stage.iter().filter(|i| i.keyword == "RUN") {
+            let arguments = &instruction.arguments;
+            if arguments.contains(" | ") && !arguments.contains("pipefail") && !pipefail_shell {
+                findings.push(Finding::new(
+                    RuleId::PipeWithoutPipefail,
+                    "RUN pipes commands without pipefail",
+                    at(build, instruction),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::rules::examples::{Example, build, findings};
+
+    pub(super) fn dockerfile_missing() -> Example {
+        let mut missing = build("");
+        missing.dockerfile = None;
+        Example::new(
+            missing,
+            &["app/Dockerfile service `app` builds with app/Dockerfile, which does not exist"],
+            build("FROM a:1\n"),
+        )
+    }
+
+    #[test]
+    fn a_missing_dockerfile_is_no_other_rules_finding() {
+        let mut missing = build("");
+        missing.dockerfile = None;
+        for rule in [
+            &DOCKERFILE_ROOT,
+            &DOCKERFILE_SECRET,
+            &COPY_BEFORE_INSTALL,
+            &UNFROZEN_INSTALL,
+            &BASE_IMAGE_UNPINNED,
+            &PACKAGE_CACHE_LEFT,
+            &ADD_LOCAL_FILE,
+            &SHELL_FORM_COMMAND,
+            &PIPE_WITHOUT_PIPEFAIL,
+        ] {
+            assert!(findings(rule, missing.clone()).is_empty(), "{}", rule.id);
+        }
+    }
+
+    pub(super) fn dockerfile_root() -> Example {
+        Example::new(
+            build("FROM a:1\nRUN make\n"),
+            &["app/Dockerfile:1:1 the final stage sets no USER: the image runs as root"],
+            build("FROM a:1\nUSER root\nRUN make\nUSER app:app\n"),
+        )
+    }
+
+    #[test]
+    fn the_user_of_the_target_stage_or_the_stage_it_is_built_from_counts() {
+        assert_eq!(
+            findings(&DOCKERFILE_ROOT, build("FROM a:1\nUSER 0:0\n")),
+            ["app/Dockerfile:2:1 the final stage runs as USER 0:0"]
+        );
+        // The last stage is built FROM a stage that set a user.
+        let inherited = "FROM a:1 AS base\nUSER app\nFROM base AS final\nRUN make\n";
+        assert!(findings(&DOCKERFILE_ROOT, build(inherited)).is_empty());
+        let from_root = "FROM a:1 AS base\nUSER root\nFROM base\nRUN make\n";
+        assert_eq!(
+            findings(&DOCKERFILE_ROOT, build(from_root)),
+            ["app/Dockerfile:2:1 the final stage runs as USER root"]
+        );
+        // The build's target runs, not the last stage.
+        let mut target = build("FROM a:1 AS dev\nRUN make\nFROM a:1 AS prod\nUSER app\n");
+        assert!(findings(&DOCKERFILE_ROOT, target.clone()).is_empty());
+        target.target = Some("DEV".into());
+        assert_eq!(
+            findings(&DOCKERFILE_ROOT, target),
+            ["app/Dockerfile:1:1 the final stage sets no USER: the image runs as root"]
+        );
+    }
+
+    pub(super) fn dockerfile_secret() -> Example {
+        Example::new(
+            build(
+                "ARG NPM_TOKEN=abc\nFROM a:1\nARG NPM_TOKEN=abc\nENV DB_PASSWORD hunter2\nENV API_KEY=\"k\" SECRET_KEY='s'\nUSER app\n",
+            ),
+            &[
+                "app/Dockerfile:3:1 ARG NPM_TOKEN has a value in the Dockerfile",
+                "app/Dockerfile:4:1 ENV DB_PASSWORD has a value in the Dockerfile",
+                "app/Dockerfile:5:1 ENV API_KEY has a value in the Dockerfile",
+                "app/Dockerfile:5:1 ENV SECRET_KEY has a value in the Dockerfile",
+            ],
+            build(
+                "FROM a:1\nARG NPM_TOKEN\nARG DB_PASSWORD DEFAULT\nENV API_KEY=$API_KEY DB_PASSWORD_FILE=/run/secrets/db\nUSER app\n",
+            ),
+        )
+    }
+
+    pub(super) fn copy_before_install() -> Example {
+        Example::new(
+            build("FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nUSER node\n"),
+            &["app/Dockerfile:3:1 line 3 copies the whole context before this install on line 4"],
+            build(
+                "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\nRUN npm run build\nUSER node\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn each_stage_and_each_copy_after_an_install_counts_anew() {
+        let dockerfile = "FROM node:20 AS build\nCOPY --chown=node . /app\nADD . /again\nRUN npm ci\nCOPY . .\nRUN yarn\nFROM node:20\nRUN npm ci\n";
+        assert_eq!(
+            findings(&COPY_BEFORE_INSTALL, build(dockerfile)),
+            [
+                "app/Dockerfile:2:1 line 2 copies the whole context before this install on line 4",
+                "app/Dockerfile:5:1 line 5 copies the whole context before this install on line 6",
+            ]
+        );
+    }
+
+    pub(super) fn unfrozen_install() -> Example {
+        Example::new(
+            build(
+                "FROM node:20\nRUN npm install\nRUN yarn install\nRUN pnpm install\nRUN python -m pip install flask requests==2.32.0\nRUN npm ci --no-package-lock\n",
+            ),
+            &[
+                "app/Dockerfile:2:1 `npm install` resolves versions afresh; `npm ci` follows package-lock.json",
+                "app/Dockerfile:3:1 `yarn install` without --frozen-lockfile (or --immutable)",
+                "app/Dockerfile:4:1 `pnpm install` without --frozen-lockfile",
+                "app/Dockerfile:5:1 `pip install` of unpinned flask",
+                "app/Dockerfile:6:1 the install is told to ignore the lockfile",
+            ],
+            build(
+                "FROM node:20\nRUN npm ci\nRUN npm install -g pnpm@9\nRUN yarn install --immutable\nRUN pnpm install --frozen-lockfile\nRUN pip install -r requirements.txt flask\nRUN --mount=type=cache,target=/root/.npm NODE_ENV=production npm ci\n",
+            ),
+        )
+    }
+
+    pub(super) fn base_image_unpinned() -> Example {
+        Example::new(
+            build("FROM --platform=linux/amd64 node AS build\nFROM nginx:latest\n"),
+            &[
+                "app/Dockerfile:1:1 FROM node is untagged or latest",
+                "app/Dockerfile:2:1 FROM nginx:latest is untagged or latest",
+            ],
+            build(
+                "FROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\n",
+            ),
+        )
+    }
+
+    pub(super) fn package_cache_left() -> Example {
+        Example::new(
+            build(
+                "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apk add git\nRUN pip install flask==3.0.0\n",
+            ),
+            &[
+                "app/Dockerfile:2:1 apt-get install without removing /var/lib/apt/lists",
+                "app/Dockerfile:3:1 apk add without --no-cache",
+                "app/Dockerfile:4:1 pip install without --no-cache-dir",
+            ],
+            build(
+                "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN apk add --no-cache git\nRUN pip install --no-cache-dir flask==3.0.0\n",
+            ),
+        )
+    }
+
+    pub(super) fn add_local_file() -> Example {
+        Example::new(
+            build("FROM a:1\nADD --chown=app config.json settings.ini /etc/app/\n"),
+            &["app/Dockerfile:2:1 ADD config.json settings.ini"],
+            build(
+                "FROM a:1\nADD https://example.com/tool /usr/bin/tool\nADD rootfs.tar.gz /\nCOPY config.json /etc/app/\n",
+            ),
+        )
+    }
+
+    pub(super) fn shell_form_command() -> Example {
+        Example::new(
+            build("FROM a:1\nENTRYPOINT docker-entrypoint.sh\nCMD node server.js\n"),
+            &[
+                "app/Dockerfile:2:1 ENTRYPOINT docker-entrypoint.sh",
+                "app/Dockerfile:3:1 CMD node server.js",
+            ],
+            build(
+                "FROM a:1\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n",
+            ),
+        )
+    }
+
+    pub(super) fn pipe_without_pipefail() -> Example {
+        Example::new(
+            build("FROM a:1\nRUN curl -fsSL https://example.com/install | sh\n"),
+            &["app/Dockerfile:2:1 RUN pipes commands without pipefail"],
+            build(
+                "FROM a:1\nRUN set -o pipefail && curl -fsSL https://example.com/install | sh\nRUN echo a||echo b\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn a_pipefail_shell_covers_its_stage_only() {
+        let dockerfile = "FROM a:1\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\nFROM a:1\nRUN a | b\n";
+        assert_eq!(
+            findings(&PIPE_WITHOUT_PIPEFAIL, build(dockerfile)),
+            ["app/Dockerfile:5:1 RUN pipes commands without pipefail"]
+        );
+    }
+}

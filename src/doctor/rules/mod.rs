@@ -1,0 +1,248 @@
+//! Every rule `devctl doctor` checks, in one list (`RULES`), split by what the rules read:
+//! compose's models and files (`compose`, `compose_security`), Dockerfiles (`dockerfile`),
+//! env files and variables (`env`) and built images (`image`). docs/rules.md lists the same
+//! rules, in the same order, with the same words (a test keeps them in step).
+
+pub mod compose;
+pub mod compose_security;
+pub mod dockerfile;
+pub mod env;
+#[cfg(test)]
+pub(crate) mod examples;
+pub mod image;
+
+use serde_json::Value;
+
+use crate::doctor::finding::Finding;
+use crate::doctor::lint_input::LintInput;
+use crate::doctor::rule::{Check, LintRule, RuleId};
+
+/// Every rule, in the order of `RuleId::ALL` and docs/rules.md: compose, Dockerfile, env
+/// files, image contract.
+pub const RULES: &[LintRule] = &[
+    compose::COMPOSE_INVALID,
+    compose::DATA_VOLUME_UNPROTECTED,
+    compose::NO_HEALTHCHECK,
+    compose::HEALTHCHECK_NO_START_PERIOD,
+    compose_security::LITERAL_SECRET,
+    compose::IMAGE_UNPINNED,
+    compose_security::PORT_ALL_INTERFACES,
+    compose_security::DOCKER_SOCKET,
+    compose_security::PRIVILEGED,
+    compose_security::HOST_NETWORK,
+    compose_security::HOST_NAMESPACE,
+    compose_security::SENSITIVE_HOST_PATH,
+    compose_security::DANGEROUS_CAPABILITY,
+    compose::DUPLICATE_HOST_PORT,
+    compose::DUPLICATE_CONTAINER_NAME,
+    compose::NO_PROJECT_NAME,
+    compose::OBSOLETE_VERSION,
+    compose::BUILD_AND_IMAGE,
+    compose::DEPENDS_ON_WITHOUT_HEALTH,
+    compose_security::ROOT_USER,
+    env::REQUIRED_VARIABLE_UNSET,
+    dockerfile::DOCKERFILE_MISSING,
+    dockerfile::DOCKERFILE_ROOT,
+    dockerfile::DOCKERFILE_SECRET,
+    dockerfile::COPY_BEFORE_INSTALL,
+    dockerfile::UNFROZEN_INSTALL,
+    dockerfile::BASE_IMAGE_UNPINNED,
+    dockerfile::PACKAGE_CACHE_LEFT,
+    dockerfile::ADD_LOCAL_FILE,
+    dockerfile::SHELL_FORM_COMMAND,
+    dockerfile::PIPE_WITHOUT_PIPEFAIL,
+    env::ENV_NOT_DOCKERIGNORED,
+    env::ENV_EXAMPLE_MISSING,
+    env::ENV_EXAMPLE_UNUSED,
+    env::NO_ENV_EXAMPLE,
+    image::IMAGE_CONTRACT,
+];
+
+/// The rule with this id (every id has one: a test checks `RULES` against `RuleId::ALL`).
+pub fn rule(id: RuleId) -> &'static LintRule {
+    RULES
+        .iter()
+        .find(|rule| rule.id == id)
+        .unwrap_or_else(|| panic!("bug: rule `{id}` is not in RULES"))
+}
+
+/// Every finding of every project and build rule, rule by rule (the caller sorts them).
+pub fn lint(input: &LintInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        match rule.check {
+            Check::Project(check) => findings.extend(check(input)),
+            Check::Build(check) => {
+                for build in &input.builds {
+                    findings.extend(check(build));
+                }
+            }
+            Check::Image(_) => {}
+        }
+    }
+    findings
+}
+
+/// Every finding of the image rules about one service's image.
+pub(crate) fn check_image(input: &image::ImageInput) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in RULES {
+        if let Check::Image(check) = rule.check {
+            findings.extend(check(input));
+        }
+    }
+    findings
+}
+
+/// A string field of a compose object, or "".
+fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+    value.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The items of a list field of a compose object (none when it is absent).
+fn items<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// The entries of a map field of a compose object (none when it is absent).
+fn entries<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    value
+        .get(field)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
+/// Whether a variable's name says it holds a secret (not a setting about one, nor where one
+/// is).
+fn is_secret_name(name: &str) -> bool {
+    let upper = name.to_uppercase();
+    let hints = [
+        "PASSWORD",
+        "PASSWD",
+        "SECRET",
+        "TOKEN",
+        "API_KEY",
+        "APIKEY",
+        "PRIVATE_KEY",
+        "ACCESS_KEY",
+        "CREDENTIAL",
+    ];
+    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_USER", "_NAME"];
+    // Settings about a secret, not the secret: ALLOW_EMPTY_PASSWORD, PASSWORD_MIN_LENGTH, …
+    let about = [
+        "ALLOW", "RANDOM", "LENGTH", "MIN_", "_MIN", "MAX_", "_MAX", "EXPIR", "POLICY", "ROTATION",
+    ];
+    hints.iter().any(|hint| upper.contains(hint))
+        && !pointer.iter().any(|suffix| upper.ends_with(suffix))
+        && !about.iter().any(|part| upper.contains(part))
+}
+
+/// Untagged or `latest`, not pinned by digest.
+fn is_unpinned(image: &str) -> bool {
+    if image.contains('@') || image.contains('$') {
+        return false;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        None => true,
+        Some((_, tag)) => tag == "latest",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_registered_once_each_in_the_order_of_their_ids() {
+        let registered: Vec<RuleId> = RULES.iter().map(|rule| rule.id).collect();
+        assert_eq!(registered, RuleId::ALL);
+        for id in RuleId::ALL {
+            assert_eq!(rule(*id).id, *id);
+        }
+    }
+
+    #[test]
+    fn every_rule_finds_its_trigger_example_and_not_its_clean_one() {
+        let failures: Vec<String> = RULES
+            .iter()
+            .filter_map(|rule| (rule.example)().verify(rule).err())
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    }
+
+    /// docs/rules.md has a section per rule, in the same order, with its severity, summary
+    /// and fix word for word.
+    #[test]
+    fn docs_list_every_rule_as_defined() {
+        let docs = include_str!("../../../docs/rules.md");
+        let mut from = 0;
+        for rule in RULES {
+            let section = format!(
+                "### `{}`\n\nSeverity: **{}**. Finds: {}.\n\nFix: {}.\n",
+                rule.id,
+                rule.severity.name(),
+                rule.summary,
+                rule.fix
+            );
+            let found = docs[from..].find(&section).unwrap_or_else(|| {
+                panic!(
+                    "docs/rules.md has no section, after the previous rule's, reading:\n{section}"
+                )
+            });
+            from += found + section.len();
+        }
+        assert_eq!(
+            docs.matches("\n### `").count(),
+            RULES.len(),
+            "docs/rules.md has a section for a rule that is not in RULES"
+        );
+    }
+
+    #[test]
+    fn secret_names() {
+        for secret in [
+            "DB_PASSWORD",
+            "api_key",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+        ] {
+            assert!(is_secret_name(secret), "{secret}");
+        }
+        for setting in [
+            "DB_PASSWORD_FILE",
+            "TOKEN_URL",
+            "MYSQL_ALLOW_EMPTY_PASSWORD",
+            "PASSWORD_MIN_LENGTH",
+            "TOKEN_EXPIRY",
+            "DATABASE_HOST",
+        ] {
+            assert!(!is_secret_name(setting), "{setting}");
+        }
+    }
+
+    #[test]
+    fn pinned_images() {
+        for unpinned in [
+            "nginx",
+            "nginx:latest",
+            "registry:5000/team/app",
+            "a/b:latest",
+        ] {
+            assert!(is_unpinned(unpinned), "{unpinned}");
+        }
+        for pinned in [
+            "nginx:1.27",
+            "registry:5000/team/app:2",
+            "nginx@sha256:0123",
+            "${IMAGE}",
+        ] {
+            assert!(!is_unpinned(pinned), "{pinned}");
+        }
+    }
+}

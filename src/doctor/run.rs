@@ -1,0 +1,197 @@
+//! A doctor run: the environment checks, the project rules over what `LintInput` collects,
+//! with `images` the runtime contract of the built images, the profile's severity changes,
+//! and the report in the chosen format. Exit 1 (`StepFailed`) when anything is an error
+//! (with `strict`, a warning too).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use serde_json::Value;
+
+use crate::compose::model::ComposeModel;
+use crate::compose::program::DockerCli;
+use crate::doctor::environment::{self, Check};
+use crate::doctor::finding::{Finding, shown};
+use crate::doctor::image_contract::ImageFacts;
+use crate::doctor::lint_input::LintInput;
+use crate::doctor::rule::Severity;
+use crate::doctor::rules::{self, image::ImageInput, image::ImageState};
+use crate::engine::api::Engine;
+use crate::project::{Project, ServiceScope};
+use crate::report::exit_status::ExitStatus;
+use crate::report::printer::Printer;
+
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Grouped and coloured, for a person.
+    Human,
+    Json,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+}
+
+/// What a doctor run does.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub format: Format,
+    /// Fail on warnings too.
+    pub strict: bool,
+    /// Also check the built images against the profile's contract.
+    pub images: bool,
+    /// The docker context named on the command line (not empty).
+    pub context: Option<String>,
+}
+
+/// Runs the doctor: checks the environment, then opens the project with `open` and checks
+/// it, and prints the report.
+pub fn run(
+    options: &Options,
+    open: impl FnOnce() -> Result<Project>,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let (mut checks, engine) = environment::check(options.context.as_deref());
+    let project = match open() {
+        Ok(project) => project,
+        Err(error) => {
+            // Without compose (or a readable profile) there is no project to check: say what
+            // the environment looks like, then why.
+            if options.format == Format::Human {
+                printer.data(format!(
+                    "{}\n",
+                    crate::doctor::output::environment_text(&checks)
+                ));
+            }
+            return Err(error);
+        }
+    };
+    checks.push(environment::compose_check(&project));
+    checks.push(environment::disk_check(&project));
+    let mut findings = findings(&project, options, engine.as_ref(), &mut checks, printer)?;
+    apply_overrides(&project, &mut findings);
+    sort(&mut findings);
+    let failing = |severity: Severity| {
+        severity == Severity::Error || (options.strict && severity == Severity::Warning)
+    };
+    let failed = checks.iter().any(|check| failing(check.severity))
+        || findings.iter().any(|finding| failing(finding.severity));
+    printer.data(match options.format {
+        Format::Human => crate::doctor::output::human(&project, &checks, &findings),
+        Format::Json => format!(
+            "{:#}\n",
+            crate::doctor::output::json(&project, &checks, &findings, !failed)
+        ),
+        Format::Sarif => format!("{:#}\n", crate::doctor::sarif::render(&findings)),
+    });
+    Ok(match failed {
+        true => ExitStatus::StepFailed,
+        false => ExitStatus::Success,
+    })
+}
+
+/// The project rules' findings and, with `images`, the image rules' (when the engine does
+/// not answer, a failed check instead).
+fn findings(
+    project: &Project,
+    options: &Options,
+    engine: Option<&Engine>,
+    checks: &mut Vec<Check>,
+    printer: &Printer,
+) -> Result<Vec<Finding>> {
+    // A project compose cannot read is a finding, not the end: the rules that read the files
+    // as written still run.
+    let model = project.model(ServiceScope::Profile, false, printer);
+    let input = LintInput::collect(project, model.as_ref(), printer)?;
+    let mut findings = rules::lint(&input);
+    if options.images {
+        match engine {
+            Some(engine) => {
+                // Images need the services compose resolved: without them, its error.
+                let model = model?;
+                findings.extend(image_findings(project, &model, engine, printer)?)
+            }
+            None => checks.push(Check::bad(
+                "image contract",
+                Severity::Error,
+                "not checked: the engine is not reachable",
+                "start the engine, then run `devctl doctor --images` again",
+            )),
+        }
+    }
+    Ok(findings)
+}
+
+/// By file, line and column; then the most severe first; then by rule id.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let file = |f: &Finding| {
+            f.location
+                .as_ref()
+                .map(|l| (l.file.clone(), l.line, l.column))
+        };
+        file(a)
+            .cmp(&file(b))
+            .then(b.severity.cmp(&a.severity))
+            .then(a.rule.as_str().cmp(b.rule.as_str()))
+    });
+}
+
+/// The image rules' findings for each service the profile's `doctor.images` names.
+fn image_findings(
+    project: &Project,
+    model: &ComposeModel,
+    engine: &Engine,
+    printer: &Printer,
+) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    let Some(contracts) = &project.profile.doctor.images else {
+        printer.warn("--images: the profile declares no image contract (doctor.images)");
+        return Ok(findings);
+    };
+    let docker = DockerCli::locate(project.context.as_deref())?;
+    let origin = project
+        .profile
+        .source
+        .as_ref()
+        .map(|path| shown(path, project.root.path()))
+        .unwrap_or_else(|| PathBuf::from("(implicit profile)"));
+    for (service, contract) in contracts {
+        let image = contract.image.clone().or_else(|| {
+            model
+                .service(service)
+                .and_then(|definition| definition.get("image"))
+                .and_then(Value::as_str)
+                .map(String::from)
+        });
+        let image = image.unwrap_or_else(|| format!("{}-{service}", model.name()));
+        let state = if model.service(service).is_none() && contract.image.is_none() {
+            ImageState::UnknownService(model.service_names())
+        } else {
+            match ImageFacts::read(engine, &docker, &image)? {
+                None => ImageState::Missing,
+                Some(facts) => ImageState::Read(facts),
+            }
+        };
+        findings.extend(rules::check_image(&ImageInput {
+            service: service.clone(),
+            image,
+            contract: contract.clone(),
+            origin: origin.clone(),
+            state,
+        }));
+    }
+    Ok(findings)
+}
+
+/// The profile's `doctor.rules`: severities changed, rules turned off.
+fn apply_overrides(project: &Project, findings: &mut Vec<Finding>) {
+    let Some(rules) = &project.profile.doctor.rules else {
+        return;
+    };
+    for finding in findings.iter_mut() {
+        if let Some(severity) = rules.get(finding.rule.as_str()) {
+            finding.severity = *severity;
+        }
+    }
+    findings.retain(|finding| finding.severity != Severity::Off);
+}
