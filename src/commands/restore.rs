@@ -81,7 +81,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .engine
         .project_containers(workspace.model.name())?;
     let decided = checkout_owner::check(
-        &workspace.project,
+        &workspace.working_directory(),
         workspace.model.name(),
         &containers,
         global.guard.allow_other_checkout,

@@ -13,20 +13,10 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
 
-use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 
 pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
-
-/// The directory compose records for this project: the folder of the first compose file (as
-/// the profile names it, else as `COMPOSE_FILE` does), else the project root.
-pub fn expected_working_dir(project: &Project) -> PathBuf {
-    if let Some(fidelity) = &project.fidelity {
-        return fidelity.directory.clone();
-    }
-    project.compose_directory()
-}
 
 /// The working directories recorded on `containers` that are not `expected`.
 pub fn foreign_working_dirs(
@@ -49,15 +39,15 @@ pub fn foreign_working_dirs(
     found.into_iter().collect()
 }
 
-/// Refuses when another checkout's containers carry `project_name`, unless `allowed`.
+/// Refuses when containers of `project_name` carry another working directory than
+/// `expected` (this checkout's), unless `allowed`.
 pub fn check(
-    project: &Project,
+    expected: &Path,
     project_name: &str,
     containers: &[ContainerInspectResponse],
     allowed: bool,
 ) -> Result<()> {
-    let expected = expected_working_dir(project);
-    let foreign = foreign_working_dirs(containers, &expected);
+    let foreign = foreign_working_dirs(containers, expected);
     if foreign.is_empty() || allowed {
         return Ok(());
     }

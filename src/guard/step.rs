@@ -160,7 +160,7 @@ impl Decision<'_> {
     /// Refuses when another checkout's `containers` carry the project's name.
     fn check_owner(&self, containers: &[bollard::models::ContainerInspectResponse]) -> Result<()> {
         checkout_owner::check(
-            &self.workspace.project,
+            &self.workspace.working_directory(),
             self.project(),
             containers,
             self.options.allow_other_checkout,
