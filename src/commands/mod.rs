@@ -144,14 +144,3 @@ pub fn guard_options(global: &GlobalArgs) -> GuardOptions {
         profile: global.profile_name().map(str::to_string),
     }
 }
-
-/// Takes the project's lock for `verb` and refuses to go on over an interrupted restore
-/// (see `journal::lock_and_settle`).
-pub fn lock_project(
-    project: &Project,
-    model: &crate::compose::model::ComposeModel,
-    verb: &str,
-    printer: &Printer,
-) -> Result<crate::project::lock::ProjectLock> {
-    crate::backup::journal::lock_and_settle(project, model.name(), verb, printer)
-}

@@ -91,7 +91,8 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         return super::execute(&plan, true, printer);
     }
     let engine = Engine::connect(project.context.as_deref())?;
-    let _lock = super::lock_project(&project, &plan.model, "up", printer)?;
+    let _lock =
+        crate::backup::journal::lock_and_settle(&project, plan.model.name(), "up", printer)?;
     let status = super::execute(&plan, false, printer)?;
     if !status.is_success() {
         return Ok(status);
