@@ -209,10 +209,7 @@ pub fn partition(
 
 /// The declared volumes `down --volumes` deletes and those it keeps, from the model alone
 /// (what `devctl plan down --volumes` shows without asking the engine).
-pub fn declared(
-    model: &ComposeModel,
-    protected: &[String],
-) -> DeletionNote {
+pub fn declared(model: &ComposeModel, protected: &[String]) -> DeletionNote {
     let mut note = DeletionNote {
         volumes: Vec::new(),
         kept: Vec::new(),
