@@ -385,15 +385,6 @@ mod tests {
     }
 
     #[test]
-    fn docker_sizes() {
-        assert_eq!(parse_size("67B"), Some(67));
-        assert_eq!(parse_size("1.5kB"), Some(1500));
-        assert_eq!(parse_size("300MB"), Some(300_000_000));
-        assert_eq!(parse_size("2GiB"), Some(2 * 1024 * 1024 * 1024));
-        assert_eq!(parse_size("N/A"), None);
-    }
-
-    #[test]
     fn quoting() {
         assert_eq!(shell_quote("up"), "up");
         assert_eq!(shell_quote("--profile=*"), "'--profile=*'");
@@ -545,7 +536,12 @@ impl DockerCli {
             .with_context(|| format!("`{line}` printed something devctl cannot read"))?;
         Ok(usages
             .into_iter()
-            .map(|usage| (usage.name, parse_size(&usage.size).unwrap_or(0)))
+            .map(|usage| {
+                (
+                    usage.name,
+                    crate::report::units::parse_size(&usage.size).unwrap_or(0),
+                )
+            })
             .collect())
     }
 }
@@ -581,27 +577,4 @@ fn child_failed(line: &str, output: &std::process::Output) -> anyhow::Error {
         output.status.code().unwrap_or(-1),
         first_line(&String::from_utf8_lossy(&output.stderr))
     )
-}
-
-/// Docker's human sizes (`67B`, `1.5kB`, `300MB`, `2.1GiB`) in bytes.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| c.is_ascii_alphabetic())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.trim().parse().ok()?;
-    let factor: f64 = match unit.trim() {
-        "" | "B" => 1.0,
-        "kB" | "KB" => 1e3,
-        "MB" => 1e6,
-        "GB" => 1e9,
-        "TB" => 1e12,
-        "KiB" => 1024.0,
-        "MiB" => 1024.0 * 1024.0,
-        "GiB" => 1024.0 * 1024.0 * 1024.0,
-        "TiB" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some((number * factor) as u64)
 }

@@ -137,7 +137,7 @@ pub fn check(contract: &ImageContract, facts: &ImageFacts) -> Vec<String> {
         }
     }
     if let Some(limit) = contract.max_size.as_deref() {
-        match parse_size(limit) {
+        match crate::report::units::parse_size(limit) {
             Some(bytes) if facts.size > bytes => broken.push(format!(
                 "is {} bytes, over its limit of {limit}",
                 facts.size
@@ -164,27 +164,6 @@ fn forbidden_path<'a>(forbidden: &str, paths: &'a BTreeSet<String>) -> Option<&'
             .iter()
             .find(|path| **path == pattern || path.starts_with(&format!("{pattern}/"))),
     }
-}
-
-/// `200MiB`, `1GB`, `512k` or a number of bytes.
-pub fn parse_size(text: &str) -> Option<u64> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let factor: f64 = match unit.trim().to_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "k" | "kb" => 1e3,
-        "kib" => 1024.0,
-        "m" | "mb" => 1e6,
-        "mib" => 1024.0 * 1024.0,
-        "g" | "gb" => 1e9,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        _ => return None,
-    };
-    Some((number * factor) as u64)
 }
 
 #[cfg(test)]
@@ -299,13 +278,5 @@ mod tests {
                 "max_size `small` is not a size (write e.g. 200MiB or 1GB)",
             ]
         );
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("200MiB"), Some(200 * 1024 * 1024));
-        assert_eq!(parse_size("1GB"), Some(1_000_000_000));
-        assert_eq!(parse_size("512"), Some(512));
-        assert_eq!(parse_size("big"), None);
     }
 }

@@ -119,7 +119,7 @@ impl Profile {
         }
         for (service, contract) in file.doctor.images.iter().flatten() {
             if let Some(size) = &contract.max_size
-                && crate::doctor::image_contract::parse_size(size).is_none()
+                && crate::report::units::parse_size(size).is_none()
             {
                 return Err(Failure::bad_input(format!(
                     "{origin}: doctor.images.{service}.max_size is `{size}`, which is not a size"
@@ -232,8 +232,8 @@ fn doctor_settings(
     origin: &str,
 ) -> Result<crate::project::profile_file::DoctorSection, Failure> {
     for id in section.rules.iter().flat_map(|rules| rules.keys()) {
-        if crate::doctor::rule::RuleId::parse(id).is_none() {
-            let closest = crate::doctor::rule::RuleId::ALL
+        if crate::doctor::rule_id::RuleId::parse(id).is_none() {
+            let closest = crate::doctor::rule_id::RuleId::ALL
                 .iter()
                 .map(|rule| rule.as_str())
                 .max_by(|a, b| strsim::jaro_winkler(id, a).total_cmp(&strsim::jaro_winkler(id, b)))
