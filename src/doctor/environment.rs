@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::compose::program::DockerCli;
-use crate::doctor::rule::Severity;
+use crate::doctor::rule_id::Severity;
 use crate::engine::api::Engine;
 use crate::project::Project;
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::doctor::rule::{RuleId, Severity};
+use crate::doctor::rule_id::{RuleId, Severity};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
@@ -49,20 +49,6 @@ pub struct Finding {
     pub message: String,
     pub location: Option<Location>,
     pub hint: String,
-}
-
-impl Finding {
-    /// A finding of `rule` at its default severity, with the rule's fix as the hint.
-    pub fn new(rule: RuleId, message: impl Into<String>, location: Option<Location>) -> Finding {
-        let known = crate::doctor::rules::rule(rule);
-        Finding {
-            rule: known.id,
-            severity: known.severity,
-            message: message.into(),
-            location,
-            hint: known.fix.to_string(),
-        }
-    }
 }
 
 /// Makes a path relative to `root` when it is inside it, as findings show it.

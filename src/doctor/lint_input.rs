@@ -14,9 +14,11 @@ use crate::compose::model::ComposeModel;
 use crate::compose::variables;
 use crate::doctor::dockerfile::Dockerfile;
 use crate::doctor::finding::{Location, shown};
+use crate::doctor::image_contract::ImageFacts;
 use crate::doctor::yaml_positions::YamlPositions;
 use crate::project::Project;
 use crate::project::env_check::EnvSchema;
+use crate::project::profile_file::ImageContract;
 use crate::report::printer::Printer;
 
 /// One compose file as written.
@@ -248,4 +250,27 @@ impl BuildSource {
         }
         builds
     }
+}
+
+/// One service's image, as the image rule reads it.
+#[derive(Debug, Clone)]
+pub struct ImageInput {
+    pub service: String,
+    /// The image checked: the contract's, else the service's.
+    pub image: String,
+    pub contract: ImageContract,
+    /// The profile that declares the contract, where findings point.
+    pub origin: PathBuf,
+    pub state: ImageState,
+}
+
+/// What the engine knows of the image.
+#[derive(Debug, Clone)]
+pub enum ImageState {
+    /// The contract names a service the profile does not run, and no image: the services it
+    /// runs.
+    UnknownService(Vec<String>),
+    /// The engine does not have the image.
+    Missing,
+    Read(ImageFacts),
 }

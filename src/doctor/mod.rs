@@ -9,6 +9,7 @@ pub mod image_contract;
 pub mod lint_input;
 pub(crate) mod output;
 pub mod rule;
+pub mod rule_id;
 pub mod rules;
 pub mod run;
 pub mod sarif;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::doctor::environment::Check;
 use crate::doctor::finding::Finding;
-use crate::doctor::rule::Severity;
+use crate::doctor::rule_id::Severity;
 use crate::project::Project;
 
 /// How many findings there are of each severity.

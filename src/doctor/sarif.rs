@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::doctor::finding::Finding;
-use crate::doctor::rule::Severity;
+use crate::doctor::rule_id::Severity;
 use crate::doctor::rules::RULES;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";

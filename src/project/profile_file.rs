@@ -39,7 +39,7 @@ pub struct ProfileFile {
 #[serde(deny_unknown_fields)]
 pub struct DoctorSection {
     /// Rule severities by rule id: `off`, `info`, `warning` or `error`.
-    pub rules: Option<std::collections::BTreeMap<String, crate::doctor::rule::Severity>>,
+    pub rules: Option<std::collections::BTreeMap<String, crate::doctor::rule_id::Severity>>,
     /// A JSON Schema the variables set for compose must satisfy (relative to the root).
     pub env_schema: Option<String>,
     /// The runtime contract of each service's deployable image.

@@ -11,9 +11,10 @@ use serde_json::Value;
 use crate::compose::model::published_port;
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::LintInput;
-use crate::doctor::rule::Severity::{Error, Info, Warning};
-use crate::doctor::rule::{Check, LintRule, RuleId};
-use crate::doctor::rules::{entries, is_unpinned, items, text};
+use crate::doctor::rule::{Check, LintRule};
+use crate::doctor::rule_id::RuleId;
+use crate::doctor::rule_id::Severity::{Error, Info, Warning};
+use crate::doctor::rules::reading::{entries, is_unpinned, items, text};
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,
@@ -30,8 +31,7 @@ fn compose_invalid(input: &LintInput) -> Vec<Finding> {
         .invalid
         .iter()
         .map(|cause| {
-            Finding::new(
-                RuleId::ComposeInvalid,
+            COMPOSE_INVALID.finding(
                 format!("compose cannot read the project: {cause}"),
                 input.first_file(),
             )
@@ -72,9 +72,7 @@ fn data_volume_unprotected(input: &LintInput) -> Vec<Finding> {
                 .iter()
                 .any(|entry| entry == source || entry == engine_name);
             if !external && !protected && reported.insert(source.to_string()) {
-                findings.push(Finding::new(
-                    RuleId::DataVolumeUnprotected,
-                    format!(
+                findings.push(DATA_VOLUME_UNPROTECTED.finding(format!(
                         "volume `{source}` (mounted by {name} at {}) is neither external nor protected",
                         text(mount, "target")
                     ),
@@ -116,8 +114,7 @@ fn no_healthcheck(input: &LintInput) -> Vec<Finding> {
             service.get("healthcheck").is_none() && !jobs.contains(name.as_str())
         })
         .map(|(name, _)| {
-            Finding::new(
-                RuleId::NoHealthcheck,
+            NO_HEALTHCHECK.finding(
                 format!("service `{name}` has no healthcheck"),
                 input.locate_in_service(name, &[]),
             )
@@ -149,8 +146,7 @@ fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
                 .and_then(Value::as_str)
                 == Some("NONE");
         if !disabled && check.get("start_period").is_none() {
-            findings.push(Finding::new(
-                RuleId::HealthcheckNoStartPeriod,
+            findings.push(HEALTHCHECK_NO_START_PERIOD.finding(
                 format!("the healthcheck of `{name}` has no start_period"),
                 input.locate_in_service(name, &["healthcheck"]),
             ));
@@ -175,8 +171,7 @@ fn image_unpinned(input: &LintInput) -> Vec<Finding> {
     for (name, service) in input.services() {
         let image = text(service, "image");
         if service.get("build").is_none() && !image.is_empty() && is_unpinned(image) {
-            findings.push(Finding::new(
-                RuleId::ImageUnpinned,
+            findings.push(IMAGE_UNPINNED.finding(
                 format!("service `{name}` runs image `{image}`, which is untagged or latest"),
                 input.locate_in_service(name, &["image"]),
             ));
@@ -233,8 +228,7 @@ fn duplicate_host_port(input: &LintInput) -> Vec<Finding> {
         });
         if clash {
             let names: Vec<&str> = users.iter().map(|(_, name)| *name).collect();
-            findings.push(Finding::new(
-                RuleId::DuplicateHostPort,
+            findings.push(DUPLICATE_HOST_PORT.finding(
                 format!("host port {port} is published by {}", names.join(" and ")),
                 input.locate_in_service(names[names.len() - 1], &["ports"]),
             ));
@@ -266,8 +260,7 @@ fn duplicate_container_name(input: &LintInput) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, services)| services.len() > 1)
         .map(|(container_name, services)| {
-            Finding::new(
-                RuleId::DuplicateContainerName,
+            DUPLICATE_CONTAINER_NAME.finding(
                 format!(
                     "container_name `{container_name}` is used by {}",
                     services.join(" and ")
@@ -311,8 +304,7 @@ fn no_project_name(input: &LintInput) -> Vec<Finding> {
         && !input.profile_names_project
         && !input.files.iter().any(|file| file.positions.has(&["name"]))
     {
-        return vec![Finding::new(
-            RuleId::NoProjectName,
+        return vec![NO_PROJECT_NAME.finding(
             "no compose file sets a top-level name, and the profile sets no compose.project_name",
             input.first_file(),
         )];
@@ -334,8 +326,7 @@ fn obsolete_version(input: &LintInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for file in &input.files {
         if let Some(((line, column), 1)) = file.positions.locate(&["version"]) {
-            findings.push(Finding::new(
-                RuleId::ObsoleteVersion,
+            findings.push(OBSOLETE_VERSION.finding(
                 "the top-level `version:` is obsolete",
                 Some(Location::at(&file.path, line, column)),
             ));
@@ -363,8 +354,7 @@ fn build_and_image(input: &LintInput) -> Vec<Finding> {
             .raw_service(name)
             .is_some_and(|raw| raw.get("image").is_some());
         if service.get("build").is_some() && names_image {
-            findings.push(Finding::new(
-                RuleId::BuildAndImage,
+            findings.push(BUILD_AND_IMAGE.finding(
                 format!(
                     "service `{name}` has both build and image (`{}`)",
                     text(service, "image")
@@ -395,9 +385,7 @@ fn depends_on_without_health(input: &LintInput) -> Vec<Finding> {
                 .pointer(&format!("/services/{dependency}/healthcheck"))
                 .is_some_and(|check| check.get("disable").and_then(Value::as_bool) != Some(true));
             if has_health && text(condition, "condition") == "service_started" {
-                findings.push(Finding::new(
-                    RuleId::DependsOnWithoutHealth,
-                    format!(
+                findings.push(DEPENDS_ON_WITHOUT_HEALTH.finding(format!(
                         "service `{name}` depends on `{dependency}` without waiting for it to be healthy"
                     ),
                     input.locate_in_service(name, &["depends_on", dependency]),

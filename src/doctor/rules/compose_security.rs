@@ -9,10 +9,11 @@ use serde_json::Value;
 use crate::compose::model::published_port;
 use crate::doctor::finding::Finding;
 use crate::doctor::lint_input::LintInput;
-use crate::doctor::rule::Severity::{Error, Warning};
-use crate::doctor::rule::{Check, LintRule, RuleId};
+use crate::doctor::rule::{Check, LintRule};
+use crate::doctor::rule_id::RuleId;
+use crate::doctor::rule_id::Severity::{Error, Warning};
 use crate::doctor::rules::compose::{mount_matches, port_matches};
-use crate::doctor::rules::{entries, is_secret_name, items, text};
+use crate::doctor::rules::reading::{entries, is_secret_name, items, text};
 
 pub(super) const LITERAL_SECRET: LintRule = LintRule {
     id: RuleId::LiteralSecret,
@@ -39,8 +40,7 @@ fn literal_secret(input: &LintInput) -> Vec<Finding> {
                 "yes" | "no" | "true" | "false" | "0" | "1" | "on" | "off"
             );
             if is_secret_name(variable) && !value.is_empty() && !value.contains('$') && !flag {
-                findings.push(Finding::new(
-                    RuleId::LiteralSecret,
+                findings.push(LITERAL_SECRET.finding(
                     format!("service `{name}` sets {variable} to a literal value"),
                     input.locate_in_service(name, &["environment", variable]),
                 ));
@@ -68,8 +68,7 @@ fn port_all_interfaces(input: &LintInput) -> Vec<Finding> {
                 continue;
             };
             if matches!(text(port, "host_ip"), "" | "0.0.0.0" | "::") {
-                findings.push(Finding::new(
-                    RuleId::PortAllInterfaces,
+                findings.push(PORT_ALL_INTERFACES.finding(
                     format!("service `{name}` publishes port {published} on every interface"),
                     input.locate_item(name, "ports", |item| port_matches(item, &published)),
                 ));
@@ -92,7 +91,7 @@ pub(super) const DOCKER_SOCKET: LintRule = LintRule {
 fn docker_socket(input: &LintInput) -> Vec<Finding> {
     bind_mounts(input, is_docker_socket, |name, source| {
         (
-            RuleId::DockerSocket,
+            &DOCKER_SOCKET,
             format!("service `{name}` mounts the Docker socket ({source})"),
         )
     })
@@ -116,7 +115,7 @@ fn sensitive_host_path(input: &LintInput) -> Vec<Finding> {
     let sensitive = |source: &str| !is_docker_socket(source) && is_sensitive(source);
     bind_mounts(input, sensitive, |name, source| {
         (
-            RuleId::SensitiveHostPath,
+            &SENSITIVE_HOST_PATH,
             format!("service `{name}` bind-mounts {source}"),
         )
     })
@@ -148,7 +147,7 @@ fn is_sensitive(source: &str) -> bool {
 fn bind_mounts(
     input: &LintInput,
     selected: impl Fn(&str) -> bool,
-    found: impl Fn(&str, &str) -> (RuleId, String),
+    found: impl Fn(&str, &str) -> (&'static LintRule, String),
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, service) in input.services() {
@@ -156,8 +155,7 @@ fn bind_mounts(
             let source = text(mount, "source");
             if text(mount, "type") == "bind" && selected(source) {
                 let (rule, message) = found(name, source);
-                findings.push(Finding::new(
-                    rule,
+                findings.push(rule.finding(
                     message,
                     input.locate_item(name, "volumes", |item| mount_matches(item, mount)),
                 ));
@@ -183,8 +181,7 @@ fn privileged(input: &LintInput) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, service)| service.get("privileged").and_then(Value::as_bool) == Some(true))
         .map(|(name, _)| {
-            Finding::new(
-                RuleId::Privileged,
+            PRIVILEGED.finding(
                 format!("service `{name}` runs privileged"),
                 input.locate_in_service(name, &["privileged"]),
             )
@@ -208,8 +205,7 @@ fn host_network(input: &LintInput) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, service)| text(service, "network_mode") == "host")
         .map(|(name, _)| {
-            Finding::new(
-                RuleId::HostNetwork,
+            HOST_NETWORK.finding(
                 format!("service `{name}` uses network_mode: host"),
                 input.locate_in_service(name, &["network_mode"]),
             )
@@ -232,8 +228,7 @@ fn host_namespace(input: &LintInput) -> Vec<Finding> {
     for (name, service) in input.services() {
         for namespace in ["pid", "ipc"] {
             if text(service, namespace) == "host" {
-                findings.push(Finding::new(
-                    RuleId::HostNamespace,
+                findings.push(HOST_NAMESPACE.finding(
                     format!("service `{name}` sets {namespace}: host"),
                     input.locate_in_service(name, &[namespace]),
                 ));
@@ -283,8 +278,7 @@ fn dangerous_capability(input: &LintInput) -> Vec<Finding> {
         } else {
             "cap_add"
         };
-        findings.push(Finding::new(
-            RuleId::DangerousCapability,
+        findings.push(DANGEROUS_CAPABILITY.finding(
             format!("service `{name}` adds {}", added.join(", ")),
             input.locate_in_service(name, &[field]),
         ));
@@ -309,8 +303,7 @@ fn root_user(input: &LintInput) -> Vec<Finding> {
     for (name, service) in input.services() {
         let user = text(service, "user");
         if user == "root" || user == "0" || user.starts_with("root:") || user.starts_with("0:") {
-            findings.push(Finding::new(
-                RuleId::RootUser,
+            findings.push(ROOT_USER.finding(
                 format!("service `{name}` runs as user `{user}`"),
                 input.locate_in_service(name, &["user"]),
             ));

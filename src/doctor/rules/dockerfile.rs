@@ -7,9 +7,10 @@
 use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::BuildSource;
-use crate::doctor::rule::Severity::{Error, Info, Warning};
-use crate::doctor::rule::{Check, LintRule, RuleId};
-use crate::doctor::rules::{is_secret_name, is_unpinned};
+use crate::doctor::rule::{Check, LintRule};
+use crate::doctor::rule_id::RuleId;
+use crate::doctor::rule_id::Severity::{Error, Info, Warning};
+use crate::doctor::rules::reading::{is_secret_name, is_unpinned};
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
@@ -32,13 +33,13 @@ fn staged(build: &BuildSource) -> impl Iterator<Item = &Instruction> {
 /// A finding for each staged instruction that `found` has a message for.
 fn each_instruction(
     build: &BuildSource,
-    rule: RuleId,
+    rule: &LintRule,
     found: impl Fn(&Instruction) -> Option<String>,
 ) -> Vec<Finding> {
     staged(build)
         .filter_map(|instruction| {
             let message = found(instruction)?;
-            Some(Finding::new(rule, message, at(build, instruction)))
+            Some(rule.finding(message, at(build, instruction)))
         })
         .collect()
 }
@@ -57,8 +58,7 @@ fn dockerfile_missing(build: &BuildSource) -> Vec<Finding> {
     if build.dockerfile.is_some() {
         return Vec::new();
     }
-    vec![Finding::new(
-        RuleId::DockerfileMissing,
+    vec![DOCKERFILE_MISSING.finding(
         format!(
             "service `{}` builds with {}, which does not exist",
             build.service,
@@ -99,15 +99,16 @@ fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
     if !root {
         return Vec::new();
     }
-    vec![Finding::new(
-        RuleId::DockerfileRoot,
-        match user {
-            None => "the final stage sets no USER: the image runs as root".to_string(),
-            Some(user) => format!("the final stage runs as USER {}", user.arguments),
-        },
-        user.or(stage.first())
-            .and_then(|instruction| at(build, instruction)),
-    )]
+    vec![
+        DOCKERFILE_ROOT.finding(
+            match user {
+                None => "the final stage sets no USER: the image runs as root".to_string(),
+                Some(user) => format!("the final stage runs as USER {}", user.arguments),
+            },
+            user.or(stage.first())
+                .and_then(|instruction| at(build, instruction)),
+        ),
+    ]
 }
 
 /// The stage named `target` (by its `AS` name), else the last.
@@ -185,8 +186,7 @@ fn dockerfile_secret(build: &BuildSource) -> Vec<Finding> {
         }
         for (name, value) in assignments(&instruction.keyword, &instruction.arguments) {
             if is_secret_name(&name) && !value.is_empty() && !value.starts_with('$') {
-                findings.push(Finding::new(
-                    RuleId::DockerfileSecret,
+                findings.push(DOCKERFILE_SECRET.finding(
                     format!(
                         "{} {name} has a value in the Dockerfile",
                         instruction.keyword
@@ -248,8 +248,7 @@ fn copy_before_install(build: &BuildSource) -> Vec<Finding> {
                     if let (Some(copy), true) =
                         (copied_all, installs_dependencies(&instruction.arguments))
                     {
-                        findings.push(Finding::new(
-                            RuleId::CopyBeforeInstall,
+                        findings.push(COPY_BEFORE_INSTALL.finding(
                             format!(
                                 "line {} copies the whole context before this install on line {}",
                                 copy.line, instruction.line
@@ -319,7 +318,7 @@ pub(super) const UNFROZEN_INSTALL: LintRule = LintRule {
 };
 
 fn unfrozen_install(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, RuleId::UnfrozenInstall, |instruction| {
+    each_instruction(build, &UNFROZEN_INSTALL, |instruction| {
         (instruction.keyword == "RUN")
             .then(|| unfrozen(&instruction.arguments))
             .flatten()
@@ -408,7 +407,7 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
         .as_ref()
         .map(Dockerfile::stage_names)
         .unwrap_or_default();
-    each_instruction(build, RuleId::BaseImageUnpinned, |instruction| {
+    each_instruction(build, &BASE_IMAGE_UNPINNED, |instruction| {
         if instruction.keyword != "FROM" {
             return None;
         }
@@ -430,7 +429,7 @@ pub(super) const PACKAGE_CACHE_LEFT: LintRule = LintRule {
 };
 
 fn package_cache_left(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, RuleId::PackageCacheLeft, |instruction| {
+    each_instruction(build, &PACKAGE_CACHE_LEFT, |instruction| {
         (instruction.keyword == "RUN")
             .then(|| cache_left(&instruction.arguments))
             .flatten()
@@ -466,7 +465,7 @@ pub(super) const ADD_LOCAL_FILE: LintRule = LintRule {
 };
 
 fn add_local_file(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, RuleId::AddLocalFile, |instruction| {
+    each_instruction(build, &ADD_LOCAL_FILE, |instruction| {
         let sources = sources(instruction);
         (instruction.keyword == "ADD"
             && !sources.is_empty()
@@ -493,7 +492,7 @@ pub(super) const SHELL_FORM_COMMAND: LintRule = LintRule {
 };
 
 fn shell_form_command(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, RuleId::ShellFormCommand, |instruction| {
+    each_instruction(build, &SHELL_FORM_COMMAND, |instruction| {
         let arguments = &instruction.arguments;
         (matches!(instruction.keyword.as_str(), "CMD" | "ENTRYPOINT")
             && !arguments.trim_start().starts_with('['))
@@ -521,8 +520,7 @@ fn pipe_without_pipefail(build: &BuildSource) -> Vec<Finding> {
         for instruction in stage.iter().filter(|i| i.keyword == "RUN") {
             let arguments = &instruction.arguments;
             if arguments.contains(" | ") && !arguments.contains("pipefail") && !pipefail_shell {
-                findings.push(Finding::new(
-                    RuleId::PipeWithoutPipefail,
+                findings.push(PIPE_WITHOUT_PIPEFAIL.finding(
                     "RUN pipes commands without pipefail",
                     at(build, instruction),
                 ));

@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use crate::compose::variables::{self, Reference};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::{BuildSource, LintInput};
-use crate::doctor::rule::Severity::{Error, Info, Warning};
-use crate::doctor::rule::{Check, LintRule, RuleId};
+use crate::doctor::rule::{Check, LintRule};
+use crate::doctor::rule_id::RuleId;
+use crate::doctor::rule_id::Severity::{Error, Info, Warning};
 
 /// Where `reference` is, in `file`.
 fn at(file: &std::path::Path, reference: &Reference) -> Option<Location> {
@@ -49,8 +50,7 @@ fn required_variable_unset(input: &LintInput) -> Vec<Finding> {
     for file in &input.files {
         for reference in variables::references(&file.text) {
             if reference.is_unset_in(&input.defined) {
-                findings.push(Finding::new(
-                    RuleId::RequiredVariableUnset,
+                findings.push(REQUIRED_VARIABLE_UNSET.finding(
                     format!(
                         "${{{}}} is required (no default) but not set",
                         reference.name
@@ -62,11 +62,7 @@ fn required_variable_unset(input: &LintInput) -> Vec<Finding> {
     }
     if let Some((path, schema)) = &input.env_schema {
         for problem in schema.problems(&input.defined) {
-            findings.push(Finding::new(
-                RuleId::RequiredVariableUnset,
-                problem,
-                Some(Location::file(path)),
-            ));
+            findings.push(REQUIRED_VARIABLE_UNSET.finding(problem, Some(Location::file(path))));
         }
     }
     findings
@@ -86,8 +82,7 @@ fn env_not_dockerignored(build: &BuildSource) -> Vec<Finding> {
     if !build.context_has_env || ignores_env(build.dockerignore.as_deref()) {
         return Vec::new();
     }
-    vec![Finding::new(
-        RuleId::EnvNotDockerignored,
+    vec![ENV_NOT_DOCKERIGNORED.finding(
         format!(
             "the build context of `{}` holds .env, and {} does not exclude it",
             build.service,
@@ -148,8 +143,7 @@ fn env_example_missing(input: &LintInput) -> Vec<Finding> {
         .iter()
         .filter(|(name, _)| !listed.contains_key(*name))
         .map(|(name, (file, reference))| {
-            Finding::new(
-                RuleId::EnvExampleMissing,
+            ENV_EXAMPLE_MISSING.finding(
                 format!("{name} is used here but missing from {}", path.display()),
                 at(file, reference),
             )
@@ -176,8 +170,7 @@ fn env_example_unused(input: &LintInput) -> Vec<Finding> {
         .iter()
         .filter(|(name, _)| !used.contains_key(*name))
         .map(|(name, line)| {
-            Finding::new(
-                RuleId::EnvExampleUnused,
+            ENV_EXAMPLE_UNUSED.finding(
                 format!("{name} is not used by any compose file"),
                 Some(Location::at(path, *line as u64, 1)),
             )
@@ -200,8 +193,7 @@ fn no_env_example(input: &LintInput) -> Vec<Finding> {
     if input.env_example.is_some() || used.is_empty() {
         return Vec::new();
     }
-    vec![Finding::new(
-        RuleId::NoEnvExample,
+    vec![NO_ENV_EXAMPLE.finding(
         format!(
             "the compose files use {} variable(s) ({}) that no .env.example documents",
             used.len(),

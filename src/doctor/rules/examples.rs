@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use crate::doctor::dockerfile::Dockerfile;
 use crate::doctor::finding::Finding;
+use crate::doctor::lint_input::ImageInput;
 use crate::doctor::lint_input::{BuildSource, ComposeSource, LintInput};
 use crate::doctor::rule::{Check, LintRule};
-use crate::doctor::rules::image::ImageInput;
 use crate::doctor::yaml_positions::YamlPositions;
 
 /// What a rule reads, for one example.

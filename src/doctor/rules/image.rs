@@ -2,36 +2,12 @@
 //! profile's `doctor.images` names, against that image's runtime contract
 //! (`image_contract::check`).
 
-use std::path::PathBuf;
-
 use crate::doctor::finding::{Finding, Location};
-use crate::doctor::image_contract::{self, ImageFacts};
-use crate::doctor::rule::Severity::Error;
-use crate::doctor::rule::{Check, LintRule, RuleId};
-use crate::project::profile_file::ImageContract;
-
-/// One service's image, as the image rule reads it.
-#[derive(Debug, Clone)]
-pub struct ImageInput {
-    pub service: String,
-    /// The image checked: the contract's, else the service's.
-    pub image: String,
-    pub contract: ImageContract,
-    /// The profile that declares the contract, where findings point.
-    pub origin: PathBuf,
-    pub state: ImageState,
-}
-
-/// What the engine knows of the image.
-#[derive(Debug, Clone)]
-pub enum ImageState {
-    /// The contract names a service the profile does not run, and no image: the services it
-    /// runs.
-    UnknownService(Vec<String>),
-    /// The engine does not have the image.
-    Missing,
-    Read(ImageFacts),
-}
+use crate::doctor::image_contract;
+use crate::doctor::lint_input::{ImageInput, ImageState};
+use crate::doctor::rule::{Check, LintRule};
+use crate::doctor::rule_id::RuleId;
+use crate::doctor::rule_id::Severity::Error;
 
 pub(super) const IMAGE_CONTRACT: LintRule = LintRule {
     id: RuleId::ImageContract,
@@ -46,13 +22,8 @@ pub(super) const IMAGE_CONTRACT: LintRule = LintRule {
 /// Each broken term of the contract, or why the image could not be checked.
 fn image_contract(input: &ImageInput) -> Vec<Finding> {
     let ImageInput { service, image, .. } = input;
-    let finding = |message: String| {
-        Finding::new(
-            RuleId::ImageContract,
-            message,
-            Some(Location::file(&input.origin)),
-        )
-    };
+    let finding =
+        |message: String| IMAGE_CONTRACT.finding(message, Some(Location::file(&input.origin)));
     match &input.state {
         ImageState::UnknownService(services) => vec![finding(format!(
             "doctor.images names service `{service}`, which this profile does not run (services: {})",
@@ -71,7 +42,10 @@ fn image_contract(input: &ImageInput) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::image_contract::ImageFacts;
     use crate::doctor::rules::examples::{Example, findings};
+    use crate::project::profile_file::ImageContract;
+    use std::path::PathBuf;
 
     fn contract() -> ImageContract {
         ImageContract {

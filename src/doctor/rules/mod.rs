@@ -10,12 +10,11 @@ pub mod env;
 #[cfg(test)]
 pub(crate) mod examples;
 pub mod image;
-
-use serde_json::Value;
+pub(crate) mod reading;
 
 use crate::doctor::finding::Finding;
-use crate::doctor::lint_input::LintInput;
-use crate::doctor::rule::{Check, LintRule, RuleId};
+use crate::doctor::lint_input::{ImageInput, LintInput};
+use crate::doctor::rule::{Check, LintRule};
 
 /// Every rule, in the order of `RuleId::ALL` and docs/rules.md: compose, Dockerfile, env
 /// files, image contract.
@@ -58,14 +57,6 @@ pub const RULES: &[LintRule] = &[
     image::IMAGE_CONTRACT,
 ];
 
-/// The rule with this id (every id has one: a test checks `RULES` against `RuleId::ALL`).
-pub fn rule(id: RuleId) -> &'static LintRule {
-    RULES
-        .iter()
-        .find(|rule| rule.id == id)
-        .unwrap_or_else(|| panic!("bug: rule `{id}` is not in RULES"))
-}
-
 /// Every finding of every project and build rule, rule by rule (the caller sorts them).
 pub fn lint(input: &LintInput) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -84,7 +75,7 @@ pub fn lint(input: &LintInput) -> Vec<Finding> {
 }
 
 /// Every finding of the image rules about one service's image.
-pub(crate) fn check_image(input: &image::ImageInput) -> Vec<Finding> {
+pub(crate) fn check_image(input: &ImageInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for rule in RULES {
         if let Check::Image(check) = rule.check {
@@ -94,77 +85,15 @@ pub(crate) fn check_image(input: &image::ImageInput) -> Vec<Finding> {
     findings
 }
 
-/// A string field of a compose object, or "".
-fn text<'a>(value: &'a Value, field: &str) -> &'a str {
-    value.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The items of a list field of a compose object (none when it is absent).
-fn items<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    value
-        .get(field)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-}
-
-/// The entries of a map field of a compose object (none when it is absent).
-fn entries<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
-    value
-        .get(field)
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-}
-
-/// Whether a variable's name says it holds a secret (not a setting about one, nor where one
-/// is).
-fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_uppercase();
-    let hints = [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "CREDENTIAL",
-    ];
-    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_USER", "_NAME"];
-    // Settings about a secret, not the secret: ALLOW_EMPTY_PASSWORD, PASSWORD_MIN_LENGTH, …
-    let about = [
-        "ALLOW", "RANDOM", "LENGTH", "MIN_", "_MIN", "MAX_", "_MAX", "EXPIR", "POLICY", "ROTATION",
-    ];
-    hints.iter().any(|hint| upper.contains(hint))
-        && !pointer.iter().any(|suffix| upper.ends_with(suffix))
-        && !about.iter().any(|part| upper.contains(part))
-}
-
-/// Untagged or `latest`, not pinned by digest.
-fn is_unpinned(image: &str) -> bool {
-    if image.contains('@') || image.contains('$') {
-        return false;
-    }
-    let last = image.rsplit('/').next().unwrap_or(image);
-    match last.split_once(':') {
-        None => true,
-        Some((_, tag)) => tag == "latest",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::doctor::rule_id::RuleId;
 
     #[test]
     fn rules_are_registered_once_each_in_the_order_of_their_ids() {
         let registered: Vec<RuleId> = RULES.iter().map(|rule| rule.id).collect();
         assert_eq!(registered, RuleId::ALL);
-        for id in RuleId::ALL {
-            assert_eq!(rule(*id).id, *id);
-        }
     }
 
     #[test]
@@ -202,47 +131,5 @@ mod tests {
             RULES.len(),
             "docs/rules.md has a section for a rule that is not in RULES"
         );
-    }
-
-    #[test]
-    fn secret_names() {
-        for secret in [
-            "DB_PASSWORD",
-            "api_key",
-            "GITHUB_TOKEN",
-            "AWS_SECRET_ACCESS_KEY",
-        ] {
-            assert!(is_secret_name(secret), "{secret}");
-        }
-        for setting in [
-            "DB_PASSWORD_FILE",
-            "TOKEN_URL",
-            "MYSQL_ALLOW_EMPTY_PASSWORD",
-            "PASSWORD_MIN_LENGTH",
-            "TOKEN_EXPIRY",
-            "DATABASE_HOST",
-        ] {
-            assert!(!is_secret_name(setting), "{setting}");
-        }
-    }
-
-    #[test]
-    fn pinned_images() {
-        for unpinned in [
-            "nginx",
-            "nginx:latest",
-            "registry:5000/team/app",
-            "a/b:latest",
-        ] {
-            assert!(is_unpinned(unpinned), "{unpinned}");
-        }
-        for pinned in [
-            "nginx:1.27",
-            "registry:5000/team/app:2",
-            "nginx@sha256:0123",
-            "${IMAGE}",
-        ] {
-            assert!(!is_unpinned(pinned), "{pinned}");
-        }
     }
 }
