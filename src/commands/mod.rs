@@ -105,7 +105,7 @@ pub fn open_checked(
     let mut project = Project::open(&project_options(global))?;
     check(&project)?;
     if global.fidelity {
-        crate::fidelity::stack::enter(&mut project, printer)?;
+        crate::fidelity::entry::enter(&mut project, printer)?;
     }
     printer.detail(format!(
         "project root {}, profile `{}`, compose {} ({})",

@@ -3,5 +3,6 @@
 //! checks on a running fidelity stack.
 
 pub mod check;
+pub mod entry;
 pub mod stack;
 pub mod transform;
