@@ -21,7 +21,7 @@ use crate::report::units::human_bytes;
 pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Pruning deletes backups: like every destructive step, it resolves the model afresh.
     let fresh = matches!(args.action, Some(BackupAction::Prune { .. }));
-    let workspace = super::open_workspace(global, printer, ServiceScope::Profile, fresh)?;
+    let workspace = super::options::open_workspace(global, printer, ServiceScope::Profile, fresh)?;
     match &args.action {
         None => create(&workspace, args, global, printer),
         Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),

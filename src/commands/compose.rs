@@ -13,7 +13,7 @@ use crate::report::printer::Printer;
 pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     match passthrough::route(&args.arguments)? {
         Route::Direct => {
-            let project = super::open(global, printer)?;
+            let project = super::options::open(global, printer)?;
             let model = project.model(ServiceScope::Profile, false, printer)?;
             let command = project.command(&model, ServiceScope::Profile, &args.arguments);
             if global.dry_run {
@@ -24,8 +24,9 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
             command.run()
         }
         Route::Guarded(step) => {
-            let workspace = super::open_workspace(global, printer, ServiceScope::Everything, true)?;
-            step.run(&workspace, &super::guard_options(global), printer)
+            let workspace =
+                super::options::open_workspace(global, printer, ServiceScope::Everything, true)?;
+            step.run(&workspace, &super::options::guard_options(global), printer)
         }
     }
 }

@@ -21,5 +21,5 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         images: args.images,
         context: global.context.clone().filter(|context| !context.is_empty()),
     };
-    crate::doctor::run(&options, || super::open(global, printer), printer)
+    crate::doctor::run(&options, || super::options::open(global, printer), printer)
 }

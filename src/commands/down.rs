@@ -39,12 +39,13 @@ pub fn plan(project: &Project, args: &DownArgs, printer: &Printer) -> Result<Ver
 pub fn run(args: &DownArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     if global.dry_run && !args.volumes {
         // Nothing to list or confirm: print the command, as `plan down` does, without the engine.
-        let project = super::open(global, printer)?;
-        return super::execute(&plan(&project, args, printer)?, true, printer);
+        let project = super::options::open(global, printer)?;
+        return plan(&project, args, printer)?.execute(true, printer);
     }
-    let workspace = super::open_workspace(global, printer, ServiceScope::Everything, true)?;
+    let workspace =
+        super::options::open_workspace(global, printer, ServiceScope::Everything, true)?;
     let step = passthrough::down(arguments(args), args.volumes);
-    let status = step.run(&workspace, &super::guard_options(global), printer)?;
+    let status = step.run(&workspace, &super::options::guard_options(global), printer)?;
     if status.is_success() && !global.dry_run {
         let kept: Vec<String> = match args.volumes {
             true => Vec::new(),

@@ -32,7 +32,7 @@ pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<Ver
 }
 
 pub fn run(args: &ExecArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let project = super::open(global, printer)?;
+    let project = super::options::open(global, printer)?;
     let plan = plan(&project, args, printer)?;
-    super::execute(&plan, global.dry_run, printer)
+    plan.execute(global.dry_run, printer)
 }

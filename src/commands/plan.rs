@@ -12,9 +12,13 @@ use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let project = super::open(global, printer)?;
+    let project = super::options::open(global, printer)?;
     let plan = match &args.verb {
-        Some(PlanVerb::Up(verb)) => Some(super::up::plan(&project, verb, printer)?),
+        Some(PlanVerb::Up(verb)) => Some(crate::compose::up_plan::plan(
+            &project,
+            &super::up::options(verb),
+            printer,
+        )?),
         Some(PlanVerb::Down(verb)) => Some(super::down::plan(&project, verb, printer)?),
         Some(PlanVerb::Logs(verb)) => Some(super::logs::plan(&project, verb, printer)?),
         Some(PlanVerb::Exec(verb)) => Some(super::exec::plan(&project, verb, printer)?),

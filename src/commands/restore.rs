@@ -18,7 +18,7 @@ use crate::report::units::human_bytes;
 
 pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     // Restoring destroys the volumes' current contents: resolve the model afresh.
-    let workspace = super::open_workspace(global, printer, ServiceScope::Profile, true)?;
+    let workspace = super::options::open_workspace(global, printer, ServiceScope::Profile, true)?;
     // The fidelity stack is seeded from the live stack's backups: `--latest` takes the live
     // stack's newest, and an id is looked up among the fidelity stack's own, then the live's.
     let live_store = workspace.project.fidelity.as_ref().map(|stack| {

@@ -12,7 +12,7 @@ use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let project = super::open(global, printer)?;
+    let project = super::options::open(global, printer)?;
     let model = project.model(ServiceScope::Profile, false, printer)?;
     let engine = Engine::connect(project.context.as_deref())?;
     let containers = engine.project_containers(model.name())?;

@@ -4,5 +4,6 @@ pub mod inputs;
 pub mod model;
 pub mod model_cache;
 pub mod program;
+pub mod up_plan;
 pub mod variables;
 pub mod verb_plan;

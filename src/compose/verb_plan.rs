@@ -3,12 +3,15 @@
 
 use std::time::Duration;
 
+use anyhow::Result;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::compose::model::ComposeModel;
 use crate::compose::program::ComposeCommand;
 use crate::project::Project;
+use crate::report::exit_status::ExitStatus;
+use crate::report::printer::Printer;
 
 /// The JSON schema version of `devctl plan --format json`.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -40,6 +43,23 @@ pub struct DeletionNote {
 }
 
 impl VerbPlan {
+    /// Runs the plan's compose commands in order, stopping at the first that fails; under
+    /// `--dry-run` prints them instead. Returns the exit status of the last command run.
+    pub fn execute(&self, dry_run: bool, printer: &Printer) -> Result<ExitStatus> {
+        if dry_run {
+            printer.data(self.text());
+            return Ok(ExitStatus::Success);
+        }
+        for command in &self.commands {
+            printer.detail(format!("running: {}", command.line()));
+            let status = command.run()?;
+            if !status.is_success() {
+                return Ok(status);
+            }
+        }
+        Ok(ExitStatus::Success)
+    }
+
     /// A plan of one compose command and no wait.
     pub fn single(verb: &'static str, model: ComposeModel, command: ComposeCommand) -> VerbPlan {
         VerbPlan {

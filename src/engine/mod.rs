@@ -1,5 +1,6 @@
 //! The Docker Engine API: containers, volumes and helper containers, the health wait, service status.
 
 pub mod api;
+pub mod health_report;
 pub mod health_wait;
 pub mod service_status;

@@ -16,6 +16,7 @@ use crate::fidelity::transform::relative_inside;
 use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 
 /// What a passed verification found.
 #[derive(Debug, Clone)]
@@ -209,4 +210,18 @@ fn is_one_off(container: &ContainerInspectResponse) -> bool {
 
 fn short(id: &str) -> String {
     id.trim_start_matches("sha256:").chars().take(12).collect()
+}
+
+/// For the fidelity stack: the moved ports, the generated file, and the verification.
+pub(crate) fn report(engine: &Engine, project: &Project, printer: &Printer) -> Result<()> {
+    let Some(stack) = &project.fidelity else {
+        return Ok(());
+    };
+    for port in &stack.transformed.ports {
+        printer.info(format!("  port {}", port.describe()));
+    }
+    printer.info(format!("  compose file {}", stack.file.display()));
+    let verified = verify(engine, project, stack)?;
+    printer.info(verified.summary());
+    Ok(())
 }

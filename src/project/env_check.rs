@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::project::Project;
 use crate::project::profile::Profile;
 use crate::project::root::ProjectRoot;
 use crate::report::failure::Failure;
@@ -84,16 +83,6 @@ impl EnvSchema {
             })
             .collect()
     }
-}
-
-/// Every way the variables set for `project`'s compose break its env schema (none when the
-/// profile names no schema).
-pub fn schema_problems(project: &Project) -> Result<Vec<String>> {
-    let Some(schema) = EnvSchema::load(&project.root, &project.profile)? else {
-        return Ok(Vec::new());
-    };
-    let defined = crate::compose::variables::defined_variables(&project.env_file_paths());
-    Ok(schema.problems(&defined))
 }
 
 #[cfg(test)]

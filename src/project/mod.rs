@@ -8,6 +8,7 @@ pub mod lock;
 pub mod profile;
 pub mod profile_file;
 pub mod profile_set;
+pub mod required_variables;
 pub mod root;
 pub mod settings;
 pub mod state_layout;

@@ -24,7 +24,6 @@ fn fixture(case: &str) -> Report {
 }
 
 #[test]
-#[ignore = "src/ still has import cycles and imports of the command layer"]
 fn source_tree_keeps_its_layers() {
     let report = check_tree(Path::new(env!("CARGO_MANIFEST_DIR")));
     for violation in &report.violations {
