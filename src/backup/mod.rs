@@ -1,4 +1,5 @@
-//! Backups of the project's volumes: the workspace they work in, targets, taking, restoring, the archive format, the manifest, the store and the journal of a run in progress.
+//! Backups of the project's volumes: the workspace they work in, targets, taking, restoring, the
+//! archive format, the manifest, the store and the journal of a run in progress.
 
 pub mod archive;
 pub mod journal;

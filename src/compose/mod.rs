@@ -1,4 +1,5 @@
-//! The compose program and what it is asked: locating it, commands, docker CLI streams, the resolved model, its inputs and cache, variables, verb plans.
+//! The compose program and what it is asked: locating it, commands, docker CLI streams, the
+//! resolved model, its inputs and cache, variables, verb plans.
 
 pub mod inputs;
 pub mod model;

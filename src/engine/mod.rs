@@ -1,4 +1,5 @@
-//! The Docker Engine API: containers, volumes and helper containers, the health wait, service status.
+//! The Docker Engine API: containers, volumes and helper containers, the health wait, service
+//! status.
 
 pub mod api;
 pub mod health_report;
