@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
-use serde_json::Value;
 
 use crate::backup::manifest::Hook;
-use crate::compose::model::ComposeModel;
+use crate::compose::model::{ComposeModel, DeclaredVolume};
 use crate::engine::service_status::{is_engine_generated, service_of};
 use crate::project::profile::BackupSettings;
 use crate::project::profile_file::BackupMethod;
@@ -59,25 +58,14 @@ fn declared_targets(
     settings: &BackupSettings,
 ) -> BTreeMap<String, VolumeTarget> {
     let mut targets: BTreeMap<String, VolumeTarget> = BTreeMap::new();
-    let declared = model.value().get("volumes").and_then(Value::as_object);
     for service in model.service_names() {
-        let mounts = model
-            .service(&service)
-            .and_then(|definition| definition.get("volumes"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for mount in mounts {
-            if mount.get("type").and_then(Value::as_str) != Some("volume") {
-                continue;
-            }
-            let Some(key) = mount.get("source").and_then(Value::as_str) else {
+        for mount in model.mounts(&service) {
+            let (Some(key), "volume") = (mount.source, mount.kind) else {
                 continue;
             };
-            let declaration = declared.and_then(|volumes| volumes.get(key));
             let target = targets
                 .entry(key.to_string())
-                .or_insert_with(|| declared_target(model, key, declaration, settings));
+                .or_insert_with(|| declared_target(model.volume(key), settings));
             if !target.services.contains(&service) {
                 target.services.push(service.clone());
             }
@@ -86,46 +74,19 @@ fn declared_targets(
     targets
 }
 
-/// The volume `key` as the model's top-level `volumes` declares it (`declaration`), with no
-/// service yet.
-fn declared_target(
-    model: &ComposeModel,
-    key: &str,
-    declaration: Option<&Value>,
-    settings: &BackupSettings,
-) -> VolumeTarget {
-    let string = |field: &str| {
-        declaration
-            .and_then(|d| d.get(field))
-            .and_then(Value::as_str)
-            .map(String::from)
-    };
-    let map = |field: &str| {
-        declaration
-            .and_then(|d| d.get(field))
-            .and_then(Value::as_object)
-            .map(|object| {
-                object
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+/// The declared volume `volume` as a target, with no service yet.
+fn declared_target(volume: DeclaredVolume, settings: &BackupSettings) -> VolumeTarget {
     VolumeTarget {
-        key: key.to_string(),
-        name: string("name").unwrap_or_else(|| format!("{}_{key}", model.name())),
-        external: declaration
-            .and_then(|d| d.get("external"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
+        method: settings.method_of(&volume.key),
+        hook: hook_of(settings, &volume.key),
+        key: volume.key,
+        name: volume.name,
+        external: volume.external,
         anonymous: false,
-        driver: string("driver").unwrap_or_else(|| "local".into()),
-        driver_options: map("driver_opts"),
-        labels: map("labels"),
+        driver: volume.driver,
+        driver_options: volume.driver_options,
+        labels: volume.labels,
         services: Vec::new(),
-        method: settings.method_of(key),
-        hook: hook_of(settings, key),
     }
 }
 

@@ -214,22 +214,13 @@ pub fn declared(model: &ComposeModel, protected: &[String]) -> DeletionNote {
         volumes: Vec::new(),
         kept: Vec::new(),
     };
-    let declared = model
-        .value()
-        .get("volumes")
-        .and_then(serde_json::Value::as_object);
-    for (key, volume) in declared.into_iter().flatten() {
-        let name = volume
-            .get("name")
-            .and_then(serde_json::Value::as_str)
-            .map_or_else(|| format!("{}_{key}", model.name()), String::from);
-        let external = volume.get("external").and_then(serde_json::Value::as_bool) == Some(true);
-        if external {
-            note.kept.push(format!("{name} (external)"));
-        } else if protected.iter().any(|entry| entry == key || *entry == name) {
-            note.kept.push(format!("{name} (protected)"));
+    for volume in model.volumes() {
+        if volume.external {
+            note.kept.push(format!("{} (external)", volume.name));
+        } else if volume.is_protected(protected) {
+            note.kept.push(format!("{} (protected)", volume.name));
         } else {
-            note.volumes.push(name);
+            note.volumes.push(volume.name);
         }
     }
     note
