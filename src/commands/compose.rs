@@ -11,7 +11,12 @@ use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
 pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    match passthrough::route(&args.arguments)? {
+    let variables: Vec<&str> = passthrough::RETARGETING_VARIABLES
+        .iter()
+        .copied()
+        .filter(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+        .collect();
+    match passthrough::route(&args.arguments, &variables)? {
         Route::Direct => {
             let project = super::options::open(global, printer)?;
             let model = project.model(ServiceScope::Profile, false, printer)?;

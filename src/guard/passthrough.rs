@@ -10,6 +10,7 @@ use crate::guard::classifier::{self, Classification, Tier};
 use crate::guard::deletion_plan::Reach;
 use crate::guard::step::GuardedStep;
 use crate::project::ServiceScope;
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 
 /// Compose's global flags that would point the command at another project than the profile's.
@@ -23,6 +24,15 @@ const RETARGETING: &[&str] = &[
     "--workdir",
 ];
 
+/// Variables that, set in the environment, would point compose at another project or other
+/// files than the profile's.
+pub const RETARGETING_VARIABLES: &[&str] = &["COMPOSE_PROJECT_NAME", "COMPOSE_FILE"];
+
+/// Compose subcommands that create or recreate containers (and may create volumes), though
+/// the classifier puts them with the safe ones: aimed past the profile, they would build a
+/// stack the guard does not know of.
+const CREATING: &[&str] = &["up", "create", "run"];
+
 /// How `devctl compose ARGS…` runs.
 #[derive(Debug, Clone)]
 pub enum Route {
@@ -33,8 +43,9 @@ pub enum Route {
 }
 
 /// Reads `devctl compose`'s arguments (compose's argv, without the program words). Refuses an
-/// empty command line, and a destructive one whose global flags aim it past the profile.
-pub fn route(arguments: &[String]) -> Result<Route, Failure> {
+/// empty command line, and one that creates, recreates or destroys while its global flags or
+/// `variables` (the `RETARGETING_VARIABLES` set in the environment) aim it past the profile.
+pub fn route(arguments: &[String], variables: &[&str]) -> Result<Route, Failure> {
     if arguments.is_empty() {
         return Err(
             Failure::bad_input("`devctl compose` needs a compose command")
@@ -43,16 +54,34 @@ pub fn route(arguments: &[String]) -> Result<Route, Failure> {
     }
     let classification = classifier::classify(arguments);
     let subcommand = classification.subcommand.clone().unwrap_or_default();
+    let creates = CREATING.contains(&subcommand.as_str());
     // A plain `down` deletes no data, but it removes every container: like `devctl down`, it
     // takes the lock and checks whose checkout the project is.
-    if classification.tier == Tier::Safe && subcommand != "down" {
-        return Ok(Route::Direct);
+    let guarded = classification.tier != Tier::Safe || subcommand == "down";
+    if guarded || creates {
+        let aimed = retargeting_flag(&classification.globals)
+            .map(|flag| format!("`{flag}`"))
+            .or_else(|| {
+                variables
+                    .first()
+                    .map(|name| format!("{name} in the environment"))
+            });
+        if let Some(aimed) = aimed {
+            let what = match guarded {
+                true => "what it deletes",
+                false => "which stack it creates",
+            };
+            return Err(Failure::new(
+                ExitStatus::Refused,
+                format!(
+                    "refusing `{subcommand}`: {aimed} would aim it past the profile, so the guard could not tell {what}"
+                ),
+            )
+            .hint("set compose files, env files and the project name in the profile (profiles/NAME.yaml), or choose another one with --profile"));
+        }
     }
-    if let Some(flag) = retargeting_flag(&classification.globals) {
-        return Err(Failure::bad_input(format!(
-            "`{flag}` in a destructive compose command would aim it past the profile, so the guard could not tell what it deletes"
-        ))
-        .hint("set compose files, env files and the project name in the profile (profiles/NAME.yaml), or choose another one with --profile"));
+    if !guarded {
+        return Ok(Route::Direct);
     }
     Ok(Route::Guarded(compose_step(arguments, classification)))
 }
@@ -136,7 +165,7 @@ mod tests {
     }
 
     fn guarded(line: &str) -> GuardedStep {
-        match route(&words(line)) {
+        match route(&words(line), &[]) {
             Ok(Route::Guarded(step)) => step,
             other => panic!("`{line}`: {other:?}"),
         }
@@ -144,7 +173,7 @@ mod tests {
 
     #[test]
     fn an_empty_command_line_is_bad_input() {
-        let failure = route(&[]).unwrap_err();
+        let failure = route(&[], &[]).unwrap_err();
         assert_eq!(
             failure.status,
             crate::report::exit_status::ExitStatus::BadInput
@@ -161,7 +190,10 @@ mod tests {
             "--file x.yaml config",
             "stop",
         ] {
-            assert!(matches!(route(&words(line)), Ok(Route::Direct)), "`{line}`");
+            assert!(
+                matches!(route(&words(line), &[]), Ok(Route::Direct)),
+                "`{line}`"
+            );
         }
     }
 
@@ -176,7 +208,7 @@ mod tests {
     }
 
     #[test]
-    fn every_retargeting_flag_refuses_a_destructive_command() {
+    fn every_retargeting_flag_refuses_a_command_that_creates_or_destroys() {
         let flags = [
             "-p",
             "--project-name",
@@ -187,24 +219,52 @@ mod tests {
             "--workdir",
         ];
         for flag in flags {
-            let line = format!("{flag} elsewhere rm -fv");
-            let failure = route(&words(&line)).unwrap_err();
-            assert_eq!(
-                failure.status,
-                crate::report::exit_status::ExitStatus::BadInput,
-                "`{line}`"
-            );
-            assert!(
-                failure
-                    .message
-                    .starts_with(&format!("`{flag}` in a destructive")),
-                "{}",
-                failure.message
-            );
+            for (command, what) in [
+                ("rm -fv", "what it deletes"),
+                ("down", "what it deletes"),
+                ("up -d", "which stack it creates"),
+                ("create", "which stack it creates"),
+                ("run --rm app sh", "which stack it creates"),
+            ] {
+                let line = format!("{flag} elsewhere {command}");
+                let failure = route(&words(&line), &[]).unwrap_err();
+                assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
+                let subcommand = command.split(' ').next().unwrap();
+                assert_eq!(
+                    failure.message,
+                    format!(
+                        "refusing `{subcommand}`: `{flag}` would aim it past the profile, so the guard could not tell {what}"
+                    )
+                );
+            }
         }
         // An attached value is the same flag.
-        assert!(route(&words("-pelsewhere down -v")).is_err());
-        assert!(route(&words("--project-name=elsewhere down")).is_err());
+        assert!(route(&words("-pelsewhere down -v"), &[]).is_err());
+        assert!(route(&words("--project-name=elsewhere down"), &[]).is_err());
+        assert!(route(&words("-pelsewhere up -dy"), &[]).is_err());
+    }
+
+    #[test]
+    fn retargeting_variables_refuse_what_creates_or_destroys_and_nothing_else() {
+        for variable in RETARGETING_VARIABLES {
+            for line in ["up -d", "create", "rm -fv", "down -v", "down"] {
+                let failure = route(&words(line), &[variable]).unwrap_err();
+                assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
+                assert!(
+                    failure
+                        .message
+                        .contains(&format!("{variable} in the environment would aim it")),
+                    "{}",
+                    failure.message
+                );
+            }
+            for line in ["ps", "logs -f db", "config", "stop"] {
+                assert!(
+                    matches!(route(&words(line), &[variable]), Ok(Route::Direct)),
+                    "`{line}`"
+                );
+            }
+        }
     }
 
     #[test]

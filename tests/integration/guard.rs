@@ -619,3 +619,80 @@ fn each_data_tier_spelling_confirmed_deletes_only_after_a_backup_that_restores()
         }
     }
 }
+
+/// Removes the containers, networks and volumes of a project a test must never create, also
+/// when the test fails because it was created.
+struct StrayProject(String);
+
+impl Drop for StrayProject {
+    fn drop(&mut self) {
+        let _ = crate::sandbox::remove_project(&self.0);
+    }
+}
+
+#[test]
+fn compose_commands_aimed_past_the_profile_are_refused_when_they_create_or_destroy() {
+    require_engine();
+    let (fixture, _) = guarded_project("retarget", false);
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo precious > /data/file");
+    let containers = fixture.containers();
+    let other = StrayProject(format!("{}-other", fixture.name));
+    fixture.write(
+        "other.yaml",
+        "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n",
+    );
+    let flagged: &[&[&str]] = &[
+        &["compose", "-p", &other.0, "up", "-d", "-y"],
+        &["compose", "--project-name", &other.0, "create"],
+        &["compose", "-p", &other.0, "run", "--rm", "app", "true"],
+        &["compose", "-f", "other.yaml", "up", "-d"],
+        &["compose", "-p", &other.0, "down", "-v"],
+        &["compose", "--env-file", "other.env", "rm", "-fsv"],
+    ];
+    for arguments in flagged {
+        let flag = arguments[1];
+        fixture
+            .devctl()
+            .args(*arguments)
+            .status(REFUSED)
+            .stderr(&format!(
+                "error: refusing `{}`: `{flag}` would aim it past the profile",
+                arguments[3]
+            ))
+            .run();
+    }
+    for (variable, arguments) in [
+        ("COMPOSE_PROJECT_NAME", &["compose", "up", "-d"][..]),
+        ("COMPOSE_FILE", &["compose", "rm", "-fsv"][..]),
+    ] {
+        let value = match variable {
+            "COMPOSE_FILE" => "other.yaml".to_string(),
+            _ => other.0.clone(),
+        };
+        fixture
+            .devctl()
+            .args(arguments)
+            .env(variable, value)
+            .status(REFUSED)
+            .stderr(&format!(
+                "{variable} in the environment would aim it past the profile"
+            ))
+            .run();
+    }
+    // Nothing was created for the other project, and this project's stack and data stand.
+    let stray = std::process::Command::new("docker")
+        .args(["ps", "-aq", "--filter"])
+        .arg(format!("label=com.docker.compose.project={}", other.0))
+        .output()
+        .unwrap();
+    assert!(stray.stdout.is_empty(), "containers of {}", other.0);
+    assert_eq!(fixture.containers(), containers);
+    assert_eq!(fixture.shell("app", "cat /data/file").trim(), "precious");
+    // Commands that neither create nor destroy still run as written.
+    fixture
+        .devctl()
+        .args(["compose", "-p", &other.0, "ps"])
+        .status(0)
+        .run();
+}
