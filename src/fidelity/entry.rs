@@ -22,7 +22,7 @@ pub fn enter(project: &mut Project, printer: &Printer) -> Result<()> {
         .layout
         .project_state(live.name(), &project.root)
         .join("fidelity");
-    std::fs::create_dir_all(&directory)
+    crate::system::files::create_private_directories(&directory)
         .with_context(|| format!("cannot create {}", directory.display()))?;
     let mut ports = RememberedPorts::load(directory.join("ports.json"));
     let transformed = transform::transform(

@@ -102,13 +102,11 @@ impl AuditLog {
     /// Appends `entry` as one line, written whole in a single call.
     pub fn append(&self, entry: &AuditEntry) -> Result<()> {
         if let Some(directory) = self.path.parent() {
-            std::fs::create_dir_all(directory).with_context(|| {
-                format!("cannot create state directory {}", directory.display())
-            })?;
+            crate::system::files::create_private_directories(directory)?;
         }
         let mut line = serde_json::to_vec(entry).context("cannot encode an audit entry")?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new()
+        let mut file = crate::system::files::private_file_options()
             .create(true)
             .append(true)
             .open(&self.path)

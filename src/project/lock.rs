@@ -51,10 +51,9 @@ impl ProjectLock {
         timeout: Duration,
         printer: &Printer,
     ) -> Result<ProjectLock> {
-        std::fs::create_dir_all(directory)
-            .with_context(|| format!("cannot create state directory {}", directory.display()))?;
+        crate::system::files::create_private_directories(directory)?;
         let path = directory.join("lock");
-        let mut file = std::fs::OpenOptions::new()
+        let mut file = crate::system::files::private_file_options()
             .create(true)
             .truncate(false)
             .read(true)

@@ -248,6 +248,19 @@ impl Test {
         self
     }
 
+    /// Runs devctl with this umask (the child's alone).
+    pub fn umask(mut self, mask: libc::mode_t) -> Test {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: umask(2) is async-signal-safe and touches only the child's process.
+        unsafe {
+            self.command.pre_exec(move || {
+                libc::umask(mask);
+                Ok(())
+            });
+        }
+        self
+    }
+
     pub fn stdin(mut self, text: &str) -> Test {
         self.stdin = Some(text.to_string());
         self

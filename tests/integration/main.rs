@@ -15,6 +15,7 @@ mod interruption;
 mod makefile;
 mod model_cache;
 mod postgres;
+mod private_state;
 mod profiles;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
