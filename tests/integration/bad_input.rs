@@ -344,3 +344,37 @@ fn errors_print_once_with_error_then_hint() {
             .run()
     );
 }
+
+/// An endpoint that accepts connections and never answers (a stuck daemon, a dead tunnel) is
+/// reported as not answering once `DEVCTL_ENGINE_TIMEOUT` has passed, not after minutes.
+#[test]
+fn an_engine_that_never_answers_is_reported_at_the_time_limit() {
+    require_engine();
+    let fixture = with_compose("silent");
+    let socket = fixture.root().join("silent.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    // Accepts and holds every connection without a byte in reply, until the test ends.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for connection in listener.incoming().flatten() {
+            held.push(connection);
+        }
+    });
+    let outcome = fixture
+        .devctl()
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .env("DEVCTL_ENGINE_TIMEOUT", "2s")
+        .args(["status"])
+        .status(ENGINE_UNAVAILABLE)
+        .stderr("is not answering: no answer within 2s (DEVCTL_ENGINE_TIMEOUT)")
+        .run();
+    assert_eq!(outcome.stderr.matches("error:").count(), 1);
+    fixture
+        .devctl()
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .env("DEVCTL_ENGINE_TIMEOUT", "soon")
+        .args(["status"])
+        .status(BAD_INPUT)
+        .stderr("DEVCTL_ENGINE_TIMEOUT: `soon` is not a duration")
+        .run();
+}
