@@ -397,6 +397,10 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub format: FormatArgs,
 
+    /// Print secret values (passwords, tokens, keys) as they are, not masked.
+    #[arg(long)]
+    pub show_secrets: bool,
+
     /// The verb to show; with --fidelity and no verb, what the fidelity transform changes.
     #[command(subcommand)]
     pub verb: Option<PlanVerb>,

@@ -5,14 +5,21 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
+use crate::compose::secrets::{Masking, Secrets};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::fidelity::stack::FidelityStack;
+use crate::fidelity::transform::Transformed;
+use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::options::open(global, printer)?;
+    let secrets = match args.show_secrets {
+        true => Secrets::Shown,
+        false => Secrets::Masked,
+    };
     let plan = match &args.verb {
         Some(PlanVerb::Up(verb)) => Some(crate::compose::up_plan::plan(
             &project,
@@ -35,12 +42,12 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
                 printer.data(plan.text());
             }
             if let Some(stack) = &project.fidelity {
-                printer.data(fidelity_text(stack));
+                printer.data(fidelity_text(stack, &changes(&project, stack, secrets)));
             }
         }
         Format::Json => {
             let mut document = match &plan {
-                Some(plan) => plan.json(&project),
+                Some(plan) => plan.json(&project, secrets),
                 None => {
                     json!({"schema_version": SCHEMA_VERSION, "project": project.fidelity.as_ref().map(|stack| stack.transformed.project.clone())})
                 }
@@ -49,7 +56,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
                 document["fidelity"] = json!({
                     "live_project": stack.live,
                     "compose_file": stack.file,
-                    "changes": stack.transformed,
+                    "changes": changes(&project, stack, secrets),
                 });
             }
             printer.data(format!("{document:#}\n"));
@@ -58,9 +65,30 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
     Ok(ExitStatus::Success)
 }
 
+/// What the fidelity transform changed, with the values of the profile's environment
+/// overrides (`environment NAME=value`) masked where they are secret, unless shown.
+fn changes(project: &Project, stack: &FidelityStack, secrets: Secrets) -> Transformed {
+    let mut changes = stack.transformed.clone();
+    if secrets == Secrets::Shown {
+        return changes;
+    }
+    let masking = Masking::of(&stack.transformed.model);
+    for (service, overrides) in &project.profile.fidelity.environment {
+        let Some(lines) = changes.services.get_mut(service) else {
+            continue;
+        };
+        for (name, value) in overrides {
+            let written = format!("environment {name}={value}");
+            for line in lines.iter_mut().filter(|line| **line == written) {
+                *line = format!("environment {name}={}", masking.value(name, value));
+            }
+        }
+    }
+    changes
+}
+
 /// What the fidelity transform changed against the iteration model, service by service.
-fn fidelity_text(stack: &FidelityStack) -> String {
-    let changes = &stack.transformed;
+fn fidelity_text(stack: &FidelityStack, changes: &Transformed) -> String {
     let mut text = format!(
         "# fidelity stack {} (live stack {}), compose file {}\n",
         changes.project,

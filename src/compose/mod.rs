@@ -1,10 +1,11 @@
 //! The compose program and what it is asked: locating it, commands, docker CLI streams, the
-//! resolved model, its inputs and cache, variables, verb plans.
+//! resolved model, its inputs and cache, its secret values, variables, verb plans.
 
 pub mod inputs;
 pub mod model;
 pub mod model_cache;
 pub mod program;
+pub mod secrets;
 pub mod up_plan;
 pub mod variables;
 pub mod verb_plan;

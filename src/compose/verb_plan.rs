@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::compose::model::ComposeModel;
 use crate::compose::program::ComposeCommand;
+use crate::compose::secrets::{Masking, Secrets};
 use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
@@ -101,9 +102,10 @@ impl VerbPlan {
         text
     }
 
-    /// The plan as JSON, with the profile and the resolved compose model.
-    pub fn json(&self, project: &Project) -> serde_json::Value {
-        json!({
+    /// The plan as JSON, with the profile and the resolved compose model; unless `secrets`
+    /// says to show them, the secret values of both are masked.
+    pub fn json(&self, project: &Project, secrets: Secrets) -> serde_json::Value {
+        let mut document = json!({
             "schema_version": SCHEMA_VERSION,
             "verb": self.verb,
             "project": self.model.name(),
@@ -118,7 +120,17 @@ impl VerbPlan {
             "wait": self.wait,
             "deletion": self.deletion,
             "model": self.model.value(),
-        })
+        });
+        if secrets == Secrets::Masked {
+            let masking = Masking::of(self.model.value());
+            document["model"] = masking.model(self.model.value());
+            if let Some(services) = document["profile"]["fidelity"]["environment"].as_object_mut() {
+                for environment in services.values_mut() {
+                    masking.mask_variables(environment);
+                }
+            }
+        }
+        document
     }
 }
 

@@ -117,3 +117,111 @@ fn a_dry_run_of_down_and_up_needs_no_engine_and_no_variables() {
         .run();
     assert!(fixture.containers().is_empty());
 }
+
+/// A project whose `.env` holds a password and a token used in a service's environment,
+/// beside a harmless setting, and whose profile overrides a secret for the fidelity stack.
+fn project_with_secrets(label: &str) -> Fixture {
+    let fixture = Fixture::new(label);
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n  env_files: [.env]\nfidelity:\n  environment:\n    app: {SESSION_SECRET: fidelity-session-value, MODE: fidelity-mode}\n",
+    );
+    fixture.write(
+        ".env",
+        "POSTGRES_PASSWORD=hunter2-secret\nAPI_TOKEN=token-0123456789\nLOG_LEVEL=debug\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n      DATABASE_URL: postgres://app:${POSTGRES_PASSWORD}@db/app\n      API_TOKEN: ${API_TOKEN}\n      LOG_LEVEL: ${LOG_LEVEL}\n",
+    );
+    fixture
+}
+
+const SECRET_VALUES: [&str; 3] = [
+    "hunter2-secret",
+    "token-0123456789",
+    "fidelity-session-value",
+];
+
+#[test]
+fn plan_masks_secret_values_unless_shown() {
+    require_engine();
+    let fixture = project_with_secrets("plan-secrets");
+    let runs = [
+        vec!["plan", "up"],
+        vec!["plan", "--format", "json", "up"],
+        vec!["plan", "--json", "down"],
+        vec!["plan", "--fidelity"],
+        vec!["plan", "--fidelity", "--json", "up"],
+    ];
+    for arguments in &runs {
+        let outcome = fixture.devctl().args(arguments).status(0).run();
+        for secret in SECRET_VALUES {
+            assert!(
+                !outcome.stdout.contains(secret) && !outcome.stderr.contains(secret),
+                "{arguments:?} shows {secret}\n{}\n{}",
+                outcome.stdout,
+                outcome.stderr
+            );
+        }
+    }
+    let plan = fixture
+        .devctl()
+        .args(["plan", "--format", "json", "up"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        plan["model"]["services"]["app"]["environment"],
+        serde_json::json!({
+            "POSTGRES_PASSWORD": "********",
+            "DATABASE_URL": "postgres://app:********@db/app",
+            "API_TOKEN": "********",
+            "LOG_LEVEL": "debug",
+        })
+    );
+    assert_eq!(
+        plan["profile"]["fidelity"]["environment"]["app"],
+        serde_json::json!({"SESSION_SECRET": "********", "MODE": "fidelity-mode"})
+    );
+    fixture
+        .devctl()
+        .args(["plan", "--fidelity"])
+        .status(0)
+        .stdout("environment SESSION_SECRET=********\n")
+        .stdout("environment MODE=fidelity-mode\n")
+        .run();
+
+    let shown = fixture
+        .devctl()
+        .args(["plan", "--show-secrets", "--format", "json", "up"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        shown["model"]["services"]["app"]["environment"],
+        serde_json::json!({
+            "POSTGRES_PASSWORD": "hunter2-secret",
+            "DATABASE_URL": "postgres://app:hunter2-secret@db/app",
+            "API_TOKEN": "token-0123456789",
+            "LOG_LEVEL": "debug",
+        })
+    );
+    assert_eq!(
+        shown["profile"]["fidelity"]["environment"]["app"]["SESSION_SECRET"],
+        "fidelity-session-value"
+    );
+    fixture
+        .devctl()
+        .args(["plan", "--show-secrets", "--fidelity", "--json"])
+        .status(0)
+        .stdout("environment SESSION_SECRET=fidelity-session-value")
+        .run();
+    fixture
+        .devctl()
+        .args(["plan", "--show-secrets", "--fidelity"])
+        .status(0)
+        .stdout("environment SESSION_SECRET=fidelity-session-value\n")
+        .run();
+    assert!(fixture.containers().is_empty());
+}

@@ -4,13 +4,14 @@
 //! ENTRYPOINT, and pipes without pipefail. Only the instructions from the first FROM on
 //! count.
 
+use crate::compose::secrets::is_secret_name;
 use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::{is_secret_name, is_unpinned};
+use crate::doctor::rules::reading::is_unpinned;
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {

@@ -1,5 +1,6 @@
-//! Small readers the rules share: fields of compose's JSON model, and what a name or an
-//! image reference says (a secret's name, an unpinned image).
+//! Small readers the rules share: fields of compose's JSON model, and what an image
+//! reference says (an unpinned image). Whether a name is a secret's is
+//! `compose::secrets::is_secret_name`.
 
 use serde_json::Value;
 
@@ -29,31 +30,6 @@ pub(crate) fn entries<'a>(
         .flatten()
 }
 
-/// Whether a variable's name says it holds a secret (not a setting about one, nor where one
-/// is).
-pub(crate) fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_uppercase();
-    let hints = [
-        "PASSWORD",
-        "PASSWD",
-        "SECRET",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "ACCESS_KEY",
-        "CREDENTIAL",
-    ];
-    let pointer = ["_FILE", "_PATH", "_DIR", "_URL", "_HOST", "_USER", "_NAME"];
-    // Settings about a secret, not the secret: ALLOW_EMPTY_PASSWORD, PASSWORD_MIN_LENGTH, …
-    let about = [
-        "ALLOW", "RANDOM", "LENGTH", "MIN_", "_MIN", "MAX_", "_MAX", "EXPIR", "POLICY", "ROTATION",
-    ];
-    hints.iter().any(|hint| upper.contains(hint))
-        && !pointer.iter().any(|suffix| upper.ends_with(suffix))
-        && !about.iter().any(|part| upper.contains(part))
-}
-
 /// Untagged or `latest`, not pinned by digest.
 pub(crate) fn is_unpinned(image: &str) -> bool {
     if image.contains('@') || image.contains('$') {
@@ -69,28 +45,6 @@ pub(crate) fn is_unpinned(image: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secret_names() {
-        for secret in [
-            "DB_PASSWORD",
-            "api_key",
-            "GITHUB_TOKEN",
-            "AWS_SECRET_ACCESS_KEY",
-        ] {
-            assert!(is_secret_name(secret), "{secret}");
-        }
-        for setting in [
-            "DB_PASSWORD_FILE",
-            "TOKEN_URL",
-            "MYSQL_ALLOW_EMPTY_PASSWORD",
-            "PASSWORD_MIN_LENGTH",
-            "TOKEN_EXPIRY",
-            "DATABASE_HOST",
-        ] {
-            assert!(!is_secret_name(setting), "{setting}");
-        }
-    }
 
     #[test]
     fn pinned_images() {
