@@ -1,4 +1,4 @@
-//! `devctl status`: each service's state, health, published ports, mounts and image.
+//! `devctl status`: each service's state, health, restarts, published ports, mounts and image.
 
 use anyhow::Result;
 use serde_json::json;
@@ -31,7 +31,9 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         Format::Table => {
             let table_rows: Vec<Vec<String>> = rows.iter().map(table_row).collect();
             printer.data(crate::report::table::render(
-                &["SERVICE", "STATE", "HEALTH", "PORTS", "MOUNTS", "IMAGE"],
+                &[
+                    "SERVICE", "STATE", "HEALTH", "RESTARTS", "PORTS", "MOUNTS", "IMAGE",
+                ],
                 &table_rows,
             ));
         }
@@ -63,6 +65,8 @@ fn table_row(row: &ServiceStatus) -> Vec<String> {
         service,
         state,
         row.health.clone().unwrap_or_else(|| "-".into()),
+        row.restarts
+            .map_or_else(|| "-".into(), |restarts| restarts.to_string()),
         if row.ports.is_empty() {
             "-".into()
         } else {

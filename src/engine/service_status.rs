@@ -26,6 +26,9 @@ pub struct ServiceStatus {
     /// `healthy`, `unhealthy`, `starting`, or none when the container has no healthcheck.
     pub health: Option<String>,
     pub exit_code: Option<i64>,
+    /// How many times the engine has restarted the container by its restart policy; none
+    /// when the service has no container.
+    pub restarts: Option<i64>,
     /// Published ports, as `127.0.0.1:8080->80/tcp`.
     pub ports: Vec<String>,
     pub mounts: Vec<Mount>,
@@ -63,6 +66,7 @@ impl ServiceStatus {
                     state: "absent".into(),
                     health: None,
                     exit_code: None,
+                    restarts: None,
                     ports: Vec::new(),
                     mounts: Vec::new(),
                     image,
@@ -148,6 +152,7 @@ impl ServiceStatus {
             state: status.map_or_else(|| "unknown".into(), |status| status.to_string()),
             health,
             exit_code,
+            restarts: Some(container.restart_count.unwrap_or(0)),
             ports,
             mounts,
             image: container
