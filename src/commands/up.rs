@@ -68,16 +68,11 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
             crate::fidelity::check::report(&engine, &project, printer)?;
             Ok(ExitStatus::Success)
         }
-        WaitOutcome::Failed {
-            containers,
-            timed_out,
-        } => Err(health_report::report_failure(
-            &engine,
-            &containers,
-            timed_out,
-            wait.timeout,
-            printer,
-        )
-        .into()),
+        WaitOutcome::Failed { containers, cause } => {
+            Err(
+                health_report::report_failure(&engine, &containers, cause, wait.timeout, printer)
+                    .into(),
+            )
+        }
     }
 }

@@ -4,7 +4,7 @@
 use console::style;
 
 use crate::engine::api::Engine;
-use crate::engine::health_wait::{ContainerWait, Verdict};
+use crate::engine::health_wait::{ContainerWait, FailureCause, Verdict};
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -34,7 +34,7 @@ pub(crate) fn report_ready(
 pub(crate) fn report_failure(
     engine: &Engine,
     containers: &[ContainerWait],
-    timed_out: bool,
+    cause: FailureCause,
     timeout: std::time::Duration,
     printer: &Printer,
 ) -> Failure {
@@ -71,21 +71,77 @@ pub(crate) fn report_failure(
             Err(error) => printer.report(format!("(its log could not be read: {error:#})")),
         }
     }
-    let names: Vec<&str> = failing.iter().map(|c| c.service.as_str()).collect();
-    let what = if timed_out {
-        format!("not healthy after {}", humantime::format_duration(timeout))
-    } else {
-        "failed".to_string()
-    };
     printer.report("");
-    Failure::new(
-        ExitStatus::Unhealthy,
-        format!("{}: {what}", names.join(", ")),
-    )
-    .hint(format!(
-        "read `devctl logs {}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
-        names.first().copied().unwrap_or_default()
+    failure(&failing, cause, timeout)
+}
+
+/// The failure for the services that are not ready, by why the wait ended.
+fn failure(
+    failing: &[&ContainerWait],
+    cause: FailureCause,
+    timeout: std::time::Duration,
+) -> Failure {
+    let names: Vec<&str> = failing.iter().map(|c| c.service.as_str()).collect();
+    let first = names.first().copied().unwrap_or_default();
+    let message = match cause {
+        FailureCause::TimedOut => format!(
+            "{}: not healthy after {}",
+            names.join(", "),
+            humantime::format_duration(timeout)
+        ),
+        FailureCause::Failed => format!("{}: failed", names.join(", ")),
+        FailureCause::Crashed => return crash_failure(failing),
+    };
+    Failure::new(ExitStatus::Unhealthy, message).hint(format!(
+        "read `devctl logs {first}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)"
     ))
+}
+
+/// `app: crashed (exit 3, restarted 1 time)` for each crashed service, then the other
+/// services that failed; services still starting are not the cause and are not named.
+fn crash_failure(failing: &[&ContainerWait]) -> Failure {
+    let mut causes: Vec<String> = Vec::new();
+    let mut crashed: Vec<&str> = Vec::new();
+    for container in failing {
+        if let Verdict::Crashed {
+            exit_code,
+            restarts,
+        } = container.verdict
+        {
+            causes.push(format!(
+                "{}: crashed ({})",
+                container.service,
+                crash_details(exit_code, restarts)
+            ));
+            crashed.push(&container.service);
+        }
+    }
+    let others: Vec<&str> = failing
+        .iter()
+        .filter(|container| matches!(container.verdict, Verdict::Failed(_)))
+        .map(|container| container.service.as_str())
+        .collect();
+    if !others.is_empty() {
+        causes.push(format!("{}: failed", others.join(", ")));
+    }
+    Failure::new(ExitStatus::Unhealthy, causes.join("; ")).hint(format!(
+        "read `devctl logs {}`; its command exits with an error: fix the command, its configuration or what it needs at start",
+        crashed.first().copied().unwrap_or_default()
+    ))
+}
+
+/// `exit 3`, or `exit 3, restarted 2 times` when the engine has restarted the container.
+fn crash_details(exit_code: i64, restarts: i64) -> String {
+    format!("exit {exit_code}{}", restarted(restarts))
+}
+
+/// `, restarted 2 times`, or nothing when the engine has not restarted the container.
+fn restarted(restarts: i64) -> String {
+    match restarts {
+        0 => String::new(),
+        1 => ", restarted 1 time".to_string(),
+        _ => format!(", restarted {restarts} times"),
+    }
 }
 
 fn describe(container: &ContainerWait) -> String {
@@ -94,6 +150,13 @@ fn describe(container: &ContainerWait) -> String {
         Verdict::Running => "running (no healthcheck)".to_string(),
         Verdict::Completed => "completed (exit 0)".to_string(),
         Verdict::Pending => "still starting".to_string(),
+        Verdict::Crashed {
+            exit_code,
+            restarts,
+        } => format!(
+            "crashed: exited with code {exit_code}{}",
+            restarted(*restarts)
+        ),
         Verdict::Failed(reason) => reason.clone(),
     };
     let took = match container.took {
@@ -104,4 +167,88 @@ fn describe(container: &ContainerWait) -> String {
         None => String::new(),
     };
     format!("{:<16} {state}{took}", container.service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn waited(service: &str, verdict: Verdict) -> ContainerWait {
+        ContainerWait {
+            service: service.to_string(),
+            container: format!("project-{service}-1"),
+            verdict,
+            took: None,
+            health_outputs: Vec::new(),
+        }
+    }
+
+    /// The failure's message; its status is always `Unhealthy`.
+    fn message(failing: &[ContainerWait], cause: FailureCause) -> String {
+        let failing: Vec<&ContainerWait> = failing.iter().collect();
+        let failure = failure(&failing, cause, std::time::Duration::from_secs(120));
+        assert_eq!(failure.status, ExitStatus::Unhealthy);
+        failure.to_string()
+    }
+
+    #[test]
+    fn a_crash_is_named_with_its_exit_code_and_restarts() {
+        let app = waited(
+            "app",
+            Verdict::Crashed {
+                exit_code: 3,
+                restarts: 1,
+            },
+        );
+        assert_eq!(
+            message(&[app], FailureCause::Crashed),
+            "app: crashed (exit 3, restarted 1 time)"
+        );
+        let job = waited(
+            "job",
+            Verdict::Crashed {
+                exit_code: 4,
+                restarts: 0,
+            },
+        );
+        let worker = waited(
+            "worker",
+            Verdict::Crashed {
+                exit_code: 1,
+                restarts: 5,
+            },
+        );
+        let sick = waited("sick", Verdict::Failed("unhealthy".into()));
+        let db = waited("db", Verdict::Pending);
+        assert_eq!(
+            message(&[db, job, sick, worker], FailureCause::Crashed),
+            "job: crashed (exit 4); worker: crashed (exit 1, restarted 5 times); sick: failed"
+        );
+    }
+
+    #[test]
+    fn a_timeout_and_a_failure_read_as_before() {
+        let db = waited("db", Verdict::Pending);
+        let app = waited("app", Verdict::Failed("unhealthy".into()));
+        assert_eq!(
+            message(std::slice::from_ref(&db), FailureCause::TimedOut),
+            "db: not healthy after 2m"
+        );
+        assert_eq!(message(&[app, db], FailureCause::Failed), "app, db: failed");
+    }
+
+    #[test]
+    fn a_crash_is_described_on_its_line() {
+        let line = describe(&waited(
+            "app",
+            Verdict::Crashed {
+                exit_code: 3,
+                restarts: 2,
+            },
+        ));
+        assert!(
+            line.ends_with("crashed: exited with code 3, restarted 2 times"),
+            "{line}"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{Fixture, require_engine};
+use crate::harness::{Fixture, require_engine, service_row};
 
 /// devctl's exit code for services that are not healthy.
 const UNHEALTHY: i32 = 79;
@@ -88,10 +88,64 @@ fn an_unhealthy_or_crashed_service_fails_at_once() {
         outcome.stderr
     );
     assert!(
+        outcome.stderr.contains("crash: crashed (exit 4)"),
+        "{}",
+        outcome.stderr
+    );
+    assert!(
         outcome.stderr.contains("crash-says-bye"),
         "{}",
         outcome.stderr
     );
+}
+
+#[test]
+fn a_crash_loop_fails_as_a_crash_not_a_timeout() {
+    require_engine();
+    let fixture = Fixture::new("crashloop");
+    profile(&fixture, "10m");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    init: true\n    restart: unless-stopped\n    command: [sh, -c, 'echo boom >&2; exit 3']\n  setup:\n    image: {busybox}\n    init: true\n    command: [sh, -c, 'echo set-up']\n",
+    );
+    let outcome = fixture
+        .devctl()
+        .args(["up", "--wait-timeout", "120s"])
+        .status(UNHEALTHY)
+        .run();
+    let stderr = &outcome.stderr;
+    // The wait ended on the crash: its message, not the timeout's.
+    assert!(
+        stderr.contains("error: app: crashed (exit 3, restarted "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not healthy after"), "{stderr}");
+    assert!(
+        stderr.contains("crashed: exited with code 3, restarted "),
+        "{stderr}"
+    );
+    assert!(stderr.contains("boom"), "log tail missing:\n{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|line| line.contains("setup") && line.contains("completed (exit 0)")),
+        "the one-shot service did not complete:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("hint:") && !stderr.contains("--wait-timeout"),
+        "{stderr}"
+    );
+
+    let app = service_row(&fixture.status(), "app");
+    assert!(
+        app["restarts"]
+            .as_i64()
+            .is_some_and(|restarts| restarts >= 1),
+        "{app:#}"
+    );
+    let setup = service_row(&fixture.status(), "setup");
+    assert_eq!(setup["restarts"], 0, "{setup:#}");
+    assert_eq!(setup["exit_code"], 0, "{setup:#}");
 }
 
 #[test]
