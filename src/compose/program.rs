@@ -107,12 +107,11 @@ fn probe_version(argv: &[String]) -> Result<String> {
     let line = argv.join(" ");
     let mut args = argv[1..].to_vec();
     args.extend(["version", "--short"].map(String::from));
-    let output = duct::cmd(&argv[0], args)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| format!("cannot run `{line} version`"))?;
+    let output = capture_within(
+        duct::cmd(&argv[0], args).unchecked(),
+        &format!("{line} version --short"),
+        time_limit()?,
+    )?;
     let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
     if !output.status.success() || stdout.is_empty() {
         let stderr = String::from_utf8_lossy(&output.stderr).trim().to_string();
@@ -316,14 +315,89 @@ impl ComposeCommand {
         run_fed(self.expression(), &self.line(), feed)
     }
 
-    /// Runs the command and returns its stdout; a failure carries compose's stderr.
+    /// Runs the command and returns what it printed and how it ended, within the time limit
+    /// for compose's quick calls (`capture_within`).
     pub fn capture(&self) -> Result<std::process::Output> {
-        self.expression()
-            .stdout_capture()
-            .stderr_capture()
-            .run()
-            .with_context(|| format!("cannot run `{}`", self.line()))
+        capture_within(self.expression(), &self.line(), time_limit()?)
     }
+}
+
+/// How long compose's quick calls (`version`, `config`) may take, unless
+/// `DEVCTL_COMPOSE_TIMEOUT` says.
+const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `DEVCTL_COMPOSE_TIMEOUT` (`90s`, `2m`, or seconds), else `TIME_LIMIT`.
+fn time_limit() -> Result<std::time::Duration> {
+    match std::env::var("DEVCTL_COMPOSE_TIMEOUT") {
+        Ok(text) if !text.trim().is_empty() => {
+            crate::report::units::parse_duration(&text).map_err(|problem| {
+                Failure::bad_input(format!("DEVCTL_COMPOSE_TIMEOUT: {problem}")).into()
+            })
+        }
+        _ => Ok(TIME_LIMIT),
+    }
+}
+
+/// Runs `expression` with its output captured, in a process group of its own so that
+/// everything it starts (the docker CLI starts compose as a plugin) can be ended together:
+/// when `limit` passes first, or when devctl is told to stop. A YAML file whose anchors
+/// expand without end keeps compose busy for minutes; this makes it an error in `limit`.
+fn capture_within(
+    expression: duct::Expression,
+    line: &str,
+    limit: std::time::Duration,
+) -> Result<std::process::Output> {
+    use std::os::unix::process::CommandExt;
+    signals::install();
+    let signals_before = signals::count();
+    let handle = expression
+        .stdout_capture()
+        .stderr_capture()
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        })
+        .start()
+        .with_context(|| format!("cannot run `{line}`"))?;
+    let group = handle.pids().first().copied().unwrap_or_default();
+    signals::set_child_group(group);
+    let (finished, watched) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let expired = matches!(
+            watched.recv_timeout(limit),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        );
+        if expired && group > 0 {
+            // SAFETY: kill(2) on the process group devctl just created.
+            unsafe {
+                libc::kill(-(group as i32), libc::SIGKILL);
+            }
+        }
+        expired
+    });
+    let waited = handle.wait().cloned();
+    signals::set_child(0);
+    let _ = finished.send(());
+    let expired = watchdog.join().unwrap_or(false);
+    if let (true, Some(signal)) = (signals::count() != signals_before, signals::received()) {
+        return Err(Failure::new(
+            ExitStatus::Interrupted(signal),
+            format!("`{line}` was interrupted"),
+        )
+        .into());
+    }
+    if expired {
+        return Err(Failure::new(
+            ExitStatus::StepFailed,
+            format!(
+                "`{line}` did not finish within {}, so devctl stopped it",
+                humantime::format_duration(limit)
+            ),
+        )
+        .hint("run it yourself to see what compose is doing; YAML anchors that expand without end (`&a [*b, *b, …]` nested) keep compose busy for minutes. DEVCTL_COMPOSE_TIMEOUT sets the limit (e.g. 2m)")
+        .into());
+    }
+    waited.with_context(|| format!("cannot wait for `{line}`"))
 }
 
 /// How a finished child ends devctl's run, honouring a signal devctl received while it ran.

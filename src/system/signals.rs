@@ -33,7 +33,9 @@ pub fn install() {
                 let child = CHILD.load(Ordering::SeqCst);
                 let typed_at_terminal = matches!(origin.cause, Cause::Kernel)
                     && matches!(origin.signal, SIGINT | SIGQUIT);
-                if child > 0 && !typed_at_terminal {
+                // A child in a process group of its own (a negative id) is not in the
+                // terminal's foreground group: it gets every signal from here.
+                if child < 0 || (child > 0 && !typed_at_terminal) {
                     // SAFETY: kill(2) with a pid we spawned and a valid signal number.
                     unsafe {
                         libc::kill(child, origin.signal);
@@ -47,6 +49,12 @@ pub fn install() {
 /// Records the child that signals are forwarded to (0 for none).
 pub fn set_child(pid: u32) {
     CHILD.store(pid as i32, Ordering::SeqCst);
+}
+
+/// Records a child that leads a process group of its own: signals go to the whole group,
+/// a Ctrl-C typed at the terminal included (it does not reach that group otherwise).
+pub fn set_child_group(pid: u32) {
+    CHILD.store(-(pid as i32), Ordering::SeqCst);
 }
 
 /// How many termination signals have arrived so far: compare two readings to tell whether

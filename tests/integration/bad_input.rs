@@ -378,3 +378,72 @@ fn an_engine_that_never_answers_is_reported_at_the_time_limit() {
         .stderr("DEVCTL_ENGINE_TIMEOUT: `soon` is not a duration")
         .run();
 }
+
+/// compose's quick calls have a time limit: a `config` that never finishes is stopped, with
+/// everything it started, and reported.
+#[test]
+fn a_compose_call_that_never_finishes_is_stopped_at_the_time_limit() {
+    let fixture = with_compose("slowconfig");
+    let bin = fixture.root().join("../bin");
+    let marker = fixture.root().join("../still-running");
+    // Answers `version`; `config` starts a child that would outlive it, and never returns.
+    script(
+        &bin.join("docker-compose-slow"),
+        &format!(
+            "case \"$*\" in *version*) echo 2.30.0; exit 0;; esac\n(sleep 8; touch {}) &\nsleep 60\n",
+            marker.display()
+        ),
+    );
+    let outcome = fixture
+        .devctl()
+        .env("DEVCTL_COMPOSE", bin.join("docker-compose-slow"))
+        .env("DEVCTL_COMPOSE_TIMEOUT", "2s")
+        .args(["plan", "up"])
+        .status(1)
+        .stderr("did not finish within 2s, so devctl stopped it")
+        .stderr("hint: run it yourself to see what compose is doing")
+        .run();
+    assert_eq!(outcome.stderr.matches("error:").count(), 1);
+    // The whole process group went: the background child never got to write its file.
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    assert!(
+        !marker.exists(),
+        "a child of the stopped compose call lived on"
+    );
+}
+
+/// A compose file whose YAML anchors expand without end keeps compose itself busy for
+/// minutes; devctl stops it at the limit instead of hanging with it.
+#[test]
+fn an_anchor_bomb_stops_at_the_time_limit_instead_of_hanging() {
+    require_engine();
+    let fixture = Fixture::new("anchorbomb");
+    let mut text =
+        String::from("name: {project}\nx-a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for pair in names.windows(2) {
+        let (previous, name) = (pair[0], pair[1]);
+        let items = vec![format!("*{previous}"); 9].join(", ");
+        text.push_str(&format!("x-{name}: &{name} [{items}]\n"));
+    }
+    text.push_str("services:\n  app:\n    image: {busybox}\n    labels:\n      bomb: *i\n");
+    fixture.write("compose.yaml", &text);
+    fixture
+        .devctl()
+        .env("DEVCTL_COMPOSE_TIMEOUT", "3s")
+        .args(["plan", "up"])
+        .status(1)
+        .stderr("config --format json` did not finish within 3s, so devctl stopped it")
+        .run();
+    // compose (a plugin the docker CLI started) was stopped with it: no process is left
+    // working in the project's directory.
+    let root = std::fs::canonicalize(fixture.root()).unwrap();
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| std::fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd == root))
+        .filter_map(|entry| std::fs::read_to_string(entry.path().join("cmdline")).ok())
+        .map(|command| command.replace('\0', " "))
+        .collect();
+    assert!(left.is_empty(), "still running in the project: {left:?}");
+}
