@@ -326,16 +326,9 @@ impl ComposeCommand {
 /// `DEVCTL_COMPOSE_TIMEOUT` says.
 const TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// `DEVCTL_COMPOSE_TIMEOUT` (`90s`, `2m`, or seconds), else `TIME_LIMIT`.
-fn time_limit() -> Result<std::time::Duration> {
-    match std::env::var("DEVCTL_COMPOSE_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => {
-            crate::report::units::parse_duration(&text).map_err(|problem| {
-                Failure::bad_input(format!("DEVCTL_COMPOSE_TIMEOUT: {problem}")).into()
-            })
-        }
-        _ => Ok(TIME_LIMIT),
-    }
+/// `DEVCTL_COMPOSE_TIMEOUT`, else `TIME_LIMIT`.
+fn time_limit() -> Result<std::time::Duration, Failure> {
+    crate::report::units::duration_from_environment("DEVCTL_COMPOSE_TIMEOUT", TIME_LIMIT)
 }
 
 /// Runs `expression` with its output captured, in a process group of its own so that

@@ -27,15 +27,6 @@ const HELPER_PROJECT_LABEL: &str = "dev.devctl.project";
 /// How long the engine has to answer devctl's first call, unless `DEVCTL_ENGINE_TIMEOUT` says.
 const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// `DEVCTL_ENGINE_TIMEOUT` (`5s`, `1m`, or seconds), else `ANSWER_TIMEOUT`.
-fn answer_timeout() -> Result<std::time::Duration, Failure> {
-    match std::env::var("DEVCTL_ENGINE_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => crate::report::units::parse_duration(&text)
-            .map_err(|problem| Failure::bad_input(format!("DEVCTL_ENGINE_TIMEOUT: {problem}"))),
-        _ => Ok(ANSWER_TIMEOUT),
-    }
-}
-
 /// A connection to the engine devctl's compose calls talk to.
 pub struct Engine {
     docker: Docker,
@@ -61,7 +52,10 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             Docker::connect_with_host(&host).map_err(|error| unreachable(error.to_string()))?;
         // An endpoint that accepts connections but never answers (a stuck daemon, a wrong
         // port, a dead ssh tunnel) is reported within seconds, not after bollard's two minutes.
-        let limit = answer_timeout()?;
+        let limit = crate::report::units::duration_from_environment(
+            "DEVCTL_ENGINE_TIMEOUT",
+            ANSWER_TIMEOUT,
+        )?;
         let docker = runtime
             .block_on(async { tokio::time::timeout(limit, docker.negotiate_version()).await })
             .map_err(|_| {

@@ -38,7 +38,10 @@ impl ProjectLock {
             state,
             project,
             purpose,
-            timeout_from_environment()?,
+            crate::report::units::duration_from_environment(
+                "DEVCTL_LOCK_TIMEOUT",
+                DEFAULT_TIMEOUT,
+            )?,
             printer,
         )
     }
@@ -119,15 +122,6 @@ fn holder(file: &mut File) -> String {
         "unknown run".into()
     } else {
         text.to_string()
-    }
-}
-
-/// The wait timeout: `DEVCTL_LOCK_TIMEOUT` if set and valid, else the default.
-fn timeout_from_environment() -> Result<Duration> {
-    match std::env::var("DEVCTL_LOCK_TIMEOUT") {
-        Ok(text) if !text.trim().is_empty() => crate::report::units::parse_duration(&text)
-            .map_err(|error| Failure::bad_input(format!("DEVCTL_LOCK_TIMEOUT: {error}")).into()),
-        _ => Ok(DEFAULT_TIMEOUT),
     }
 }
 

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::report::failure::Failure;
+
 /// `1.5 MiB`-style sizes.
 pub fn human_bytes(bytes: u64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -52,6 +54,16 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|error| {
         format!("`{text}` is not a duration ({error}); write e.g. 90s, 2m or 1m30s")
     })
+}
+
+/// The duration `variable` sets (`90s`, `2m`, or seconds), else `default`; a value that is
+/// not a duration is bad input naming the variable.
+pub fn duration_from_environment(variable: &str, default: Duration) -> Result<Duration, Failure> {
+    match std::env::var(variable) {
+        Ok(text) if !text.trim().is_empty() => parse_duration(&text)
+            .map_err(|problem| Failure::bad_input(format!("{variable}: {problem}"))),
+        _ => Ok(default),
+    }
 }
 
 #[cfg(test)]
