@@ -112,7 +112,9 @@ impl LintInput {
             .map(|directory| directory.join(".env.example"))
             .find(|path| path.is_file())
             .and_then(|path| Some((shown(&path, root), std::fs::read_to_string(&path).ok()?)));
-        let env_schema = EnvSchema::load(&project.root, &project.profile)?
+        let env_schema = project
+            .env_schema
+            .clone()
             .map(|schema| (shown(&schema.path, root), schema));
         Ok(LintInput {
             model,

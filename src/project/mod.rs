@@ -50,6 +50,8 @@ pub struct Project {
     pub context: Option<String>,
     /// `--quiet`: compose prints no progress either.
     pub quiet: bool,
+    /// The profile's env schema (`doctor.env_schema`), compiled once when the project opens.
+    pub env_schema: Option<env_check::EnvSchema>,
     /// The fidelity stack, when commands address it (`--fidelity`).
     pub fidelity: Option<FidelityStack>,
 }
@@ -75,7 +77,7 @@ impl Project {
         let root = ProjectRoot::discover(&working, options.directory.as_deref())?;
         let profiles = ProfileSet::load(&root.profiles_dir())?;
         let profile = profiles.resolve_selected(options.profile.as_deref())?;
-        check_files(&root, &profile)?;
+        let env_schema = check_files(&root, &profile)?;
         let context = options
             .context
             .clone()
@@ -91,6 +93,7 @@ impl Project {
             compose,
             context,
             quiet: options.quiet,
+            env_schema,
             fidelity: None,
         })
     }
@@ -359,7 +362,8 @@ fn with_included(files: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// The profile's files must exist before compose is asked, so the error can name the profile.
-fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<()> {
+/// Returns the profile's env schema, compiled.
+fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<Option<env_check::EnvSchema>> {
     let origin = profile
         .source
         .as_ref()
@@ -384,7 +388,7 @@ fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<()> {
             }
         }
     }
-    env_check::EnvSchema::load(root, profile)?;
+    let env_schema = env_check::EnvSchema::load(root, profile)?;
     let defaults_apply =
         profile.compose_files.is_empty() && std::env::var_os("COMPOSE_FILE").is_none();
     if defaults_apply
@@ -402,5 +406,5 @@ fn check_files(root: &ProjectRoot, profile: &Profile) -> Result<()> {
         ))
         .into());
     }
-    Ok(())
+    Ok(env_schema)
 }

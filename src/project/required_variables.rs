@@ -4,13 +4,13 @@
 use anyhow::Result;
 
 use crate::project::Project;
-use crate::project::env_check::EnvSchema;
 use crate::report::failure::Failure;
 
 /// Refuses to start when a variable the compose files require (referenced without a
 /// default) is unset, or when the variables break the profile's env schema.
 pub fn check(project: &Project) -> Result<()> {
-    let defined = crate::compose::variables::defined_variables(&project.env_file_paths());
+    let env_files = project.env_file_paths();
+    let defined = crate::compose::variables::defined_variables(&env_files);
     let mut missing: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for file in project.compose_file_paths() {
         let Ok(text) = std::fs::read_to_string(&file) else {
@@ -32,12 +32,13 @@ pub fn check(project: &Project) -> Result<()> {
         .iter()
         .map(|(name, places)| format!("{name} (used at {})", places.join(", ")))
         .collect();
-    problems.extend(schema_problems(project)?);
+    if let Some(schema) = &project.env_schema {
+        problems.extend(schema.problems(&defined));
+    }
     if problems.is_empty() {
         return Ok(());
     }
-    let env_files: Vec<String> = project
-        .env_file_paths()
+    let env_files: Vec<String> = env_files
         .iter()
         .map(|path| {
             crate::doctor::finding::shown(path, project.root.path())
@@ -61,14 +62,4 @@ pub fn check(project: &Project) -> Result<()> {
         env_files.join(", ")
     ))
     .into())
-}
-
-/// Every way the variables set for `project`'s compose break its env schema (none when the
-/// profile names no schema).
-pub fn schema_problems(project: &Project) -> Result<Vec<String>> {
-    let Some(schema) = EnvSchema::load(&project.root, &project.profile)? else {
-        return Ok(Vec::new());
-    };
-    let defined = crate::compose::variables::defined_variables(&project.env_file_paths());
-    Ok(schema.problems(&defined))
 }
