@@ -39,8 +39,8 @@ pub fn take(
     }
     let started = Instant::now();
     // One disk-usage query serves the room check and the progress bars.
-    let sizes = workspace.docker.volume_sizes().unwrap_or_default();
-    check_room(workspace, targets, &sizes)?;
+    let sizes = workspace.volume_sizes();
+    check_room(workspace, targets, sizes)?;
     let id = workspace.store.new_id(label);
     let partial = workspace.store.begin(&id)?;
     let running_before = workspace.running_services()?;
@@ -54,7 +54,7 @@ pub fn take(
         targets,
         partial.path(),
         &to_stop,
-        &sizes,
+        sizes,
     );
     // Start again whatever was running before and is not now, even when the copy failed.
     let restarted = match to_stop.is_empty() {

@@ -2,6 +2,7 @@
 //! CLI, its backup store and its state directory — which backups, restores and the guard's
 //! steps work with.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -26,6 +27,8 @@ pub struct Workspace {
     pub store: BackupStore,
     /// The project's state directory (lock, journal, audit log).
     pub state: PathBuf,
+    /// The engine's volume sizes, asked once (`volume_sizes`).
+    sizes: std::sync::OnceLock<BTreeMap<String, u64>>,
 }
 
 impl Workspace {
@@ -49,7 +52,15 @@ impl Workspace {
             docker,
             store,
             state,
+            sizes: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The engine's volume sizes by name (empty when the engine does not say): `docker system
+    /// df --verbose` is slow, so a guarded step's plan and the backup after it share one.
+    pub fn volume_sizes(&self) -> &BTreeMap<String, u64> {
+        self.sizes
+            .get_or_init(|| self.docker.volume_sizes().unwrap_or_default())
     }
 
     /// The directory compose records on the project's containers as their working_dir: the

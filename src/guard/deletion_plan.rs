@@ -85,7 +85,7 @@ impl DeletionPlan {
         let sizes = if doomed.is_empty() {
             BTreeMap::new()
         } else {
-            workspace.docker.volume_sizes().unwrap_or_default()
+            workspace.volume_sizes().clone()
         };
         Ok(DeletionPlan {
             doomed,
