@@ -48,14 +48,7 @@ pub fn take(
     let to_stop = services_to_stop(targets, &running_before);
     stop_for_copy(workspace, printer, &id, kind, &to_stop)?;
     let signals_before = crate::system::signals::count();
-    let copied = copy_all(
-        workspace,
-        printer,
-        targets,
-        partial.path(),
-        &to_stop,
-        sizes,
-    );
+    let copied = copy_all(workspace, printer, targets, partial.path(), &to_stop, sizes);
     // Start again whatever was running before and is not now, even when the copy failed.
     let restarted = match to_stop.is_empty() {
         true => Ok(()),

@@ -20,6 +20,32 @@ pub fn published_port(port: &Value) -> Option<String> {
     }
 }
 
+/// A string field of a compose object, or "".
+pub(crate) fn text<'a>(value: &'a Value, field: &str) -> &'a str {
+    value.get(field).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The items of a list field of a compose object (none when it is absent).
+pub(crate) fn items<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+}
+
+/// The entries of a map field of a compose object (none when it is absent).
+pub(crate) fn entries<'a>(
+    value: &'a Value,
+    field: &str,
+) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    value
+        .get(field)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+}
+
 /// A volume as the model declares it at the top level (`volumes:`), or as compose would
 /// create it when a service mounts a key the top level does not declare.
 #[derive(Debug, Clone, PartialEq, Eq)]

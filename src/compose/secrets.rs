@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::compose::model::entries;
+
 /// What a masked value is shown as: a fixed string, so that nothing of its length shows.
 pub(crate) const MASK: &str = "********";
 
@@ -193,15 +195,6 @@ impl Masking {
             *value = Value::String(shown);
         }
     }
-}
-
-/// The entries of a map field of a compose object (none when it is absent).
-fn entries<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
-    value
-        .get(field)
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
 }
 
 /// The `NAME`, value pairs of a map of variables or a list of `NAME=value` with a value.

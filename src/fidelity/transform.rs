@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::compose::model::published_port;
+use crate::compose::model::{entries, published_port, text};
 use crate::project::profile::FidelitySettings;
 use crate::project::profile_file::FixedNames;
 use crate::report::failure::Failure;
@@ -200,15 +200,6 @@ fn fidelity_project_name(live: &str, settings: &FidelitySettings) -> Result<Stri
         ));
     }
     Ok(project)
-}
-
-/// The entries of a top-level section of the model (`services`, `volumes`, `networks`).
-fn entries<'a>(model: &'a Value, section: &str) -> impl Iterator<Item = (&'a String, &'a Value)> {
-    model
-        .get(section)
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
 }
 
 /// Named volumes that are bind mounts of a folder in the project (`driver_opts` with `o: bind`
@@ -414,7 +405,7 @@ enum MountDecision {
 /// What becomes of one mount of a service.
 fn mount_decision(mount: &Value, inputs: &Inputs) -> MountDecision {
     let settings = inputs.settings;
-    match inputs.source_volumes.get(&text(mount, "source")) {
+    match inputs.source_volumes.get(text(mount, "source")) {
         Some(device) if text(mount, "type") == "volume" => {
             let relative = relative_inside(device, inputs.root).unwrap_or_default();
             match lists(&settings.keep_mounts, &relative) {
@@ -739,14 +730,6 @@ fn normalize(path: &Path) -> PathBuf {
     normal
 }
 
-fn text(value: &Value, field: &str) -> String {
-    value
-        .get(field)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// `source → target`, a source inside the project shown relative to it.
 fn shown_mount(mount: &Value, root: &Path) -> String {
     let source = PathBuf::from(text(mount, "source"));
@@ -825,7 +808,7 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|mount| text(mount, "target"))
+            .map(|mount| text(mount, "target").to_string())
             .collect()
     }
 
@@ -1139,7 +1122,7 @@ mod tests {
             .as_array()
             .unwrap()
             .iter()
-            .map(|mount| text(mount, "target"))
+            .map(|mount| text(mount, "target").to_string())
             .collect();
         assert_eq!(targets, ["/www", "/data"]);
         assert_eq!(kept, ["web:/www"]);

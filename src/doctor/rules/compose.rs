@@ -9,12 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::compose::model::published_port;
+use crate::compose::model::{entries, items, text};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::LintInput;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::{entries, is_unpinned, items, text};
+use crate::doctor::rules::reading::is_unpinned;
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,

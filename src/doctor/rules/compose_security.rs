@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::compose::model::published_port;
+use crate::compose::model::{entries, items, text};
 use crate::compose::secrets::is_secret_name;
 use crate::doctor::finding::Finding;
 use crate::doctor::lint_input::LintInput;
@@ -14,7 +15,6 @@ use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Warning};
 use crate::doctor::rules::compose::{mount_matches, port_matches};
-use crate::doctor::rules::reading::{entries, items, text};
 
 pub(super) const LITERAL_SECRET: LintRule = LintRule {
     id: RuleId::LiteralSecret,

@@ -2,34 +2,6 @@
 //! reference says (an unpinned image). Whether a name is a secret's is
 //! `compose::secrets::is_secret_name`.
 
-use serde_json::Value;
-
-/// A string field of a compose object, or "".
-pub(crate) fn text<'a>(value: &'a Value, field: &str) -> &'a str {
-    value.get(field).and_then(Value::as_str).unwrap_or_default()
-}
-
-/// The items of a list field of a compose object (none when it is absent).
-pub(crate) fn items<'a>(value: &'a Value, field: &str) -> impl Iterator<Item = &'a Value> {
-    value
-        .get(field)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-}
-
-/// The entries of a map field of a compose object (none when it is absent).
-pub(crate) fn entries<'a>(
-    value: &'a Value,
-    field: &str,
-) -> impl Iterator<Item = (&'a String, &'a Value)> {
-    value
-        .get(field)
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-}
-
 /// Untagged or `latest`, not pinned by digest.
 pub(crate) fn is_unpinned(image: &str) -> bool {
     if image.contains('@') || image.contains('$') {
