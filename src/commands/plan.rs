@@ -5,11 +5,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use crate::cli::{Format, GlobalArgs, PlanArgs, PlanVerb};
-use crate::compose::secrets::{Masking, Secrets};
+use crate::compose::secrets::Secrets;
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::fidelity::stack::FidelityStack;
 use crate::fidelity::transform::Transformed;
-use crate::project::Project;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -42,7 +41,10 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
                 printer.data(plan.text());
             }
             if let Some(stack) = &project.fidelity {
-                printer.data(fidelity_text(stack, &changes(&project, stack, secrets)));
+                printer.data(fidelity_text(
+                    stack,
+                    &stack.changes(&project.profile.fidelity.environment, secrets),
+                ));
             }
         }
         Format::Json => {
@@ -56,35 +58,13 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
                 document["fidelity"] = json!({
                     "live_project": stack.live,
                     "compose_file": stack.file,
-                    "changes": changes(&project, stack, secrets),
+                    "changes": stack.changes(&project.profile.fidelity.environment, secrets),
                 });
             }
             printer.data(format!("{document:#}\n"));
         }
     }
     Ok(ExitStatus::Success)
-}
-
-/// What the fidelity transform changed, with the values of the profile's environment
-/// overrides (`environment NAME=value`) masked where they are secret, unless shown.
-fn changes(project: &Project, stack: &FidelityStack, secrets: Secrets) -> Transformed {
-    let mut changes = stack.transformed.clone();
-    if secrets == Secrets::Shown {
-        return changes;
-    }
-    let masking = Masking::of(&stack.transformed.model);
-    for (service, overrides) in &project.profile.fidelity.environment {
-        let Some(lines) = changes.services.get_mut(service) else {
-            continue;
-        };
-        for (name, value) in overrides {
-            let written = format!("environment {name}={value}");
-            for line in lines.iter_mut().filter(|line| **line == written) {
-                *line = format!("environment {name}={}", masking.value(name, value));
-            }
-        }
-    }
-    changes
 }
 
 /// What the fidelity transform changed against the iteration model, service by service.

@@ -677,9 +677,14 @@ fn override_environment(
     if let Some(environment) = environment.as_object_mut() {
         for (variable, value) in overrides {
             environment.insert(variable.clone(), json!(value));
-            changes.push(format!("environment {variable}={value}"));
+            changes.push(environment_change(variable, value));
         }
     }
+}
+
+/// How the changes list an environment override of the profile.
+pub(crate) fn environment_change(variable: &str, value: &str) -> String {
+    format!("environment {variable}={value}")
 }
 
 /// Refuses settings that name a service this profile does not run.
