@@ -106,6 +106,11 @@ impl GlobalArgs {
     pub fn profile_name(&self) -> Option<&str> {
         self.profile.as_deref().filter(|name| !name.is_empty())
     }
+
+    /// The requested docker context; an empty `--context ''` requests none.
+    pub fn context_name(&self) -> Option<String> {
+        self.context.clone().filter(|context| !context.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

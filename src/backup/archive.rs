@@ -9,7 +9,6 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -86,10 +85,9 @@ impl<R: Read, W: Write> Read for TeeReader<'_, R, W> {
 
 /// Creates `path` for writing, mode 0600, refusing to replace an existing file.
 pub fn create_private(path: &Path) -> Result<File> {
-    std::fs::OpenOptions::new()
+    crate::system::files::private_file_options()
         .write(true)
         .create_new(true)
-        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot create {}", path.display()))
 }

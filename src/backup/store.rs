@@ -85,9 +85,12 @@ impl BackupStore {
 
     /// Starts writing backup `id`.
     pub fn begin(&self, id: &str) -> Result<PartialBackup> {
-        make_private_dir(&self.directory, true)?;
+        crate::system::files::create_private_directories(&self.directory)?;
         let directory = self.directory.join(format!("{PARTIAL_PREFIX}{id}"));
-        make_private_dir(&directory, false)?;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&directory)
+            .with_context(|| format!("cannot create directory {}", directory.display()))?;
         Ok(PartialBackup {
             directory,
             target: self.directory.join(id),
@@ -343,17 +346,6 @@ fn sanitize_label(label: &str) -> String {
         sanitized = sanitized.replace("--", "-");
     }
     sanitized.trim_matches('-').chars().take(40).collect()
-}
-
-fn make_private_dir(path: &Path, recursive: bool) -> Result<()> {
-    if recursive && path.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(recursive)
-        .mode(0o700)
-        .create(path)
-        .with_context(|| format!("cannot create directory {}", path.display()))
 }
 
 fn sync_directory(path: &Path) -> Result<()> {

@@ -19,7 +19,7 @@ pub fn run(args: &DoctorArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         },
         strict: args.strict,
         images: args.images,
-        context: global.context.clone().filter(|context| !context.is_empty()),
+        context: global.context_name(),
     };
     crate::doctor::run(&options, || super::options::open(global, printer), printer)
 }

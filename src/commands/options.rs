@@ -24,7 +24,7 @@ pub fn project_options(global: &GlobalArgs) -> ProjectOptions {
     ProjectOptions {
         directory: global.project_dir.clone(),
         profile: global.profile_name().map(str::to_string),
-        context: global.context.clone(),
+        context: global.context_name(),
         quiet: global.quiet,
     }
 }

@@ -64,7 +64,7 @@ pub struct ProjectOptions {
     pub directory: Option<PathBuf>,
     /// The profile; else the default one.
     pub profile: Option<String>,
-    /// The docker context; else the environment's endpoint.
+    /// The docker context (never empty); else the environment's endpoint.
     pub context: Option<String>,
     /// compose prints no progress either.
     pub quiet: bool,
@@ -78,10 +78,7 @@ impl Project {
         let profiles = ProfileSet::load(&root.profiles_dir())?;
         let profile = profiles.resolve_selected(options.profile.as_deref())?;
         let env_schema = check_files(&root, &profile)?;
-        let context = options
-            .context
-            .clone()
-            .filter(|context| !context.is_empty());
+        let context = options.context.clone();
         // Fails early, before any compose call, when the named docker context does not exist.
         crate::engine::api::endpoint(context.as_deref())?;
         let layout = StateLayout::resolve(&profile, &root)?;
