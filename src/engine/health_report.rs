@@ -38,16 +38,18 @@ pub(crate) fn report_failure(
     timeout: std::time::Duration,
     printer: &Printer,
 ) -> Failure {
-    let is_ready = |container: &ContainerWait| container.verdict.is_ready();
+    let is_cause = |container: &ContainerWait| is_cause(container, cause);
     for container in containers {
-        let mark = if is_ready(container) {
+        let mark = if container.verdict.is_ready() {
             style("✔").green()
-        } else {
+        } else if is_cause(container) {
             style("✘").red()
+        } else {
+            style("…").dim()
         };
         printer.report(format!("  {mark} {}", describe(container)));
     }
-    let failing: Vec<&ContainerWait> = containers.iter().filter(|c| !is_ready(c)).collect();
+    let failing: Vec<&ContainerWait> = containers.iter().filter(|c| is_cause(c)).collect();
     for container in &failing {
         printer.report(format!(
             "\n{} {}",
@@ -73,6 +75,15 @@ pub(crate) fn report_failure(
     }
     printer.report("");
     failure(&failing, cause, timeout)
+}
+
+/// Whether `container` is why the wait failed. A service still starting is the cause only when
+/// the time ran out; when another crashed or failed, it is shown as it is, without a log
+/// section of its own.
+fn is_cause(container: &ContainerWait, cause: FailureCause) -> bool {
+    !container.verdict.is_ready()
+        && (matches!(cause, FailureCause::TimedOut)
+            || !matches!(container.verdict, Verdict::Pending))
 }
 
 /// The failure for the services that are not ready, by why the wait ended.
@@ -189,6 +200,30 @@ mod tests {
         let failure = failure(&failing, cause, std::time::Duration::from_secs(120));
         assert_eq!(failure.status, ExitStatus::Unhealthy);
         failure.to_string()
+    }
+
+    #[test]
+    fn a_service_still_starting_is_a_cause_only_when_the_time_ran_out() {
+        let starting = waited("db", Verdict::Pending);
+        let ready = waited("cache", Verdict::Running);
+        assert!(is_cause(&starting, FailureCause::TimedOut));
+        assert!(!is_cause(&starting, FailureCause::Crashed));
+        assert!(!is_cause(&starting, FailureCause::Failed));
+        for cause in [
+            FailureCause::TimedOut,
+            FailureCause::Crashed,
+            FailureCause::Failed,
+        ] {
+            assert!(!is_cause(&ready, cause));
+        }
+        let crashed = waited(
+            "web",
+            Verdict::Crashed {
+                exit_code: 3,
+                restarts: 1,
+            },
+        );
+        assert!(is_cause(&crashed, FailureCause::Crashed));
     }
 
     #[test]
