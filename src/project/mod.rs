@@ -76,7 +76,17 @@ impl Project {
         let working = std::env::current_dir().context("cannot read the working directory")?;
         let root = ProjectRoot::discover(&working, options.directory.as_deref())?;
         let profiles = ProfileSet::load(&root.profiles_dir())?;
-        let profile = profiles.resolve_selected(options.profile.as_deref())?;
+        let mut profile = profiles.resolve_selected(options.profile.as_deref())?;
+        let checkout = root.checkout_name();
+        for name in [
+            &mut profile.project_name,
+            &mut profile.fidelity.project_name,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *name = name.replace(root::CHECKOUT_PLACEHOLDER, &checkout);
+        }
         let env_schema = check_files(&root, &profile)?;
         let context = options.context.clone();
         // Fails early, before any compose call, when the named docker context does not exist.

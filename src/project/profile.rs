@@ -102,7 +102,9 @@ impl Profile {
             |path| path.display().to_string(),
         );
         let backup = backup_settings(&file, &origin)?;
-        if let Some(name) = &file.fidelity.project_name {
+        if let Some(written) = &file.fidelity.project_name {
+            // The checkout's name takes the placeholder's place, and is always valid there.
+            let name = &written.replace(crate::project::root::CHECKOUT_PLACEHOLDER, "checkout");
             let valid = name
                 .chars()
                 .next()
@@ -112,7 +114,7 @@ impl Profile {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
             if !valid {
                 return Err(Failure::bad_input(format!(
-                    "{origin}: fidelity.project_name is `{name}`, which is not a compose project name"
+                    "{origin}: fidelity.project_name is `{written}`, which is not a compose project name"
                 ))
                 .hint("use lower-case letters, digits, `-` and `_`, starting with a letter or digit (or remove the key for <project>-fidelity)"));
             }

@@ -82,6 +82,36 @@ impl ProjectRoot {
         self.path.join("profiles")
     }
 
+    /// The name of the checkout the project lives in, as a compose project name allows it:
+    /// the folder of the nearest enclosing git working tree (a clone or a `git worktree`;
+    /// either has `.git`), else the project root's folder; lower-case, with anything but
+    /// letters, digits, `-` and `_` as `-`.
+    pub fn checkout_name(&self) -> String {
+        let checkout = self
+            .path
+            .ancestors()
+            .find(|directory| directory.join(".git").exists())
+            .unwrap_or(&self.path);
+        let folder = checkout
+            .file_name()
+            .map(|name| name.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        let name: String = folder
+            .chars()
+            .map(
+                |c| match c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    true => c,
+                    false => '-',
+                },
+            )
+            .collect();
+        let name = name.trim_start_matches(['-', '_']).to_string();
+        match name.is_empty() {
+            true => "checkout".into(),
+            false => name,
+        }
+    }
+
     /// A short, stable hash of the root's path, to key per-checkout state.
     pub fn hash(&self) -> String {
         let digest = Sha256::digest(self.path.as_os_str().as_encoded_bytes());
@@ -95,6 +125,9 @@ fn is_marked(directory: &Path) -> bool {
             .iter()
             .any(|name| directory.join(name).is_file())
 }
+
+/// The placeholder a profile's project names may hold for the checkout's name.
+pub const CHECKOUT_PLACEHOLDER: &str = "{checkout}";
 
 #[cfg(test)]
 mod tests {
@@ -124,5 +157,20 @@ mod tests {
         let temp = tempfile::tempdir().unwrap();
         let error = ProjectRoot::discover(temp.path(), Some(Path::new("missing"))).unwrap_err();
         assert!(error.to_string().contains("`missing`"), "{error}");
+    }
+
+    #[test]
+    fn the_checkout_is_the_enclosing_git_working_tree() {
+        let temp = tempfile::tempdir().unwrap();
+        let worktree = temp.path().join("Shop Feature.2");
+        let app = worktree.join("app");
+        std::fs::create_dir_all(&app).unwrap();
+        std::fs::write(app.join("compose.yaml"), "services: {}\n").unwrap();
+        // Without git: the project root's folder.
+        let root = ProjectRoot::discover(&app, Some(&app)).unwrap();
+        assert_eq!(root.checkout_name(), "app");
+        // A worktree's `.git` is a file.
+        std::fs::write(worktree.join(".git"), "gitdir: /elsewhere\n").unwrap();
+        assert_eq!(root.checkout_name(), "shop-feature-2");
     }
 }
