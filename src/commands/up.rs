@@ -4,12 +4,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use crate::backup::workspace::Workspace;
 use crate::cli::{GlobalArgs, UpArgs};
 use crate::compose::up_plan::{self, UpOptions};
-use crate::engine::api::Engine;
 use crate::engine::health_report;
 use crate::engine::health_wait::{self, WaitOutcome};
-use crate::project::required_variables;
+use crate::guard::passthrough;
+use crate::project::{ServiceScope, required_variables};
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
 
@@ -40,23 +41,39 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
             (result, _) => result,
         }
     })?;
-    let plan = up_plan::plan(&project, &options(args), printer)?;
+    let mut plan = up_plan::plan(&project, &options(args), printer)?;
     if global.dry_run {
         return plan.execute(true, printer);
     }
-    let engine = Engine::connect(project.context.as_deref())?;
-    let _lock =
-        crate::backup::journal::lock_and_settle(&project, plan.model.name(), "up", printer)?;
-    let status = plan.execute(false, printer)?;
+    let workspace = Workspace::new(project, ServiceScope::Profile, false, printer)?;
+    let _lock = crate::backup::journal::lock_and_settle(
+        &workspace.project,
+        plan.model.name(),
+        "up",
+        printer,
+    )?;
+    // Whose checkout the project is, and which volumes compose would recreate: the guard
+    // decides before compose runs, and compose asks nothing itself.
+    let arguments = plan.last_arguments(&workspace.project);
+    let step = passthrough::up(arguments.clone());
+    let guard = super::options::guard_options(global);
+    if let Some(step) = step.authorize(&workspace, &guard, printer)?
+        && step.arguments != arguments
+    {
+        plan.set_last_arguments(&workspace.project, &step.arguments);
+    }
+    let status = plan.execute_without_input(printer)?;
     if !status.is_success() {
         return Ok(status);
     }
+    crate::guard::checkout_owner::claim(&workspace)?;
+    let (engine, project) = (&workspace.engine, &workspace.project);
     let Some(wait) = &plan.wait else {
-        crate::fidelity::check::report(&engine, &project, printer)?;
+        crate::fidelity::check::report(engine, project, printer)?;
         return Ok(ExitStatus::Success);
     };
     match health_wait::wait(
-        &engine,
+        engine,
         plan.model.name(),
         &wait.services,
         wait.timeout,
@@ -65,12 +82,12 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         WaitOutcome::Interrupted(signal) => Ok(ExitStatus::Interrupted(signal)),
         WaitOutcome::Ready(containers) => {
             health_report::report_ready(plan.model.name(), &containers, started.elapsed(), printer);
-            crate::fidelity::check::report(&engine, &project, printer)?;
+            crate::fidelity::check::report(engine, project, printer)?;
             Ok(ExitStatus::Success)
         }
         WaitOutcome::Failed { containers, cause } => {
             Err(
-                health_report::report_failure(&engine, &containers, cause, wait.timeout, printer)
+                health_report::report_failure(engine, &containers, cause, wait.timeout, printer)
                     .into(),
             )
         }

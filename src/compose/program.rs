@@ -272,6 +272,11 @@ impl ComposeCommand {
         self.run_from(self.expression())
     }
 
+    /// `run`, with no standard input: compose's questions take their default answers.
+    pub fn run_without_input(&self) -> Result<ExitStatus> {
+        self.run_from(self.expression().stdin_null())
+    }
+
     /// `run`, with compose's standard output sent to stderr: for the compose calls a verb
     /// makes on the way (stop, start, rm), whose output is no data of devctl's.
     pub fn run_aside(&self) -> Result<ExitStatus> {

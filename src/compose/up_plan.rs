@@ -28,6 +28,9 @@ pub struct UpOptions {
     pub pull: bool,
 }
 
+/// The subcommand the plan's last command runs.
+const UP: &str = "up";
+
 /// The plan of `up` with `options` on `project`: an unknown service is bad input.
 pub fn plan(project: &Project, options: &UpOptions, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
@@ -59,7 +62,7 @@ pub fn plan(project: &Project, options: &UpOptions, printer: &Printer) -> Result
         build.extend(options.services.iter().cloned());
         commands.push(project.command(&model, ServiceScope::Profile, &build));
     }
-    let mut arguments = vec!["up".to_string(), "--detach".to_string()];
+    let mut arguments = vec![UP.to_string(), "--detach".to_string()];
     if (options.build || project.fidelity.is_some()) && !prebuild {
         arguments.push("--build".into());
     }

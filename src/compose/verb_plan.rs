@@ -61,6 +61,43 @@ impl VerbPlan {
         Ok(ExitStatus::Success)
     }
 
+    /// `execute`, with no input for compose: a question compose would ask (such as whether
+    /// to recreate a changed volume) takes its default answer, no, instead of reaching the
+    /// person — devctl's guard asks first.
+    pub fn execute_without_input(&self, printer: &Printer) -> Result<ExitStatus> {
+        for command in &self.commands {
+            printer.detail(format!("running: {}", command.line()));
+            let status = command.run_without_input()?;
+            if !status.is_success() {
+                return Ok(status);
+            }
+        }
+        Ok(ExitStatus::Success)
+    }
+
+    /// The compose arguments (after the global ones) of the plan's last command.
+    pub fn last_arguments(&self, project: &Project) -> Vec<String> {
+        let Some(last) = self.commands.last() else {
+            return Vec::new();
+        };
+        let globals = project
+            .command(&self.model, crate::project::ServiceScope::Profile, &[])
+            .argv
+            .len();
+        last.argv[globals.min(last.argv.len())..].to_vec()
+    }
+
+    /// Replaces the compose arguments (after the global ones) of the plan's last command.
+    pub fn set_last_arguments(&mut self, project: &Project, arguments: &[String]) {
+        if let Some(last) = self.commands.last_mut() {
+            *last = project.command(
+                &self.model,
+                crate::project::ServiceScope::Profile,
+                arguments,
+            );
+        }
+    }
+
     /// A plan of one compose command and no wait.
     pub fn single(verb: &'static str, model: ComposeModel, command: ComposeCommand) -> VerbPlan {
         VerbPlan {

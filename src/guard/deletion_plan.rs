@@ -30,6 +30,9 @@ pub enum Reach {
     /// `rm -v`, `up -V`: the anonymous volumes of these services' containers (every
     /// service's when none is named).
     Anonymous(Vec<String>),
+    /// `up`, `create`: the named volumes (engine names) whose declaration changed, which
+    /// compose deletes and creates afresh.
+    Recreated(Vec<String>),
     /// A command devctl cannot read: any volume of the project, protected ones included.
     Everything,
 }
@@ -162,6 +165,7 @@ pub fn partition(
                             .iter()
                             .any(|service| services.contains(service)))
             }
+            Reach::Recreated(names) => !target.anonymous && names.contains(&target.name),
         };
         if !reached {
             continue;
@@ -188,6 +192,15 @@ pub fn partition(
                 name: target.name,
                 reason: "protected",
             });
+        } else if is_protected && matches!(reach, Reach::Recreated(_)) {
+            return Err(Failure::new(
+                ExitStatus::Refused,
+                format!(
+                    "refusing: compose would delete and recreate the protected volume {} ({}), whose declaration changed",
+                    target.key, target.name
+                ),
+            )
+            .hint("undo the change to the volume's driver, driver_opts or labels in the compose file; to move the data to the new declaration, back it up (`devctl backup`), take the volume off guard.protected_volumes, and run the command again"));
         } else if is_protected {
             // Compose itself deletes what this command reaches: devctl cannot spare it.
             return Err(Failure::new(

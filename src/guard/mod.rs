@@ -8,5 +8,6 @@ pub mod classifier;
 pub mod confirmation;
 pub mod deletion_plan;
 pub mod passthrough;
+pub mod recreation;
 pub mod restore_step;
 pub mod step;

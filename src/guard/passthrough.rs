@@ -8,7 +8,7 @@
 
 use crate::guard::classifier::{self, Classification, Tier};
 use crate::guard::deletion_plan::Reach;
-use crate::guard::step::GuardedStep;
+use crate::guard::step::{Creates, GuardedStep};
 use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
@@ -54,11 +54,13 @@ pub fn route(arguments: &[String], variables: &[&str]) -> Result<Route, Failure>
     }
     let classification = classifier::classify(arguments);
     let subcommand = classification.subcommand.clone().unwrap_or_default();
-    let creates = CREATING.contains(&subcommand.as_str());
+    // Creating, recreating or starting containers takes the project's stack: those check
+    // whose checkout the project is (and `up`/`create` which volumes compose would recreate).
+    let creates = CREATING.contains(&subcommand.as_str()) || subcommand == "start";
     // A plain `down` deletes no data, but it removes every container: like `devctl down`, it
     // takes the lock and checks whose checkout the project is.
-    let guarded = classification.tier != Tier::Safe || subcommand == "down";
-    if guarded || creates {
+    let destroys = classification.tier != Tier::Safe || subcommand == "down";
+    if destroys || creates {
         let aimed = retargeting_flag(&classification.globals)
             .map(|flag| format!("`{flag}`"))
             .or_else(|| {
@@ -67,9 +69,9 @@ pub fn route(arguments: &[String], variables: &[&str]) -> Result<Route, Failure>
                     .map(|name| format!("{name} in the environment"))
             });
         if let Some(aimed) = aimed {
-            let what = match guarded {
+            let what = match destroys {
                 true => "what it deletes",
-                false => "which stack it creates",
+                false => "which stack it acts on",
             };
             return Err(Failure::new(
                 ExitStatus::Refused,
@@ -80,7 +82,7 @@ pub fn route(arguments: &[String], variables: &[&str]) -> Result<Route, Failure>
             .hint("set compose files, env files and the project name in the profile (profiles/NAME.yaml), or choose another one with --profile"));
         }
     }
-    if !guarded {
+    if !destroys && !creates {
         return Ok(Route::Direct);
     }
     Ok(Route::Guarded(compose_step(arguments, classification)))
@@ -118,6 +120,16 @@ fn compose_step(arguments: &[String], classification: Classification) -> Guarded
         scope: ServiceScope::Profile,
         removes_volumes: is_down,
         label: format!("before-{subcommand}"),
+        creates: creates(&subcommand),
+    }
+}
+
+/// What compose's `subcommand` creates.
+fn creates(subcommand: &str) -> Creates {
+    match subcommand {
+        "up" | "create" => Creates::Containers,
+        "run" => Creates::OneOff,
+        _ => Creates::Nothing,
     }
 }
 
@@ -153,6 +165,25 @@ pub fn down(arguments: Vec<String>, volumes: bool) -> GuardedStep {
         scope: ServiceScope::Everything,
         removes_volumes: true,
         label: "before-down".into(),
+        creates: Creates::Nothing,
+    }
+}
+
+/// The guarded step of `devctl up`: compose's `arguments` (`up --detach …`), which delete
+/// nothing unless compose would recreate a changed volume.
+pub fn up(arguments: Vec<String>) -> GuardedStep {
+    GuardedStep {
+        action: "up".into(),
+        tier: Tier::Safe,
+        reasons: Vec::new(),
+        readable: true,
+        reach: Reach::Recreated(Vec::new()),
+        tier_without_volumes: Tier::Safe,
+        arguments,
+        scope: ServiceScope::Profile,
+        removes_volumes: false,
+        label: "before-up".into(),
+        creates: Creates::Containers,
     }
 }
 
@@ -198,6 +229,23 @@ mod tests {
     }
 
     #[test]
+    fn commands_that_create_or_start_containers_are_guarded_at_their_own_tier() {
+        for (line, tier, creates) in [
+            ("up -d", Tier::Safe, Creates::Containers),
+            ("up -dy", Tier::Safe, Creates::Containers),
+            ("--profile tools up --yes", Tier::Safe, Creates::Containers),
+            ("create -y", Tier::Safe, Creates::Containers),
+            ("up -d --force-recreate", Tier::State, Creates::Containers),
+            ("run --rm app sh", Tier::Safe, Creates::OneOff),
+            ("start", Tier::Safe, Creates::Nothing),
+        ] {
+            let step = guarded(line);
+            assert_eq!((step.tier, step.creates), (tier, creates), "`{line}`");
+            assert_eq!(step.arguments, words(line));
+        }
+    }
+
+    #[test]
     fn a_plain_down_is_guarded() {
         let step = guarded("down");
         assert_eq!(step.tier, Tier::Safe);
@@ -222,9 +270,10 @@ mod tests {
             for (command, what) in [
                 ("rm -fv", "what it deletes"),
                 ("down", "what it deletes"),
-                ("up -d", "which stack it creates"),
-                ("create", "which stack it creates"),
-                ("run --rm app sh", "which stack it creates"),
+                ("up -d", "which stack it acts on"),
+                ("create", "which stack it acts on"),
+                ("run --rm app sh", "which stack it acts on"),
+                ("start", "which stack it acts on"),
             ] {
                 let line = format!("{flag} elsewhere {command}");
                 let failure = route(&words(&line), &[]).unwrap_err();

@@ -161,12 +161,7 @@ fn confirm(
     backup: &StoredBackup,
     count: usize,
 ) -> Result<()> {
-    checkout_owner::check(
-        &workspace.working_directory(),
-        workspace.model.name(),
-        containers,
-        guard.allow_other_checkout,
-    )?;
+    checkout_owner::check(workspace, containers, guard.allow_other_checkout)?;
     guard.confirmation.require_project_name(
         workspace.model.name(),
         &format!(

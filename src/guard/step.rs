@@ -15,9 +15,11 @@ use crate::backup::take;
 use crate::backup::workspace::Workspace;
 use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
+use crate::guard::classifier;
 use crate::guard::classifier::Tier;
 use crate::guard::confirmation::Confirmation;
 use crate::guard::deletion_plan::{DeletionPlan, Reach};
+use crate::guard::recreation::{self, Recreation};
 use crate::project::ServiceScope;
 use crate::project::lock::ProjectLock;
 use crate::report::exit_status::ExitStatus;
@@ -60,6 +62,19 @@ pub struct GuardedStep {
     pub removes_volumes: bool,
     /// Added to the automatic backup's id (`before-down`).
     pub label: String,
+    /// What the command creates, besides what it removes.
+    pub creates: Creates,
+}
+
+/// What a guarded command creates: compose's `up` and `create` also delete and recreate a
+/// volume whose declaration changed, and whoever creates a project's containers owns its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creates {
+    Nothing,
+    /// `up`, `create`: containers, and volumes (recreating changed ones).
+    Containers,
+    /// `run`: a one-off container, and the volumes it mounts.
+    OneOff,
 }
 
 impl GuardedStep {
@@ -70,40 +85,109 @@ impl GuardedStep {
         options: &GuardOptions,
         printer: &Printer,
     ) -> Result<ExitStatus> {
-        let mut decision = Decision {
-            step: self,
-            workspace,
-            options,
-            printer,
-            log: AuditLog::new(&workspace.state),
-            entry: AuditEntry::for_workspace(workspace, &self.action, self.tier),
-        };
+        let first = Decision::new(self, workspace, options, printer);
         if !self.readable {
-            return Err(decision.refuse(self.unreadable().into()));
+            return Err(first.refuse(self.unreadable().into()));
         }
         // The lock comes first, so that what is listed is what is deleted.
-        let _lock = decision.lock()?;
-        let containers = workspace
-            .engine
-            .project_containers(workspace.model.name())?;
-        decision.check_owner(&containers)?;
-        let plan = decision.plan(&containers)?;
-        decision.print(&plan);
-        if options.dry_run {
-            decision.print_commands(&plan);
+        let lock = first.lock()?;
+        let step = self.with_recreations(workspace, options, printer)?;
+        let mut decision = Decision::new(&step, workspace, options, printer);
+        let Some(plan) = decision.decide()? else {
             return Ok(ExitStatus::Success);
+        };
+        if decision.entry.tier == Tier::Safe {
+            // Nothing of the project's goes: another devctl need not wait for a command that
+            // may run for hours (`up` attached, `run` with a shell).
+            drop(lock);
         }
-        decision.confirm(&plan)?;
-        decision.back_up(&plan)?;
-        decision.audit()?;
         let status = decision.run_command()?;
         if !status.is_success() {
             return Ok(status);
         }
-        if self.removes_volumes {
+        if step.creates != Creates::Nothing {
+            checkout_owner::claim(workspace)?;
+        }
+        if step.removes_volumes {
             decision.delete(&plan)?;
         }
         Ok(ExitStatus::Success)
+    }
+
+    /// Everything `run` does before the command — the owner check, the list, the
+    /// confirmation, the backup and the audit line — for a caller that holds the project's
+    /// lock and runs the command itself. False for a dry run, which only lists.
+    pub fn authorize(
+        &self,
+        workspace: &Workspace,
+        options: &GuardOptions,
+        printer: &Printer,
+    ) -> Result<Option<GuardedStep>> {
+        let step = self.with_recreations(workspace, options, printer)?;
+        let mut decision = Decision::new(&step, workspace, options, printer);
+        Ok(decision.decide()?.map(|_| step.into_owned()))
+    }
+
+    /// The step as it must run given the volumes compose would recreate: for `up` and
+    /// `create`, a data-tier step reaching exactly those (run with `--yes`, so that compose
+    /// asks nothing once devctl has confirmed); for `run`, a refusal.
+    fn with_recreations(
+        &self,
+        workspace: &Workspace,
+        options: &GuardOptions,
+        printer: &Printer,
+    ) -> Result<std::borrow::Cow<'_, GuardedStep>> {
+        use std::borrow::Cow;
+        if self.creates == Creates::Nothing {
+            return Ok(Cow::Borrowed(self));
+        }
+        let found = recreation::find(&workspace.model, &workspace.engine)?;
+        if found.is_empty() {
+            return Ok(Cow::Borrowed(self));
+        }
+        let names: Vec<String> = found.iter().map(|change| change.name.clone()).collect();
+        let lines: Vec<String> = found.iter().map(Recreation::line).collect();
+        let refusal = |message: String, hint: &str| {
+            let decision = Decision::new(self, workspace, options, printer);
+            decision.refuse(Failure::new(ExitStatus::Refused, message).hint(hint).into())
+        };
+        if self.creates == Creates::OneOff {
+            return Err(refusal(
+                format!(
+                    "refusing `{}`: compose would delete and recreate volume(s) whose declaration changed: {}",
+                    self.action,
+                    lines.join(", ")
+                ),
+                "run `devctl up` first: it lists those volumes, confirms, and backs them up before compose recreates them",
+            ));
+        }
+        if self.tier == Tier::Data {
+            return Err(refusal(
+                format!(
+                    "refusing `{}`: it deletes volumes, and compose would also delete and recreate volume(s) whose declaration changed: {}",
+                    self.action,
+                    lines.join(", ")
+                ),
+                "do one at a time: run `devctl up` first, which confirms and backs up the changed volumes, then this command",
+            ));
+        }
+        let mut arguments = self.arguments.clone();
+        let at = classifier::classify(&arguments)
+            .position
+            .map_or(0, |at| at + 1);
+        arguments.insert(at.min(arguments.len()), "--yes".into());
+        Ok(Cow::Owned(GuardedStep {
+            tier: Tier::Data,
+            reasons: found
+                .iter()
+                .map(|change| format!("{}: {}", change.name, change.differences.join("; ")))
+                .collect(),
+            reach: Reach::Recreated(names),
+            tier_without_volumes: self.tier,
+            arguments,
+            label: "before-recreate".into(),
+            ..self.clone()
+        }))
     }
 
     /// The refusal of a command line devctl cannot read.
@@ -127,7 +211,43 @@ struct Decision<'a> {
     entry: AuditEntry,
 }
 
-impl Decision<'_> {
+impl<'a> Decision<'a> {
+    fn new(
+        step: &'a GuardedStep,
+        workspace: &'a Workspace,
+        options: &'a GuardOptions,
+        printer: &'a Printer,
+    ) -> Decision<'a> {
+        Decision {
+            step,
+            workspace,
+            options,
+            printer,
+            log: AuditLog::new(&workspace.state),
+            entry: AuditEntry::for_workspace(workspace, &step.action, step.tier),
+        }
+    }
+
+    /// The owner check, the plan, the list, then — unless a dry run, which prints the
+    /// commands and ends there — the confirmation, the backup and the audit line.
+    fn decide(&mut self) -> Result<Option<DeletionPlan>> {
+        let containers = self
+            .workspace
+            .engine
+            .project_containers(self.workspace.model.name())?;
+        self.check_owner(&containers)?;
+        let plan = self.plan(&containers)?;
+        self.print(&plan);
+        if self.options.dry_run {
+            self.print_commands(&plan);
+            return Ok(None);
+        }
+        self.confirm(&plan)?;
+        self.back_up(&plan)?;
+        self.audit()?;
+        Ok(Some(plan))
+    }
+
     fn project(&self) -> &str {
         self.workspace.model.name()
     }
@@ -160,8 +280,7 @@ impl Decision<'_> {
     /// Refuses when another checkout's `containers` carry the project's name.
     fn check_owner(&self, containers: &[bollard::models::ContainerInspectResponse]) -> Result<()> {
         checkout_owner::check(
-            &self.workspace.working_directory(),
-            self.project(),
+            self.workspace,
             containers,
             self.options.allow_other_checkout,
         )
@@ -181,6 +300,23 @@ impl Decision<'_> {
                 .map_err(|error| self.refuse(error))?,
             _ => DeletionPlan::default(),
         };
+        if let Reach::Recreated(names) = &step.reach {
+            // Compose recreates what no service mounts, too; devctl backs up only mounted ones.
+            let doomed = plan.doomed_names();
+            if let Some(missing) = names.iter().find(|name| !doomed.contains(name)) {
+                return Err(self.refuse(
+                    Failure::new(
+                        ExitStatus::Refused,
+                        format!(
+                            "refusing `{}`: compose would delete and recreate the volume {missing}, which no service of the profile mounts, so devctl cannot back it up",
+                            step.action
+                        ),
+                    )
+                    .hint("undo the change to its declaration, or remove the volume yourself once its data is safe")
+                    .into(),
+                ));
+            }
+        }
         if step.tier == Tier::Data && plan.doomed.is_empty() {
             self.entry.tier = step.tier_without_volumes;
             self.printer.info(format!(
@@ -201,6 +337,18 @@ impl Decision<'_> {
     fn print(&self, plan: &DeletionPlan) {
         let (action, project) = (&self.step.action, self.project());
         match self.entry.tier {
+            Tier::Data if matches!(self.step.reach, Reach::Recreated(_)) => {
+                self.printer.info(format!(
+                    "`{action}` makes compose delete and recreate {} volume(s) of project {project}, empty, because their declaration changed:",
+                    plan.doomed.len()
+                ));
+                for line in plan.doomed_lines() {
+                    self.printer.info(format!("  {line}"));
+                }
+                for reason in &self.step.reasons {
+                    self.printer.info(format!("  changed: {reason}"));
+                }
+            }
             Tier::Data => {
                 self.printer.info(format!(
                     "`{action}` deletes {} volume(s) of project {project}:",

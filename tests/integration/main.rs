@@ -2,6 +2,7 @@
 
 mod backup;
 mod bad_input;
+mod checkouts;
 mod cli;
 mod demo;
 mod doctor;
@@ -17,6 +18,7 @@ mod model_cache;
 mod postgres;
 mod private_state;
 mod profiles;
+mod recreation;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod snapshots;
