@@ -428,11 +428,28 @@ impl<'a> Decision<'a> {
             Some(name) => format!(" --profile {name}"),
             None => String::new(),
         };
-        printer.info(format!(
-            "backed up {} volume(s) as {id}; to get them back: devctl{profile} restore {id} --confirm {}",
-            plan.doomed.len(),
-            self.project()
-        ));
+        // `restore` puts named volumes back; compose gives a recreated container a new
+        // anonymous volume, so those stay in the backup's archives only.
+        let anonymous: Vec<&str> = plan
+            .doomed
+            .iter()
+            .filter(|target| target.anonymous)
+            .map(|target| target.key.as_str())
+            .collect();
+        let restore = format!("devctl{profile} restore {id} --confirm {}", self.project());
+        printer.info(match (anonymous.len(), plan.doomed.len()) {
+            (0, count) => format!("backed up {count} volume(s) as {id}; to get them back: {restore}"),
+            (some, count) if some == count => format!(
+                "backed up {count} volume(s) as {id}: anonymous ({}), which restore cannot put back in place; their archives stay in {}",
+                anonymous.join(", "),
+                backup.directory.display()
+            ),
+            (_, count) => format!(
+                "backed up {count} volume(s) as {id}; to get the named ones back: {restore} (the anonymous ones, {}, cannot be put back in place; their archives stay in {})",
+                anonymous.join(", "),
+                backup.directory.display()
+            ),
+        });
         let keep = workspace.project.profile.keep_automatic_backups;
         for removed in workspace.store.prune_automatic(keep, &id)? {
             printer.info(format!(

@@ -225,9 +225,10 @@ fn a_confirmed_down_backs_up_exactly_what_goes_keeps_protected_and_external_volu
     let keys = crate::backup::artifact_keys(&fixture, &id);
     assert_eq!(keys, ["app:/cache", "data"]);
     assert!(
-        outcome
-            .stderr
-            .contains(&format!("restore {id} --confirm {}", fixture.name)),
+        outcome.stderr.contains(&format!(
+            "to get the named ones back: devctl restore {id} --confirm {} (the anonymous ones, app:/cache, cannot be put back in place",
+            fixture.name
+        )),
         "{}",
         outcome.stderr
     );
@@ -561,12 +562,28 @@ fn each_data_tier_spelling_confirmed_deletes_only_after_a_backup_that_restores()
             .iter()
             .find_map(|mount| mount.strip_prefix("/cache=").map(String::from))
             .unwrap();
-        fixture
+        let outcome = fixture
             .devctl()
             .args(["--confirm", &fixture.name])
             .args(spelling.iter().copied())
             .status(0)
             .run();
+        // The restore line is printed only for what restore can put back.
+        let hint = match named {
+            true => "to get the named ones back: devctl restore ",
+            false => "anonymous (app:/cache), which restore cannot put back in place",
+        };
+        assert!(
+            outcome.stderr.contains(hint),
+            "{spelling:?}: {}",
+            outcome.stderr
+        );
+        assert_eq!(
+            outcome.stderr.contains("devctl restore"),
+            *named,
+            "{spelling:?}: {}",
+            outcome.stderr
+        );
         let audit = audit(&fixture);
         let last = audit.last().unwrap();
         assert_eq!(last["decision"], "confirmed", "{spelling:?}");
