@@ -1,6 +1,8 @@
 //! The compose program and what it is asked: locating it, commands, docker CLI streams, the
-//! resolved model, its inputs and cache, its secret values, variables, verb plans.
+//! resolved model, its inputs and cache, its secret values, variables, verb plans, and the
+//! build stage that ships.
 
+pub mod build_stage;
 pub mod inputs;
 pub mod model;
 pub mod model_cache;

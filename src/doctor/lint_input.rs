@@ -10,6 +10,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use serde_json::Value;
 
+use crate::compose::build_stage::{
+    DockerfileSource, ShippedStage, dockerfile_source, shipped_stage,
+};
 use crate::compose::model::ComposeModel;
 use crate::compose::variables;
 use crate::doctor::dockerfile::Dockerfile;
@@ -42,7 +45,10 @@ pub struct BuildSource {
     pub dockerfile_path: PathBuf,
     /// `None` when the file cannot be read.
     pub dockerfile: Option<Dockerfile>,
+    /// The compose file's `build.target`.
     pub target: Option<String>,
+    /// The profile's `fidelity.build_targets` entry for the service.
+    pub profile_target: Option<String>,
     pub dockerignore: Option<String>,
     /// Whether the context holds a `.env` file.
     pub context_has_env: bool,
@@ -201,6 +207,16 @@ impl LintInput {
 }
 
 impl BuildSource {
+    /// The stage of this build that ships (`compose::build_stage::shipped_stage`).
+    pub(crate) fn shipped_stage(&self) -> ShippedStage {
+        let stages = self.dockerfile.as_ref().map(Dockerfile::stage_names);
+        shipped_stage(
+            self.profile_target.as_deref(),
+            self.target.as_deref(),
+            stages.as_deref(),
+        )
+    }
+
     /// The builds of the services in `model` that build from a local context with a
     /// Dockerfile (not inline, not a remote context).
     fn collect(model: &Value, project: &Project) -> Vec<BuildSource> {
@@ -215,26 +231,13 @@ impl BuildSource {
             let Some(build) = definition.get("build") else {
                 continue;
             };
-            let remote = build
-                .get("context")
-                .and_then(Value::as_str)
-                .is_some_and(|context| context.contains("://") || context.starts_with("git@"));
-            if build.get("dockerfile_inline").is_some() || remote {
+            let DockerfileSource::File {
+                context,
+                dockerfile,
+            } = dockerfile_source(build, root)
+            else {
                 continue;
-            }
-            let context =
-                PathBuf::from(build.get("context").and_then(Value::as_str).unwrap_or("."));
-            let context = if context.is_absolute() {
-                context
-            } else {
-                root.join(context)
             };
-            let dockerfile = context.join(
-                build
-                    .get("dockerfile")
-                    .and_then(Value::as_str)
-                    .unwrap_or("Dockerfile"),
-            );
             builds.push(BuildSource {
                 service: service.clone(),
                 dockerfile_path: shown(&dockerfile, root),
@@ -245,6 +248,7 @@ impl BuildSource {
                     .get("target")
                     .and_then(Value::as_str)
                     .map(String::from),
+                profile_target: project.profile.fidelity.build_targets.get(service).cloned(),
                 dockerignore: std::fs::read_to_string(context.join(".dockerignore")).ok(),
                 context_has_env: context.join(".env").is_file(),
                 context: shown(&context, root),

@@ -1,14 +1,19 @@
 //! Entering the fidelity stack: the iteration model, transformed, written as the compose file
-//! every later command of the run addresses instead of the profile's files; the host ports it
-//! moved to, remembered between runs.
+//! every later command of the run addresses instead of the profile's files; the stages of the
+//! Dockerfiles its services build, read for the transform; the host ports it moved to,
+//! remembered between runs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 
+use crate::compose::build_stage::{DockerfileSource, dockerfile_source};
+use crate::compose::model::entries;
+use crate::doctor::dockerfile::Dockerfile;
 use crate::fidelity::stack::FidelityStack;
-use crate::fidelity::transform::{self, Transformed};
+use crate::fidelity::transform::{self, DockerfileStages, Transformed};
 use crate::project::{Project, ServiceScope};
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -29,6 +34,7 @@ pub fn enter(project: &mut Project, printer: &Printer) -> Result<()> {
         live.value(),
         &project.profile.fidelity,
         project.root.path(),
+        &dockerfile_stages(live.value(), project.root.path()),
         &mut |key, host_ip, avoid| ports.choose(key, host_ip, avoid),
     )?;
     ports.save()?;
@@ -43,6 +49,23 @@ pub fn enter(project: &mut Project, printer: &Printer) -> Result<()> {
         transformed,
     });
     Ok(())
+}
+
+/// The stage names of the Dockerfile of each service in `model` that builds one, where it can
+/// be read (a missing file or a remote context leaves the service out).
+fn dockerfile_stages(model: &Value, root: &Path) -> DockerfileStages {
+    entries(model, "services")
+        .filter_map(|(service, definition)| {
+            let text = match dockerfile_source(definition.get("build")?, root) {
+                DockerfileSource::File { dockerfile, .. } => {
+                    std::fs::read_to_string(dockerfile).ok()?
+                }
+                DockerfileSource::Inline(text) => text,
+                DockerfileSource::Remote => return None,
+            };
+            Some((service.clone(), Dockerfile::parse(&text).stage_names()))
+        })
+        .collect()
 }
 
 /// Writes the transformed model to `file`, unless the file already holds exactly that.

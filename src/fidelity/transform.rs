@@ -2,9 +2,10 @@
 //! stack that runs freshly built images with no source mounts, beside the iteration stack.
 //!
 //! It is a pure function of the model, the profile's `fidelity:` settings and the project
-//! root. It drops bind mounts from inside the project (unless kept), keeps file-based secrets
-//! and configs, builds every service that has a `build:` section (with the profile's target,
-//! under an image name of its own), drops `develop` and `profiles`, renames the project,
+//! root (and the stage names of the Dockerfiles the services build). It drops bind mounts
+//! from inside the project (unless kept), keeps file-based secrets and configs, builds every
+//! service that has a `build:` section (the stage that ships, `compose::build_stage`, under an
+//! image name of its own), drops `develop` and `profiles`, renames the project,
 //! makes fixed container and volume names distinct (or refuses), moves published host ports,
 //! refuses to share external volumes unless allowed, and applies environment overrides. Each
 //! change is recorded, service by service, for `devctl plan --fidelity`.
@@ -15,6 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::compose::build_stage::{ShippedStage, shipped_stage};
 use crate::compose::model::{entries, published_port, text};
 use crate::project::profile::FidelitySettings;
 use crate::project::profile_file::FixedNames;
@@ -67,6 +69,8 @@ pub struct Transformed {
     pub ports: Vec<PortMove>,
     /// Services built in this run, with the image name each gets.
     pub images: BTreeMap<String, String>,
+    /// Services built in this run, with the stage each builds and why.
+    pub stages: BTreeMap<String, ShippedStage>,
     /// Bind mounts from inside the project kept by `fidelity.keep_mounts`, as `service:target`.
     pub kept_mounts: Vec<String>,
 }
@@ -75,12 +79,17 @@ pub struct Transformed {
 /// never one of the ports given to avoid (the live stack's).
 pub type PortChooser<'a> = dyn FnMut(&str, Option<&str>, &[u16]) -> Result<u16, Failure> + 'a;
 
+/// The names the Dockerfile of each built service gives its stages (`Dockerfile::stage_names`),
+/// by service; a service whose Dockerfile cannot be read is absent.
+pub type DockerfileStages = BTreeMap<String, Vec<String>>;
+
 /// Transforms `model` (the iteration stack, as `compose config --format json` prints it).
 /// `choose_port(key, host_ip, avoid)` gives a free host port when no offset is set.
 pub fn transform(
     model: &Value,
     settings: &FidelitySettings,
     root: &Path,
+    dockerfile_stages: &DockerfileStages,
     choose_port: &mut PortChooser,
 ) -> Result<Transformed, Failure> {
     let live = live_project_name(model)?;
@@ -92,6 +101,7 @@ pub fn transform(
         live_ports: published_ports(model),
         source_volumes: source_volumes(model, root),
         live_builds: live_builds(model, &project),
+        dockerfile_stages,
     };
     refuse_fixed_subnets(model)?;
     let mut output = model.clone();
@@ -122,6 +132,7 @@ impl Transformed {
             stack: Vec::new(),
             ports: Vec::new(),
             images: BTreeMap::new(),
+            stages: BTreeMap::new(),
             kept_mounts: Vec::new(),
         }
     }
@@ -139,6 +150,7 @@ struct Inputs<'a> {
     source_volumes: BTreeMap<String, PathBuf>,
     /// Images the live stack builds, with the image name of the fidelity build of each.
     live_builds: BTreeMap<String, String>,
+    dockerfile_stages: &'a DockerfileStages,
 }
 
 /// One service's steps, in order; what they change is recorded under the service's name.
@@ -158,7 +170,7 @@ fn transform_service(
         &mut result.kept_mounts,
         &mut changes,
     );
-    choose_image(name, definition, inputs, &mut result.images, &mut changes)?;
+    choose_image(name, definition, inputs, result, &mut changes)?;
     rename_container(name, definition, inputs.settings, &mut changes)?;
     move_ports(
         name,
@@ -448,11 +460,11 @@ fn choose_image(
     name: &str,
     definition: &mut Map<String, Value>,
     inputs: &Inputs,
-    images: &mut BTreeMap<String, String>,
+    result: &mut Transformed,
     changes: &mut Vec<String>,
 ) -> Result<(), Failure> {
     if definition.get("build").is_some_and(Value::is_object) {
-        build_in_this_run(name, definition, inputs, images, changes);
+        build_in_this_run(name, definition, inputs, result, changes);
     } else if let Some((before, image)) =
         definition
             .get("image")
@@ -477,23 +489,29 @@ fn choose_image(
     Ok(())
 }
 
-/// Builds the service with the profile's target and without the live stack's extra tags,
-/// under an image name of its own (`<project>-<service>`).
+/// Builds the stage that ships (`shipped_stage`) without the live stack's extra tags, under
+/// an image name of its own (`<project>-<service>`).
 fn build_in_this_run(
     name: &str,
     definition: &mut Map<String, Value>,
     inputs: &Inputs,
-    images: &mut BTreeMap<String, String>,
+    result: &mut Transformed,
     changes: &mut Vec<String>,
 ) {
     if let Some(build) = definition.get_mut("build").and_then(Value::as_object_mut) {
-        if let Some(target) = inputs.settings.build_targets.get(name) {
-            let before = build.insert("target".into(), json!(target));
-            changes.push(match before.as_ref().and_then(Value::as_str) {
-                Some(before) => format!("build target {before} → {target}"),
-                None => format!("build target {target}"),
-            });
+        let shipped = shipped_stage(
+            inputs.settings.build_targets.get(name).map(String::as_str),
+            build.get("target").and_then(Value::as_str),
+            inputs.dockerfile_stages.get(name).map(Vec::as_slice),
+        );
+        match &shipped.stage {
+            Some(stage) => {
+                build.insert("target".into(), json!(stage));
+                changes.push(format!("build stage {shipped}"));
+            }
+            None => changes.push(format!("build stage: {shipped}")),
         }
+        result.stages.insert(name.to_string(), shipped);
         if build.remove("tags").is_some() {
             changes.push("build.tags dropped: the live stack's tags are its own".to_string());
         }
@@ -501,7 +519,7 @@ fn build_in_this_run(
     let image = format!("{}-{name}", inputs.project);
     changes.push(format!("built in this run as image {image}"));
     definition.insert("image".into(), json!(image));
-    images.insert(name.to_string(), image);
+    result.images.insert(name.to_string(), image);
 }
 
 /// Gives a fixed `container_name` the `-fidelity` suffix, or refuses when the profile says so.
@@ -802,10 +820,16 @@ mod tests {
     fn run(settings: &FidelitySettings) -> Result<Transformed, Failure> {
         let root = Path::new("/srv/shop");
         let mut next = 40000;
-        transform(&model(root), settings, root, &mut |_, _, _| {
-            next += 1;
-            Ok(next)
-        })
+        transform(
+            &model(root),
+            settings,
+            root,
+            &DockerfileStages::new(),
+            &mut |_, _, _| {
+                next += 1;
+                Ok(next)
+            },
+        )
     }
 
     fn targets(transformed: &Transformed, service: &str) -> Vec<String> {
@@ -855,7 +879,45 @@ mod tests {
         assert_eq!(app["image"], "shop-fidelity-app");
         assert_eq!(transformed.images["app"], "shop-fidelity-app");
         assert_eq!(transformed.model["services"]["db"]["image"], "postgres:15");
-        assert!(transformed.services["app"].contains(&"build target dev → production".to_string()));
+        assert!(
+            transformed.services["app"].contains(
+                &"build stage production: the profile's fidelity.build_targets, instead of the compose file's target `dev`".to_string()
+            ),
+            "{:#?}",
+            transformed.services["app"]
+        );
+    }
+
+    #[test]
+    fn without_a_profile_target_the_dockerfile_s_production_like_stage_is_built() {
+        let root = Path::new("/srv/shop");
+        let stages = DockerfileStages::from([(
+            "app".to_string(),
+            vec!["dev".to_string(), "release".to_string()],
+        )]);
+        let transformed = transform(
+            &model(root),
+            &FidelitySettings::default(),
+            root,
+            &stages,
+            &mut |_, _, _| Ok(40000),
+        )
+        .unwrap();
+        assert_eq!(
+            transformed.model["services"]["app"]["build"]["target"],
+            "release"
+        );
+        let why = "build stage release: the Dockerfile's production-like stage, instead of the compose file's target `dev`";
+        assert!(
+            transformed.services["app"].contains(&why.to_string()),
+            "{:#?}",
+            transformed.services["app"]
+        );
+        assert_eq!(
+            transformed.stages["app"].to_string(),
+            why.trim_start_matches("build stage ")
+        );
+        assert!(!transformed.stages.contains_key("db"));
     }
 
     #[test]
@@ -920,13 +982,27 @@ mod tests {
         let mut external = model(root);
         external["volumes"]["data"] = json!({"name": "shared-data", "external": true});
         let mut port = |_: &str, _: Option<&str>, _: &[u16]| Ok(40000);
-        let failure = transform(&external, &settings(), root, &mut port).unwrap_err();
+        let failure = transform(
+            &external,
+            &settings(),
+            root,
+            &DockerfileStages::new(),
+            &mut port,
+        )
+        .unwrap_err();
         assert!(failure.message.contains("external"), "{}", failure.message);
         let shared = FidelitySettings {
             share_external_volumes: true,
             ..settings()
         };
-        let transformed = transform(&external, &shared, root, &mut port).unwrap();
+        let transformed = transform(
+            &external,
+            &shared,
+            root,
+            &DockerfileStages::new(),
+            &mut port,
+        )
+        .unwrap();
         assert_eq!(transformed.model["volumes"]["data"]["name"], "shared-data");
         assert!(
             transformed
@@ -976,14 +1052,16 @@ mod tests {
         let mut never =
             |_: &str, _: Option<&str>, _: &[u16]| -> Result<u16, Failure> { unreachable!() };
         // app's 18080 + 1000 lands on db's live 19080.
-        let failure = transform(&ranged, &offset, root, &mut never).unwrap_err();
+        let failure =
+            transform(&ranged, &offset, root, &DockerfileStages::new(), &mut never).unwrap_err();
         assert!(
             failure.message.contains("which the live stack publishes"),
             "{}",
             failure.message
         );
         ranged["services"]["db"]["ports"][0]["published"] = json!("15432");
-        let moved = transform(&ranged, &offset, root, &mut never).unwrap();
+        let moved =
+            transform(&ranged, &offset, root, &DockerfileStages::new(), &mut never).unwrap();
         assert_eq!(
             moved.model["services"]["db"]["ports"][1]["published"],
             "29300-29310"
@@ -994,14 +1072,28 @@ mod tests {
             avoided = avoid.to_vec();
             Ok(40000)
         };
-        let failure = transform(&ranged, &settings(), root, &mut choose).unwrap_err();
+        let failure = transform(
+            &ranged,
+            &settings(),
+            root,
+            &DockerfileStages::new(),
+            &mut choose,
+        )
+        .unwrap_err();
         assert!(
             failure.message.contains("host port range"),
             "{}",
             failure.message
         );
         ranged["services"]["db"]["ports"] = json!([]);
-        transform(&ranged, &settings(), root, &mut choose).unwrap();
+        transform(
+            &ranged,
+            &settings(),
+            root,
+            &DockerfileStages::new(),
+            &mut choose,
+        )
+        .unwrap();
         assert!(avoided.contains(&18080), "{avoided:?}");
     }
 
@@ -1015,7 +1107,14 @@ mod tests {
         live["services"]["db"]["volumes"] =
             json!([{"type": "volume", "source": "served", "target": "/www"}]);
         let mut port = |_: &str, _: Option<&str>, _: &[u16]| Ok(40000);
-        let moved = transform(&live, &settings(), root, &mut port).unwrap();
+        let moved = transform(
+            &live,
+            &settings(),
+            root,
+            &DockerfileStages::new(),
+            &mut port,
+        )
+        .unwrap();
         assert!(
             moved.model["services"]["app"]["build"]
                 .get("tags")
@@ -1027,13 +1126,22 @@ mod tests {
         );
         assert_eq!(moved.model["services"]["db"]["volumes"], json!([]));
         live["networks"]["default"]["ipam"] = json!({"config": [{"subnet": "172.31.250.0/24"}]});
-        let failure = transform(&live, &settings(), root, &mut port).unwrap_err();
+        let failure = transform(
+            &live,
+            &settings(),
+            root,
+            &DockerfileStages::new(),
+            &mut port,
+        )
+        .unwrap_err();
         assert!(
             failure.message.contains("fixed subnet"),
             "{}",
             failure.message
         );
     }
+
+    static NO_STAGES: DockerfileStages = BTreeMap::new();
 
     fn inputs<'a>(settings: &'a FidelitySettings, root: &'a Path) -> Inputs<'a> {
         Inputs {
@@ -1043,6 +1151,7 @@ mod tests {
             live_ports: Vec::new(),
             source_volumes: BTreeMap::new(),
             live_builds: BTreeMap::new(),
+            dockerfile_stages: &NO_STAGES,
         }
     }
 
@@ -1077,6 +1186,7 @@ mod tests {
             &json!({"name": "shop"}),
             &unnamed,
             Path::new("/srv/shop"),
+            &DockerfileStages::new(),
             &mut never,
         )
         .unwrap_err();
@@ -1166,37 +1276,56 @@ mod tests {
             ..FidelitySettings::default()
         };
         let inputs = inputs(&settings, root);
-        let mut images = BTreeMap::new();
+        let mut result = Transformed::empty("shop-fidelity");
         let mut changes = Vec::new();
         let mut app = definition(
             json!({"build": {"context": "/srv/shop/app", "target": "dev"}, "image": "shop/app:dev"}),
         );
-        choose_image("app", &mut app, &inputs, &mut images, &mut changes).unwrap();
+        choose_image("app", &mut app, &inputs, &mut result, &mut changes).unwrap();
         assert_eq!(app["build"]["target"], "dev");
         assert_eq!(app["image"], "shop-fidelity-app");
-        assert_eq!(changes, ["built in this run as image shop-fidelity-app"]);
+        assert_eq!(
+            changes,
+            [
+                "build stage dev: the compose file's target; the Dockerfile could not be read to look for a production-like stage",
+                "built in this run as image shop-fidelity-app"
+            ]
+        );
         let mut worker = definition(json!({"build": {"context": "/srv/shop/worker"}}));
         let mut changes = Vec::new();
-        choose_image("worker", &mut worker, &inputs, &mut images, &mut changes).unwrap();
+        choose_image("worker", &mut worker, &inputs, &mut result, &mut changes).unwrap();
         assert_eq!(worker["build"]["target"], "release");
         assert_eq!(
             changes,
             [
-                "build target release",
+                "build stage release: the profile's fidelity.build_targets",
                 "built in this run as image shop-fidelity-worker"
             ]
         );
+        assert_eq!(result.stages["worker"].stage.as_deref(), Some("release"));
+        // Without a target anywhere, the last stage: none is set.
+        let mut last = definition(json!({"build": {"context": "/srv/shop/last"}}));
+        let mut changes = Vec::new();
+        choose_image("last", &mut last, &inputs, &mut result, &mut changes).unwrap();
+        assert!(last["build"].get("target").is_none());
+        assert_eq!(
+            changes[0],
+            "build stage: the Dockerfile's last stage, as the compose file names no target"
+        );
+        let images = std::mem::take(&mut result.images);
         assert_eq!(
             images,
             BTreeMap::from([
                 ("app".to_string(), "shop-fidelity-app".to_string()),
+                ("last".to_string(), "shop-fidelity-last".to_string()),
                 ("worker".to_string(), "shop-fidelity-worker".to_string()),
             ])
         );
         // An image nobody in the stack builds is left as it is.
         let mut db = definition(json!({"image": "postgres:15"}));
         let mut changes = Vec::new();
-        choose_image("db", &mut db, &inputs, &mut images, &mut changes).unwrap();
+        choose_image("db", &mut db, &inputs, &mut result, &mut changes).unwrap();
+        assert!(result.images.is_empty());
         assert_eq!(db["image"], "postgres:15");
         assert!(changes.is_empty());
     }

@@ -464,3 +464,68 @@ fn volumes_bound_to_source_go_secrets_stay_and_images_the_live_stack_builds_are_
         "the worker runs the image this run built"
     );
 }
+
+#[test]
+fn without_a_profile_target_the_dockerfile_s_production_stage_ships_instead_of_the_compose_target()
+{
+    require_engine();
+    let fixture = Fixture::new("shipped");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    // Each stage serves its own name; nothing is pulled (both start from the test image).
+    let stage = |name: &str| {
+        format!(
+            "FROM {{busybox}} AS {name}\nRUN mkdir /www && echo {name} > /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+        )
+    };
+    fixture.write(
+        "app/Dockerfile",
+        &format!("{}{}", stage("dev"), stage("production")),
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    build: {context: ./app, target: dev}\n    init: true\n",
+    );
+    let plan = fixture
+        .devctl()
+        .args(["plan", "--fidelity"])
+        .status(0)
+        .run();
+    assert!(
+        plan.stdout.contains(
+            "build stage production: the Dockerfile's production-like stage, instead of the compose file's target `dev`"
+        ),
+        "{}",
+        plan.stdout
+    );
+    let json = fixture
+        .devctl()
+        .args(["plan", "--fidelity", "--format", "json"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        json["fidelity"]["changes"]["stages"]["app"]["stage"], "production",
+        "{json:#}"
+    );
+    fixture
+        .devctl()
+        .args(["up", "--fidelity", "--no-wait"])
+        .status(0)
+        .stderr("fidelity verified")
+        .run();
+    let container = format!("{}-fidelity-app-1", fixture.name);
+    assert_eq!(
+        in_container(&container, "cat /www/index.html"),
+        "production"
+    );
+    assert_eq!(
+        in_container(
+            &container,
+            "for try in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:8080/ && exit; sleep 0.5; done; exit 1"
+        ),
+        "production"
+    );
+}

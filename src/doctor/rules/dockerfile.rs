@@ -79,15 +79,22 @@ pub(super) const DOCKERFILE_ROOT: LintRule = LintRule {
     example: tests::dockerfile_root,
 };
 
-/// The stage that runs (the build target, else the last) as root: its last USER, or the
-/// last USER of the stage it is built FROM, and so on.
+/// The stage that ships (`BuildSource::shipped_stage`: the profile's fidelity target, else a
+/// production-like stage instead of the compose file's target, else that target, else the
+/// last stage) as root: its last USER, or the last USER of the stage it is built FROM, and so
+/// on.
 fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
     let Some(dockerfile) = &build.dockerfile else {
         return Vec::new();
     };
     let stages = dockerfile.stages();
-    let Some(stage) = final_stage(&stages, build.target.as_deref()) else {
+    let shipped = build.shipped_stage();
+    let Some(stage) = final_stage(&stages, shipped.stage.as_deref()) else {
         return Vec::new();
+    };
+    let named = match &shipped.stage {
+        Some(name) => format!("the shipped stage `{name}`"),
+        None => "the final stage".to_string(),
     };
     let user = stage_user(&stages, stage);
     let root = match user {
@@ -103,8 +110,8 @@ fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
     vec![
         DOCKERFILE_ROOT.finding(
             match user {
-                None => "the final stage sets no USER: the image runs as root".to_string(),
-                Some(user) => format!("the final stage runs as USER {}", user.arguments),
+                None => format!("{named} sets no USER: the image runs as root"),
+                Some(user) => format!("{named} runs as USER {}", user.arguments),
             },
             user.or(stage.first())
                 .and_then(|instruction| at(build, instruction)),
@@ -588,13 +595,38 @@ mod tests {
             ["app/Dockerfile:2:1 the final stage runs as USER root"]
         );
         // The build's target runs, not the last stage.
-        let mut target = build("FROM a:1 AS dev\nRUN make\nFROM a:1 AS prod\nUSER app\n");
+        let mut target = build("FROM a:1 AS dev\nRUN make\nFROM a:1 AS test\nUSER app\n");
         assert!(findings(&DOCKERFILE_ROOT, target.clone()).is_empty());
         target.target = Some("DEV".into());
         assert_eq!(
             findings(&DOCKERFILE_ROOT, target),
-            ["app/Dockerfile:1:1 the final stage sets no USER: the image runs as root"]
+            ["app/Dockerfile:1:1 the shipped stage `DEV` sets no USER: the image runs as root"]
         );
+    }
+
+    #[test]
+    fn the_stage_that_ships_counts_not_the_compose_file_s_development_target() {
+        // The compose file builds `dev` (root); the production-like stage ships.
+        let mut shipped = build("FROM a:1 AS dev\nRUN make\nFROM a:1 AS prod\nUSER app\n");
+        shipped.target = Some("dev".into());
+        assert!(findings(&DOCKERFILE_ROOT, shipped.clone()).is_empty());
+        // The production-like stage runs as root, while `dev` does not.
+        let mut root = build("FROM a:1 AS dev\nUSER app\nFROM a:1 AS production\nRUN make\n");
+        root.target = Some("dev".into());
+        assert_eq!(
+            findings(&DOCKERFILE_ROOT, root.clone()),
+            [
+                "app/Dockerfile:3:1 the shipped stage `production` sets no USER: the image runs as root"
+            ]
+        );
+        // The profile's fidelity target is the stage that ships.
+        shipped.profile_target = Some("dev".into());
+        assert_eq!(
+            findings(&DOCKERFILE_ROOT, shipped),
+            ["app/Dockerfile:1:1 the shipped stage `dev` sets no USER: the image runs as root"]
+        );
+        root.profile_target = Some("dev".into());
+        assert!(findings(&DOCKERFILE_ROOT, root).is_empty());
     }
 
     pub(super) fn dockerfile_secret() -> Example {

@@ -144,6 +144,7 @@ pub(crate) fn build(dockerfile: &str) -> BuildSource {
         dockerfile_path: PathBuf::from("app/Dockerfile"),
         dockerfile: Some(Dockerfile::parse(dockerfile)),
         target: None,
+        profile_target: None,
         dockerignore: None,
         context_has_env: false,
     }
