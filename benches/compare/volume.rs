@@ -133,7 +133,10 @@ i=$((i + 1)); done; done";
 
     /// The backups of the project, as devctl keeps them.
     fn store(&self) -> BackupStore {
-        BackupStore::new(self.backups.join(self.project()))
+        BackupStore::new(
+            self.backups.join(self.project()),
+            devctl::report::command_line::Stack::Live,
+        )
     }
 
     /// Removes every backup of the project (finished or not) but `keep`.

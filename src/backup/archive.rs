@@ -239,10 +239,9 @@ pub fn unpack_into(path: &Path, sink: &mut dyn Write, progress: &dyn Fn(u64)) ->
     Ok(total)
 }
 
+/// An integrity failure; the backup store gives its hint (`StoredBackup::verify`).
 fn integrity(message: String) -> anyhow::Error {
-    Failure::new(ExitStatus::IntegrityFailure, message)
-        .hint("this backup cannot be trusted; choose another (`devctl backup list`)")
-        .into()
+    Failure::new(ExitStatus::IntegrityFailure, message).into()
 }
 
 struct CountingReader<R> {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::project::Project;
 use crate::project::lock::ProjectLock;
+use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -65,8 +66,9 @@ impl Journal {
         }
     }
 
-    /// What the person should know and do about this interrupted run.
-    pub fn advice(&self, project: &str) -> (String, String) {
+    /// What the person should know and do about this interrupted run of `project`, with the
+    /// devctl command lines for `stack`.
+    pub fn advice(&self, project: &str, stack: Stack) -> (String, String) {
         match self.operation {
             Operation::Backup => (
                 format!(
@@ -77,12 +79,16 @@ impl Journal {
                         format!(" while {} were stopped", self.stopped_services.join(", "))
                     }
                 ),
-                "`devctl up` starts the services again; the unfinished backup was never listed and is removed".into(),
+                format!(
+                    "`{}` starts the services again; the unfinished backup was never listed and is removed",
+                    stack.devctl("up")
+                ),
             ),
             Operation::Restore => {
                 let undo = match &self.safety_backup {
                     Some(safety) => format!(
-                        "undo it with `devctl restore {safety} --confirm {project}` (the safety backup of what the volumes held before)"
+                        "undo it with `{}` (the safety backup of what the volumes held before)",
+                        stack.devctl(&format!("restore {safety} --confirm {project}"))
                     ),
                     None => "no volume had been replaced yet".to_string(),
                 };
@@ -93,12 +99,15 @@ impl Journal {
                         if self.replaced_volumes.is_empty() {
                             String::new()
                         } else {
-                            format!(" after it began replacing {}", self.replaced_volumes.join(", "))
+                            format!(
+                                " after it began replacing {}",
+                                self.replaced_volumes.join(", ")
+                            )
                         }
                     ),
                     format!(
-                        "finish it with `devctl restore {} --confirm {project}`, or {undo}",
-                        self.backup
+                        "finish it with `{}`, or {undo}",
+                        stack.devctl(&format!("restore {} --confirm {project}", self.backup))
                     ),
                 )
             }
@@ -112,13 +121,14 @@ impl Journal {
 pub fn interrupted_run(
     state: &Path,
     project: &str,
+    stack: Stack,
     doing: &str,
     printer: &Printer,
 ) -> Result<bool> {
     let Some(journal) = Journal::read(state)? else {
         return Ok(false);
     };
-    let (what, advice) = journal.advice(project);
+    let (what, advice) = journal.advice(project, stack);
     if journal.operation == Operation::Restore {
         return Err(
             Failure::new(ExitStatus::Refused, format!("refusing to {doing}: {what}"))
@@ -141,8 +151,52 @@ pub fn lock_and_settle(
 ) -> Result<ProjectLock> {
     let state = project.layout.project_state(name, &project.root);
     let lock = ProjectLock::take(&state, name, doing, printer)?;
-    if interrupted_run(&state, name, doing, printer)? {
+    if interrupted_run(&state, name, project.stack(), doing, printer)? {
         Journal::clear(&state)?;
     }
     Ok(lock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(operation: Operation, safety_backup: Option<&str>) -> Journal {
+        Journal {
+            operation,
+            pid: 1,
+            backup: "20261122T143005Z".into(),
+            stopped_services: vec!["db".into()],
+            safety_backup: safety_backup.map(String::from),
+            replaced_volumes: vec!["data".into()],
+        }
+    }
+
+    #[test]
+    fn the_advice_names_the_command_lines_of_the_stack_interrupted() {
+        let backup = journal(Operation::Backup, None);
+        let (what, advice) = backup.advice("shop", Stack::Live);
+        assert_eq!(
+            what,
+            "a backup of project shop was interrupted while db were stopped"
+        );
+        assert!(advice.starts_with("`devctl up` starts"), "{advice}");
+        let (_, advice) = backup.advice("shop-fidelity", Stack::Fidelity);
+        assert!(
+            advice.starts_with("`devctl up --fidelity` starts"),
+            "{advice}"
+        );
+
+        let restore = journal(Operation::Restore, Some("20261122T150000Z-safety"));
+        let (_, advice) = restore.advice("shop", Stack::Live);
+        assert_eq!(
+            advice,
+            "finish it with `devctl restore 20261122T143005Z --confirm shop`, or undo it with `devctl restore 20261122T150000Z-safety --confirm shop` (the safety backup of what the volumes held before)"
+        );
+        let (_, advice) = restore.advice("shop-fidelity", Stack::Fidelity);
+        assert_eq!(
+            advice,
+            "finish it with `devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity`, or undo it with `devctl restore 20261122T150000Z-safety --confirm shop-fidelity --fidelity` (the safety backup of what the volumes held before)"
+        );
+    }
 }

@@ -123,7 +123,6 @@ impl Manifest {
                     digest_path.display()
                 ),
             )
-            .hint("this backup cannot be trusted; choose another (`devctl backup list`)")
             .into());
         }
         let manifest: Manifest = serde_json::from_slice(&text).map_err(|error| {

@@ -178,8 +178,12 @@ impl Run<'_> {
         )
         .context("the safety backup failed; nothing was restored")?;
         self.printer.info(format!(
-            "safety backup {} holds what the volumes had; `devctl restore {} --confirm {project}` puts it back",
-            safety.manifest.id, safety.manifest.id
+            "safety backup {} holds what the volumes had; `{}` puts it back",
+            safety.manifest.id,
+            self.workspace.project.stack().devctl(&format!(
+                "restore {} --confirm {project}",
+                safety.manifest.id
+            ))
         ));
         journal.safety_backup = Some(safety.manifest.id.clone());
         journal.save(&self.workspace.state)
@@ -310,7 +314,11 @@ impl Run<'_> {
         ));
         if let Some(safety) = safety_backup {
             self.printer.info(format!(
-                "undo it with: devctl restore {safety} --confirm {project}"
+                "undo it with: {}",
+                self.workspace
+                    .project
+                    .stack()
+                    .devctl(&format!("restore {safety} --confirm {project}"))
             ));
         }
     }
@@ -451,7 +459,10 @@ fn wait_healthy(
                     failing.join(", ")
                 ),
             )
-            .hint("read `devctl logs`; the safety backup can undo the restore")
+            .hint(format!(
+                "read `{}`; the safety backup can undo the restore",
+                workspace.project.stack().devctl("logs")
+            ))
             .into())
         }
     }

@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::backup::archive;
 use crate::backup::manifest::{MANIFEST, Manifest};
+use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 
@@ -21,6 +22,8 @@ const PARTIAL_PREFIX: &str = ".partial-";
 #[derive(Debug, Clone)]
 pub struct BackupStore {
     directory: PathBuf,
+    /// The stack whose backups these are, for the devctl command lines hints name.
+    stack: Stack,
 }
 
 /// A complete backup on disk.
@@ -47,8 +50,8 @@ pub struct Listed {
 }
 
 impl BackupStore {
-    pub fn new(directory: PathBuf) -> BackupStore {
-        BackupStore { directory }
+    pub fn new(directory: PathBuf, stack: Stack) -> BackupStore {
+        BackupStore { directory, stack }
     }
 
     pub fn directory(&self) -> &Path {
@@ -164,7 +167,10 @@ impl BackupStore {
         if id.contains('/') || id.starts_with('.') || !directory.join(MANIFEST).is_file() {
             let known: Vec<String> = self.list()?.into_iter().map(|listed| listed.id).collect();
             let hint = if known.is_empty() {
-                "this project has no backups yet: `devctl backup` makes one".to_string()
+                format!(
+                    "this project has no backups yet: `{}` makes one",
+                    self.stack.devctl("backup")
+                )
             } else {
                 format!("backups of this project: {}", known.join(", "))
             };
@@ -175,7 +181,7 @@ impl BackupStore {
             .hint(hint)
             .into());
         }
-        StoredBackup::open(&directory)
+        StoredBackup::open(&directory, self.stack)
     }
 
     /// The newest complete backup.
@@ -186,10 +192,10 @@ impl BackupStore {
             .rev()
             .find(|listed| listed.manifest.is_ok());
         match newest {
-            Some(listed) => StoredBackup::open(&listed.directory),
+            Some(listed) => StoredBackup::open(&listed.directory, self.stack),
             None => Err(
                 Failure::bad_input(format!("no backups in {}", self.directory.display()))
-                    .hint("make one with `devctl backup`")
+                    .hint(format!("make one with `{}`", self.stack.devctl("backup")))
                     .into(),
             ),
         }
@@ -242,17 +248,21 @@ impl Drop for PartialBackup {
 }
 
 impl StoredBackup {
-    /// A backup directory anywhere (`--from DIR`).
-    pub fn open(directory: &Path) -> Result<StoredBackup> {
+    /// A backup directory anywhere (`--from DIR`); hints name the devctl command lines for
+    /// `stack`.
+    pub fn open(directory: &Path, stack: Stack) -> Result<StoredBackup> {
         if !directory.join(MANIFEST).is_file() {
             return Err(Failure::bad_input(format!(
                 "{} is not a devctl backup: it has no {MANIFEST}",
                 directory.display()
             ))
-            .hint("name a backup directory (`<backup dir>/<project>/<id>/`), as `devctl backup list` shows")
+            .hint(format!(
+                "name a backup directory (`<backup dir>/<project>/<id>/`), as `{}` shows",
+                stack.devctl("backup list")
+            ))
             .into());
         }
-        let manifest = Manifest::read(directory)?;
+        let manifest = Manifest::read(directory).map_err(|error| untrusted(error, stack))?;
         Ok(StoredBackup {
             directory: directory.to_path_buf(),
             manifest,
@@ -260,8 +270,13 @@ impl StoredBackup {
     }
 
     /// Re-hashes every artifact and reads every archive through to its end; any difference
-    /// from the manifest is an integrity failure.
-    pub fn verify(&self) -> Result<()> {
+    /// from the manifest is an integrity failure, whose hint names the listing for `stack`.
+    pub fn verify(&self, stack: Stack) -> Result<()> {
+        self.verify_artifacts()
+            .map_err(|error| untrusted(error, stack))
+    }
+
+    fn verify_artifacts(&self) -> Result<()> {
         for artifact in &self.manifest.artifacts {
             let path = self.directory.join(&artifact.file);
             if !path.is_file() {
@@ -297,9 +312,22 @@ impl StoredBackup {
 }
 
 fn mismatch(message: String) -> anyhow::Error {
-    Failure::new(ExitStatus::IntegrityFailure, message)
-        .hint("this backup cannot be trusted; choose another (`devctl backup list`)")
-        .into()
+    Failure::new(ExitStatus::IntegrityFailure, message).into()
+}
+
+/// `error`, when it is an integrity failure without a hint, with the hint to choose another
+/// backup, naming the listing for `stack`.
+fn untrusted(mut error: anyhow::Error, stack: Stack) -> anyhow::Error {
+    if let Some(failure) = error.downcast_mut::<Failure>()
+        && failure.status == ExitStatus::IntegrityFailure
+        && failure.hint.is_none()
+    {
+        failure.hint = Some(format!(
+            "this backup cannot be trusted; choose another (`{}`)",
+            stack.devctl("backup list")
+        ));
+    }
+    error
 }
 
 /// `20261122T143005Z`: the UTC second of `time`.
@@ -377,7 +405,7 @@ mod tests {
     #[test]
     fn only_committed_backups_are_listed() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().join("shop"));
+        let store = BackupStore::new(temp.path().join("shop"), Stack::Live);
         let first = store.new_id(Some("Before Upgrade!"));
         assert!(first.ends_with("-before-upgrade"), "{first}");
         let partial = store.begin(&first).unwrap();
@@ -407,7 +435,7 @@ mod tests {
     #[test]
     fn ids_made_in_one_second_stay_in_order_whatever_their_labels() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf());
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
         let mut made = Vec::new();
         for label in ["zulu", "alpha", "2024", "mike"] {
             let id = store.new_id(Some(label));
@@ -441,7 +469,7 @@ mod tests {
     #[test]
     fn automatic_backups_are_pruned_never_the_newest_nor_manual_ones() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf());
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
         let write = |id: &str, kind: BackupKind| {
             let mut written = manifest(id);
             written.kind = kind;
@@ -472,7 +500,7 @@ mod tests {
     #[test]
     fn an_edited_manifest_is_an_integrity_failure() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf());
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
         let id = store.new_id(None);
         let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
         let path = backup.directory.join(MANIFEST);
@@ -481,16 +509,78 @@ mod tests {
             .replace("shop", "shoq");
         std::fs::write(&path, text).unwrap();
         let error = store.get(&id).unwrap_err();
+        let failure = crate::report::failure::find(&error).unwrap();
+        assert_eq!(failure.status, ExitStatus::IntegrityFailure);
         assert_eq!(
-            crate::report::failure::find(&error).unwrap().status,
-            ExitStatus::IntegrityFailure
+            failure.hint.as_deref(),
+            Some("this backup cannot be trusted; choose another (`devctl backup list`)")
         );
+        // The fidelity stack's store names its own listing.
+        let fidelity = BackupStore::new(temp.path().to_path_buf(), Stack::Fidelity);
+        let error = fidelity.get(&id).unwrap_err();
+        assert_eq!(
+            crate::report::failure::find(&error)
+                .unwrap()
+                .hint
+                .as_deref(),
+            Some("this backup cannot be trusted; choose another (`devctl backup list --fidelity`)")
+        );
+    }
+
+    #[test]
+    fn a_damaged_archive_s_hint_names_the_listing_of_the_stack() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Fidelity);
+        let id = store.new_id(None);
+        let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
+        // The manifest names an archive that is not there.
+        let mut missing = backup.clone();
+        missing.manifest.artifacts.push(
+            serde_json::from_value(serde_json::json!({
+                "file": "data.tar.zst", "kind": "tar", "key": "data", "volume": "shop_data",
+                "driver": "local", "driver_options": {}, "labels": {}, "external": false,
+                "anonymous": false, "method": "stop", "services_stopped": [], "hook": null,
+                "warning": null, "raw_bytes": 1, "stored_bytes": 1, "entries": 1, "sha256": "00"
+            }))
+            .unwrap(),
+        );
+        for stack in [Stack::Live, Stack::Fidelity] {
+            let error = missing.verify(stack).unwrap_err();
+            let failure = crate::report::failure::find(&error).unwrap();
+            assert_eq!(failure.status, ExitStatus::IntegrityFailure);
+            assert_eq!(
+                failure.hint.clone().unwrap(),
+                format!(
+                    "this backup cannot be trusted; choose another (`{}`)",
+                    stack.devctl("backup list")
+                )
+            );
+        }
+        backup.verify(Stack::Fidelity).unwrap();
+    }
+
+    #[test]
+    fn an_empty_store_s_hints_name_the_backup_of_the_stack() {
+        let temp = tempfile::tempdir().unwrap();
+        for (stack, line) in [
+            (Stack::Live, "`devctl backup`"),
+            (Stack::Fidelity, "`devctl backup --fidelity`"),
+        ] {
+            let store = BackupStore::new(temp.path().to_path_buf(), stack);
+            for error in [store.get("nope").unwrap_err(), store.latest().unwrap_err()] {
+                let failure = crate::report::failure::find(&error).unwrap();
+                assert!(
+                    failure.hint.as_deref().unwrap().contains(line),
+                    "{failure:?}"
+                );
+            }
+        }
     }
 
     #[test]
     fn unknown_ids_list_the_known_ones() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf());
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
         let id = store.new_id(None);
         store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
         let error = store.get("nope").unwrap_err();

@@ -18,6 +18,7 @@ use crate::backup::target::VolumeTarget;
 use crate::backup::workspace::Workspace;
 use crate::project::ServiceScope;
 use crate::project::profile_file::BackupMethod;
+use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -44,7 +45,7 @@ pub fn take(
     let id = workspace.store.new_id(label);
     let partial = workspace.store.begin(&id)?;
     let running_before = workspace.running_services()?;
-    check_hooks_running(targets, &running_before)?;
+    check_hooks_running(targets, &running_before, workspace.project.stack())?;
     let to_stop = services_to_stop(targets, &running_before);
     stop_for_copy(workspace, printer, &id, kind, &to_stop)?;
     let signals_before = crate::system::signals::count();
@@ -95,7 +96,7 @@ fn summary(manifest: &Manifest, started: Instant) -> String {
 }
 
 /// Refuses when a target's backup hook runs in a service that is not running.
-fn check_hooks_running(targets: &[VolumeTarget], running: &[String]) -> Result<()> {
+fn check_hooks_running(targets: &[VolumeTarget], running: &[String], stack: Stack) -> Result<()> {
     for target in targets {
         if let Some(hook) = &target.hook
             && !running.contains(&hook.service)
@@ -104,7 +105,10 @@ fn check_hooks_running(targets: &[VolumeTarget], running: &[String]) -> Result<(
                 "the backup hook of volume {} runs in service {}, which is not running",
                 target.key, hook.service
             ))
-            .hint("start it with `devctl up`, then back up again")
+            .hint(format!(
+                "start it with `{}`, then back up again",
+                stack.devctl("up")
+            ))
             .into());
         }
     }
@@ -467,7 +471,10 @@ fn check_room(
                 human_bytes(available)
             ),
         )
-        .hint("free some space (`devctl backup prune --keep N` removes old backups), or set DEVCTL_BACKUP_DIR / paths.backup_dir to a disk with room")
+        .hint(format!(
+            "free some space (`{}` removes old backups), or set DEVCTL_BACKUP_DIR / paths.backup_dir to a disk with room",
+            workspace.project.stack().devctl("backup prune --keep N")
+        ))
         .into());
     }
     Ok(())

@@ -43,7 +43,10 @@ impl Workspace {
         let model = project.model(scope, fresh, printer)?;
         let engine = Engine::connect(project.context.as_deref())?;
         let docker = DockerCli::locate(project.context.as_deref())?;
-        let store = BackupStore::new(project.layout.project_backups(model.name()));
+        let store = BackupStore::new(
+            project.layout.project_backups(model.name()),
+            project.stack(),
+        );
         let state = project.layout.project_state(model.name(), &project.root);
         Ok(Workspace {
             project,
@@ -172,7 +175,10 @@ impl Workspace {
                 "the engine has no image to mount volume {} with",
                 target.name
             ))
-            .hint("build or pull any image first (`devctl up` does), then try again")
+            .hint(format!(
+                "build or pull any image first (`{}` does), then try again",
+                self.project.stack().devctl("up")
+            ))
             .into()
         })
     }

@@ -51,7 +51,13 @@ fn create(
         return Ok(ExitStatus::Success);
     }
     let _lock = workspace.lock("backup", printer)?;
-    journal::interrupted_run(&workspace.state, workspace.model.name(), "back up", printer)?;
+    journal::interrupted_run(
+        &workspace.state,
+        workspace.model.name(),
+        workspace.project.stack(),
+        "back up",
+        printer,
+    )?;
     let backup = take::take(
         workspace,
         printer,
@@ -73,9 +79,12 @@ fn create(
     }
     printer.data(format!("{}\n", backup.manifest.id));
     printer.info(format!(
-        "restore it with: devctl restore {} --confirm {}",
-        backup.manifest.id,
-        workspace.model.name()
+        "restore it with: {}",
+        workspace.project.stack().devctl(&format!(
+            "restore {} --confirm {}",
+            backup.manifest.id,
+            workspace.model.name()
+        ))
     ));
     Ok(ExitStatus::Success)
 }
@@ -117,9 +126,10 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
         Format::Table => {
             if listed.is_empty() {
                 printer.info(format!(
-                    "no backups of {} in {} yet: `devctl backup` makes one",
+                    "no backups of {} in {} yet: `{}` makes one",
                     workspace.model.name(),
-                    workspace.store.directory().display()
+                    workspace.store.directory().display(),
+                    workspace.project.stack().devctl("backup")
                 ));
                 return Ok(ExitStatus::Success);
             }
@@ -179,7 +189,7 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
     };
     let mut failures = 0;
     for backup in &backups {
-        match backup.verify() {
+        match backup.verify(workspace.project.stack()) {
             Ok(()) => printer.info(format!(
                 "✔ {}: {} artifact{}, {} verified",
                 backup.manifest.id,
@@ -207,9 +217,10 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
                 backups.len() + damaged
             ),
         )
-        .hint(
-            "do not restore those; `devctl backup prune` or removing their directories clears them",
-        )
+        .hint(format!(
+            "do not restore those; `{}` or removing their directories clears them",
+            workspace.project.stack().devctl("backup prune")
+        ))
         .into());
     }
     Ok(ExitStatus::Success)

@@ -16,7 +16,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         .copied()
         .filter(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
         .collect();
-    match passthrough::route(&args.arguments, &variables)? {
+    match passthrough::route(&args.arguments, &variables, super::options::stack(global))? {
         Route::Direct => {
             let project = super::options::open(global, printer)?;
             let model = project.model(ServiceScope::Profile, false, printer)?;

@@ -8,6 +8,7 @@ use crate::cli::{GlobalArgs, GuardArgs};
 use crate::guard::confirmation::Confirmation;
 use crate::guard::step::GuardOptions;
 use crate::project::{Project, ProjectOptions, ServiceScope};
+use crate::report::command_line::Stack;
 use crate::report::printer::Printer;
 
 /// The global flags with `--fidelity` set (`fidelity-up`, `fidelity-down`).
@@ -15,6 +16,15 @@ pub fn fidelity(global: &GlobalArgs) -> GlobalArgs {
     GlobalArgs {
         fidelity: true,
         ..global.clone()
+    }
+}
+
+/// The stack the global flags address, for the devctl command lines hints name before the
+/// project is open (once it is, `Project::stack`).
+pub fn stack(global: &GlobalArgs) -> Stack {
+    match global.fidelity {
+        true => Stack::Fidelity,
+        false => Stack::Live,
     }
 }
 

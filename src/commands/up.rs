@@ -85,11 +85,14 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
             crate::fidelity::check::report(engine, project, printer)?;
             Ok(ExitStatus::Success)
         }
-        WaitOutcome::Failed { containers, cause } => {
-            Err(
-                health_report::report_failure(engine, &containers, cause, wait.timeout, printer)
-                    .into(),
-            )
-        }
+        WaitOutcome::Failed { containers, cause } => Err(health_report::report_failure(
+            engine,
+            &containers,
+            cause,
+            wait.timeout,
+            project.stack(),
+            printer,
+        )
+        .into()),
     }
 }

@@ -47,13 +47,13 @@ impl Check {
         name: &'static str,
         severity: Severity,
         detail: impl Into<String>,
-        fix: &str,
+        fix: impl Into<String>,
     ) -> Check {
         Check {
             name,
             severity,
             detail: detail.into(),
-            fix: Some(fix.to_string()),
+            fix: Some(fix.into()),
         }
     }
 }

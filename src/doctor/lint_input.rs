@@ -22,6 +22,7 @@ use crate::doctor::yaml_positions::YamlPositions;
 use crate::project::Project;
 use crate::project::env_check::EnvSchema;
 use crate::project::profile_file::ImageContract;
+use crate::report::command_line::Stack;
 use crate::report::printer::Printer;
 
 /// One compose file as written.
@@ -268,6 +269,8 @@ pub struct ImageInput {
     /// The profile that declares the contract, where findings point.
     pub origin: PathBuf,
     pub state: ImageState,
+    /// The stack checked, for the devctl command lines findings name.
+    pub stack: Stack,
 }
 
 /// What the engine knows of the image.

@@ -115,7 +115,10 @@ fn findings(
                 "image contract",
                 Severity::Error,
                 "not checked: the engine is not reachable",
-                "start the engine, then run `devctl doctor --images` again",
+                format!(
+                    "start the engine, then run `{}` again",
+                    project.stack().devctl("doctor --images")
+                ),
             )),
         }
     }
@@ -179,6 +182,7 @@ fn image_findings(
             contract: contract.clone(),
             origin: origin.clone(),
             state,
+            stack: project.stack(),
         }));
     }
     Ok(findings)

@@ -5,6 +5,7 @@ use console::style;
 
 use crate::engine::api::Engine;
 use crate::engine::health_wait::{ContainerWait, FailureCause, Verdict};
+use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -30,12 +31,13 @@ pub(crate) fn report_ready(
 }
 
 /// Shows every service's state and the failing ones' health checks and logs; returns the
-/// failure to report (exit status `Unhealthy`).
+/// failure to report (exit status `Unhealthy`), whose hint names the `stack` waited for.
 pub(crate) fn report_failure(
     engine: &Engine,
     containers: &[ContainerWait],
     cause: FailureCause,
     timeout: std::time::Duration,
+    stack: Stack,
     printer: &Printer,
 ) -> Failure {
     let is_cause = |container: &ContainerWait| is_cause(container, cause);
@@ -74,7 +76,7 @@ pub(crate) fn report_failure(
         }
     }
     printer.report("");
-    failure(&failing, cause, timeout)
+    failure(&failing, cause, timeout, stack)
 }
 
 /// Whether `container` is why the wait failed. A service still starting is the cause only when
@@ -91,6 +93,7 @@ fn failure(
     failing: &[&ContainerWait],
     cause: FailureCause,
     timeout: std::time::Duration,
+    stack: Stack,
 ) -> Failure {
     let names: Vec<&str> = failing.iter().map(|c| c.service.as_str()).collect();
     let first = names.first().copied().unwrap_or_default();
@@ -101,16 +104,17 @@ fn failure(
             humantime::format_duration(timeout)
         ),
         FailureCause::Failed => format!("{}: failed", names.join(", ")),
-        FailureCause::Crashed => return crash_failure(failing),
+        FailureCause::Crashed => return crash_failure(failing, stack),
     };
     Failure::new(ExitStatus::Unhealthy, message).hint(format!(
-        "read `devctl logs {first}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)"
+        "read `{}`; fix the healthcheck or the service, or allow longer with --wait-timeout (profile key up.wait_timeout)",
+        stack.devctl(&format!("logs {first}"))
     ))
 }
 
 /// `app: crashed (exit 3, restarted 1 time)` for each crashed service, then the other
 /// services that failed; services still starting are not the cause and are not named.
-fn crash_failure(failing: &[&ContainerWait]) -> Failure {
+fn crash_failure(failing: &[&ContainerWait], stack: Stack) -> Failure {
     let mut causes: Vec<String> = Vec::new();
     let mut crashed: Vec<&str> = Vec::new();
     for container in failing {
@@ -136,8 +140,8 @@ fn crash_failure(failing: &[&ContainerWait]) -> Failure {
         causes.push(format!("{}: failed", others.join(", ")));
     }
     Failure::new(ExitStatus::Unhealthy, causes.join("; ")).hint(format!(
-        "read `devctl logs {}`; its command exits with an error: fix the command, its configuration or what it needs at start",
-        crashed.first().copied().unwrap_or_default()
+        "read `{}`; its command exits with an error: fix the command, its configuration or what it needs at start",
+        stack.devctl(&format!("logs {}", crashed.first().copied().unwrap_or_default()))
     ))
 }
 
@@ -197,9 +201,52 @@ mod tests {
     /// The failure's message; its status is always `Unhealthy`.
     fn message(failing: &[ContainerWait], cause: FailureCause) -> String {
         let failing: Vec<&ContainerWait> = failing.iter().collect();
-        let failure = failure(&failing, cause, std::time::Duration::from_secs(120));
+        let failure = failure(
+            &failing,
+            cause,
+            std::time::Duration::from_secs(120),
+            Stack::Live,
+        );
         assert_eq!(failure.status, ExitStatus::Unhealthy);
         failure.to_string()
+    }
+
+    /// The failure's hint for a wait on `stack`.
+    fn hint(failing: &[ContainerWait], cause: FailureCause, stack: Stack) -> String {
+        let failing: Vec<&ContainerWait> = failing.iter().collect();
+        failure(&failing, cause, std::time::Duration::from_secs(120), stack)
+            .hint
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_logs_hint_names_the_stack_waited_for() {
+        let crashed = waited(
+            "app",
+            Verdict::Crashed {
+                exit_code: 3,
+                restarts: 0,
+            },
+        );
+        let slow = waited("db", Verdict::Pending);
+        for (failing, cause, live, fidelity) in [
+            (
+                &crashed,
+                FailureCause::Crashed,
+                "read `devctl logs app`",
+                "read `devctl logs app --fidelity`",
+            ),
+            (
+                &slow,
+                FailureCause::TimedOut,
+                "read `devctl logs db`",
+                "read `devctl logs db --fidelity`",
+            ),
+        ] {
+            let failing = std::slice::from_ref(failing);
+            assert!(hint(failing, cause, Stack::Live).starts_with(live));
+            assert!(hint(failing, cause, Stack::Fidelity).starts_with(fidelity));
+        }
     }
 
     #[test]

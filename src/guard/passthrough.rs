@@ -10,6 +10,7 @@ use crate::guard::classifier::{self, Classification, Tier};
 use crate::guard::deletion_plan::Reach;
 use crate::guard::step::{Creates, GuardedStep};
 use crate::project::ServiceScope;
+use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 
@@ -45,12 +46,18 @@ pub enum Route {
 /// Reads `devctl compose`'s arguments (compose's argv, without the program words). Refuses an
 /// empty command line, and one that creates, recreates or destroys while its global flags or
 /// `variables` (the `RETARGETING_VARIABLES` set in the environment) aim it past the profile.
-pub fn route(arguments: &[String], variables: &[&str]) -> Result<Route, Failure> {
+/// Hints name the devctl command lines for `stack`.
+pub fn route(arguments: &[String], variables: &[&str], stack: Stack) -> Result<Route, Failure> {
     if arguments.is_empty() {
-        return Err(
-            Failure::bad_input("`devctl compose` needs a compose command")
-                .hint("e.g. `devctl compose ps` or `devctl compose -- logs -f db`"),
-        );
+        return Err(Failure::bad_input(format!(
+            "`{}` needs a compose command",
+            stack.devctl("compose")
+        ))
+        .hint(format!(
+            "e.g. `{}` or `{}`",
+            stack.devctl("compose ps"),
+            stack.devctl("compose -- logs -f db")
+        )));
     }
     let classification = classifier::classify(arguments);
     let subcommand = classification.subcommand.clone().unwrap_or_default();
@@ -196,7 +203,7 @@ mod tests {
     }
 
     fn guarded(line: &str) -> GuardedStep {
-        match route(&words(line), &[]) {
+        match route(&words(line), &[], Stack::Live) {
             Ok(Route::Guarded(step)) => step,
             other => panic!("`{line}`: {other:?}"),
         }
@@ -204,12 +211,27 @@ mod tests {
 
     #[test]
     fn an_empty_command_line_is_bad_input() {
-        let failure = route(&[], &[]).unwrap_err();
+        let failure = route(&[], &[], Stack::Live).unwrap_err();
         assert_eq!(
             failure.status,
             crate::report::exit_status::ExitStatus::BadInput
         );
         assert!(failure.message.contains("needs a compose command"));
+        assert_eq!(
+            failure.hint.as_deref(),
+            Some("e.g. `devctl compose ps` or `devctl compose -- logs -f db`")
+        );
+        let fidelity = route(&[], &[], Stack::Fidelity).unwrap_err();
+        assert_eq!(
+            fidelity.message,
+            "`devctl --fidelity compose` needs a compose command"
+        );
+        assert_eq!(
+            fidelity.hint.as_deref(),
+            Some(
+                "e.g. `devctl --fidelity compose ps` or `devctl --fidelity compose -- logs -f db`"
+            )
+        );
     }
 
     #[test]
@@ -222,7 +244,7 @@ mod tests {
             "stop",
         ] {
             assert!(
-                matches!(route(&words(line), &[]), Ok(Route::Direct)),
+                matches!(route(&words(line), &[], Stack::Live), Ok(Route::Direct)),
                 "`{line}`"
             );
         }
@@ -276,7 +298,7 @@ mod tests {
                 ("start", "which stack it acts on"),
             ] {
                 let line = format!("{flag} elsewhere {command}");
-                let failure = route(&words(&line), &[]).unwrap_err();
+                let failure = route(&words(&line), &[], Stack::Live).unwrap_err();
                 assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
                 let subcommand = command.split(' ').next().unwrap();
                 assert_eq!(
@@ -288,16 +310,16 @@ mod tests {
             }
         }
         // An attached value is the same flag.
-        assert!(route(&words("-pelsewhere down -v"), &[]).is_err());
-        assert!(route(&words("--project-name=elsewhere down"), &[]).is_err());
-        assert!(route(&words("-pelsewhere up -dy"), &[]).is_err());
+        assert!(route(&words("-pelsewhere down -v"), &[], Stack::Live).is_err());
+        assert!(route(&words("--project-name=elsewhere down"), &[], Stack::Live).is_err());
+        assert!(route(&words("-pelsewhere up -dy"), &[], Stack::Live).is_err());
     }
 
     #[test]
     fn retargeting_variables_refuse_what_creates_or_destroys_and_nothing_else() {
         for variable in RETARGETING_VARIABLES {
             for line in ["up -d", "create", "rm -fv", "down -v", "down"] {
-                let failure = route(&words(line), &[variable]).unwrap_err();
+                let failure = route(&words(line), &[variable], Stack::Live).unwrap_err();
                 assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
                 assert!(
                     failure
@@ -309,7 +331,10 @@ mod tests {
             }
             for line in ["ps", "logs -f db", "config", "stop"] {
                 assert!(
-                    matches!(route(&words(line), &[variable]), Ok(Route::Direct)),
+                    matches!(
+                        route(&words(line), &[variable], Stack::Live),
+                        Ok(Route::Direct)
+                    ),
                     "`{line}`"
                 );
             }

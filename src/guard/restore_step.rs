@@ -17,6 +17,7 @@ use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
 use crate::guard::step::GuardOptions;
+use crate::report::command_line::Stack;
 use crate::report::printer::Printer;
 use crate::report::units::human_bytes;
 
@@ -44,7 +45,7 @@ pub fn run(
 ) -> Result<()> {
     let backup = choose(workspace, options)?;
     printer.info(format!("verifying backup {}…", backup.manifest.id));
-    backup.verify()?;
+    backup.verify(workspace.project.stack())?;
     // Every volume a backup's artifact could go into, anonymous ones included.
     let targets = workspace.targets(&[], true)?;
     let replaced = replaced_volumes(&backup, &options.volumes, printer);
@@ -74,7 +75,7 @@ pub fn run(
     let _lock = workspace.lock("restore", printer)?;
     let interrupted = Journal::read(&workspace.state)?;
     if let Some(journal) = &interrupted {
-        let (what, _) = journal.advice(workspace.model.name());
+        let (what, _) = journal.advice(workspace.model.name(), workspace.project.stack());
         printer.warn(format!("{what}; this restore replaces that state"));
     }
     let request = RestoreRequest {
@@ -102,13 +103,14 @@ pub fn run(
 /// without an id it takes the live stack's newest, and an id is looked up among the fidelity
 /// stack's own, then the live stack's.
 fn choose(workspace: &Workspace, options: &RestoreOptions) -> Result<StoredBackup> {
-    let live = workspace
-        .project
-        .fidelity
-        .as_ref()
-        .map(|stack| BackupStore::new(workspace.project.layout.project_backups(&stack.live)));
+    let live = workspace.project.fidelity.as_ref().map(|stack| {
+        BackupStore::new(
+            workspace.project.layout.project_backups(&stack.live),
+            Stack::Live,
+        )
+    });
     match (&options.id, &options.from, &live) {
-        (_, Some(directory), _) => StoredBackup::open(directory),
+        (_, Some(directory), _) => StoredBackup::open(directory, workspace.project.stack()),
         (Some(id), None, Some(live)) => match workspace.store.get(id) {
             Ok(backup) => Ok(backup),
             Err(_) => live.get(id),

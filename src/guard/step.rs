@@ -269,7 +269,13 @@ impl<'a> Decision<'a> {
         };
         let state = &self.workspace.state;
         let doing = format!("run `{}`", self.step.action);
-        match journal::interrupted_run(state, self.project(), &doing, self.printer) {
+        match journal::interrupted_run(
+            state,
+            self.project(),
+            self.workspace.project.stack(),
+            &doing,
+            self.printer,
+        ) {
             Ok(true) if !self.options.dry_run => Journal::clear(state)?,
             Ok(_) => {}
             Err(error) => return Err(self.refuse(error)),

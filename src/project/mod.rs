@@ -29,6 +29,7 @@ use crate::project::profile::Profile;
 use crate::project::profile_set::ProfileSet;
 use crate::project::root::{COMPOSE_FILE_NAMES, COMPOSE_OVERRIDE_NAMES, ProjectRoot};
 use crate::project::state_layout::StateLayout;
+use crate::report::command_line::Stack;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
@@ -207,6 +208,14 @@ impl Project {
             .into_iter()
             .chain(first(&COMPOSE_OVERRIDE_NAMES))
             .collect()
+    }
+
+    /// The stack this project's commands address, for the devctl command lines hints name.
+    pub fn stack(&self) -> Stack {
+        match self.fidelity {
+            Some(_) => Stack::Fidelity,
+            None => Stack::Live,
+        }
     }
 
     /// Compose's project directory for the profile's files (which it records on containers

@@ -529,3 +529,116 @@ fn without_a_profile_target_the_dockerfile_s_production_stage_ships_instead_of_t
         "production"
     );
 }
+
+/// The devctl command line between the backticks (or after `prefix`, to the end of its line)
+/// of the first line of `text` that has `prefix`, as the arguments after `devctl`.
+fn printed_command(text: &str, prefix: &str) -> Vec<String> {
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix:?} in:\n{text}"))
+        + prefix.len();
+    let rest = &text[start..];
+    let line = rest.split(['`', '\n']).next().unwrap();
+    let mut words: Vec<String> = line.split_whitespace().map(String::from).collect();
+    assert_eq!(words.first().map(String::as_str), Some("devctl"), "{line}");
+    words.remove(0);
+    assert!(
+        words.iter().any(|word| word == "--fidelity"),
+        "a hint about the fidelity stack without --fidelity: {line}"
+    );
+    words
+}
+
+#[test]
+fn hints_about_the_fidelity_stack_carry_fidelity_and_act_on_it_when_pasted() {
+    require_engine();
+    let fixture = Fixture::new("hints");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    volumes: [data:/data]\nvolumes:\n  data: {}\n",
+    );
+    // Only the fidelity stack runs: a hint without --fidelity would act on nothing.
+    fixture.devctl().args(["up", "--fidelity"]).status(0).run();
+    let fidelity = format!("{}-fidelity", fixture.name);
+    let container = format!("{fidelity}-app-1");
+
+    let compose = fixture
+        .devctl()
+        .args(["--fidelity", "compose"])
+        .status(64)
+        .run();
+    let ps = printed_command(&compose.stderr, "e.g. `");
+    assert_eq!(ps, ["--fidelity", "compose", "ps"]);
+    fixture
+        .devctl()
+        .args(&ps)
+        .status(0)
+        .stdout(&container)
+        .run();
+
+    let empty = fixture
+        .devctl()
+        .args(["backup", "list", "--fidelity"])
+        .status(0)
+        .run();
+    let backup = printed_command(&empty.stderr, "yet: `");
+    assert_eq!(backup, ["backup", "--fidelity"]);
+    fixture.devctl().args(&backup).status(0).run();
+    let listed = fixture
+        .devctl()
+        .args(["backup", "list", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(listed["backups"].as_array().unwrap().len(), 1, "{listed:#}");
+
+    in_container(&container, "echo one > /data/file");
+    let taken = fixture
+        .devctl()
+        .args(["backup", "--fidelity"])
+        .status(0)
+        .run();
+    let restore = printed_command(&taken.stderr, "restore it with: ");
+    assert!(
+        restore.contains(&fidelity),
+        "the confirmation names the fidelity project: {restore:?}"
+    );
+    in_container(&container, "echo two > /data/file");
+    let restored = fixture.devctl().args(&restore).status(0).run();
+    let container = format!("{fidelity}-app-1");
+    assert_eq!(in_container(&container, "cat /data/file"), "one");
+    let undo = printed_command(&restored.stderr, "undo it with: ");
+    fixture.devctl().args(&undo).status(0).run();
+    assert_eq!(in_container(&container, "cat /data/file"), "two");
+    assert!(
+        fixture.containers().is_empty(),
+        "the live stack was never touched"
+    );
+}
+
+#[test]
+fn a_crash_in_the_fidelity_stack_hints_at_its_own_logs() {
+    require_engine();
+    let fixture = Fixture::new("crash-hint");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    command: [sh, -c, 'echo fidelity-crash-says-bye; exit 4']\n",
+    );
+    let up = fixture.devctl().args(["up", "--fidelity"]).status(79).run();
+    let logs = printed_command(&up.stderr, "read `");
+    assert_eq!(logs, ["logs", "app", "--fidelity"]);
+    fixture
+        .devctl()
+        .args(&logs)
+        .status(0)
+        .stdout("fidelity-crash-says-bye")
+        .run();
+}

@@ -30,7 +30,8 @@ fn image_contract(input: &ImageInput) -> Vec<Finding> {
             services.join(", ")
         ))],
         ImageState::Missing => vec![finding(format!(
-            "service `{service}`: image {image} is not on the engine (build it first: `devctl up --build`)"
+            "service `{service}`: image {image} is not on the engine (build it first: `{}`)",
+            input.stack.devctl("up --build")
         ))],
         ImageState::Read(facts) => image_contract::check(&input.contract, facts)
             .into_iter()
@@ -45,6 +46,7 @@ mod tests {
     use crate::doctor::image_contract::ImageFacts;
     use crate::doctor::rules::examples::{Example, findings};
     use crate::project::profile_file::ImageContract;
+    use crate::report::command_line::Stack;
     use std::path::PathBuf;
 
     fn contract() -> ImageContract {
@@ -72,6 +74,7 @@ mod tests {
             contract: contract(),
             origin: PathBuf::from("profiles/default.yaml"),
             state,
+            stack: Stack::Live,
         }
     }
 
@@ -95,6 +98,14 @@ mod tests {
             findings(&IMAGE_CONTRACT, input(ImageState::Missing)),
             [
                 "profiles/default.yaml service `app`: image shop-app is not on the engine (build it first: `devctl up --build`)"
+            ]
+        );
+        let mut fidelity = input(ImageState::Missing);
+        fidelity.stack = Stack::Fidelity;
+        assert_eq!(
+            findings(&IMAGE_CONTRACT, fidelity),
+            [
+                "profiles/default.yaml service `app`: image shop-app is not on the engine (build it first: `devctl up --build --fidelity`)"
             ]
         );
         assert_eq!(

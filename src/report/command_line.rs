@@ -1,0 +1,61 @@
+//! `Stack`: which stack a run addresses, for the devctl command lines its hints and notes
+//! print. A line about the fidelity stack carries `--fidelity`, so that pasting it acts on
+//! that stack and not the live one.
+
+/// The stack a run addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stack {
+    /// The profile's own stack.
+    #[default]
+    Live,
+    /// The fidelity stack (`--fidelity`).
+    Fidelity,
+}
+
+impl Stack {
+    /// `devctl ARGUMENTS`, as typed to act on this stack: for the fidelity stack with
+    /// `--fidelity` after the verb's arguments, or before `compose` (whose arguments go to
+    /// compose).
+    pub fn devctl(self, arguments: &str) -> String {
+        let arguments = arguments.trim();
+        match self {
+            Stack::Live => format!("devctl {arguments}"),
+            Stack::Fidelity if arguments == "compose" || arguments.starts_with("compose ") => {
+                format!("devctl --fidelity {arguments}")
+            }
+            Stack::Fidelity => format!("devctl {arguments} --fidelity"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fidelity_lines_carry_the_flag_where_devctl_reads_it() {
+        assert_eq!(Stack::Live.devctl("logs app"), "devctl logs app");
+        assert_eq!(
+            Stack::Fidelity.devctl("logs app"),
+            "devctl logs app --fidelity"
+        );
+        assert_eq!(Stack::Fidelity.devctl("logs "), "devctl logs --fidelity");
+        assert_eq!(
+            Stack::Fidelity.devctl("restore 20261122T143005Z --confirm shop-fidelity"),
+            "devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity"
+        );
+        assert_eq!(
+            Stack::Fidelity.devctl("compose -- logs -f db"),
+            "devctl --fidelity compose -- logs -f db"
+        );
+        assert_eq!(
+            Stack::Fidelity.devctl("compose"),
+            "devctl --fidelity compose"
+        );
+        assert_eq!(
+            Stack::Fidelity.devctl("composer"),
+            "devctl composer --fidelity"
+        );
+        assert_eq!(Stack::default(), Stack::Live);
+    }
+}
