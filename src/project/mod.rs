@@ -106,12 +106,10 @@ impl Project {
         })
     }
 
-    /// The compose arguments that come before the subcommand.
+    /// The compose arguments that come before the subcommand: the fidelity stack's generated
+    /// file once it is entered, else the profile's (`profile_arguments`).
     fn global_arguments(&self, project_name: Option<&str>, scope: ServiceScope) -> Vec<String> {
-        let mut argv = self.compose.argv.clone();
-        if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
-            argv.splice(1..1, ["--context".to_string(), context.clone()]);
-        }
+        let mut argv = self.compose_program();
         if let Some(fidelity) = &self.fidelity {
             // The generated file is compose's own resolved model: no env files, every
             // service active, its own project name.
@@ -125,7 +123,25 @@ impl Project {
             ]);
             return argv;
         }
+        self.profile_arguments(argv, project_name, scope)
+    }
 
+    /// The compose program's words, with the docker context for the plugin.
+    fn compose_program(&self) -> Vec<String> {
+        let mut argv = self.compose.argv.clone();
+        if let (Some(context), true) = (&self.context, self.compose.is_docker_plugin()) {
+            argv.splice(1..1, ["--context".to_string(), context.clone()]);
+        }
+        argv
+    }
+
+    /// `argv` with the profile's compose files, env files, compose profiles and project name.
+    fn profile_arguments(
+        &self,
+        mut argv: Vec<String>,
+        project_name: Option<&str>,
+        scope: ServiceScope,
+    ) -> Vec<String> {
         for file in &self.profile.compose_files {
             argv.extend(["-f".into(), file.clone()]);
         }
@@ -242,9 +258,11 @@ impl Project {
         vec![self.compose_directory().join(".env")]
     }
 
-    /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written.
+    /// Compose's model without interpolation (`config --no-interpolate`): `${VAR}` as written
+    /// in the profile's compose files — also on the fidelity stack, whose generated file holds
+    /// compose's resolved values (interpolated, and with the transform's changes).
     pub fn uninterpolated_model(&self, printer: &Printer) -> Result<Value> {
-        let mut argv = self.global_arguments(None, ServiceScope::Profile);
+        let mut argv = self.profile_arguments(self.compose_program(), None, ServiceScope::Profile);
         argv.extend(["config", "--no-interpolate", "--format", "json"].map(String::from));
         let command = self.command_from(argv);
         printer.detail(format!("running: {}", command.line()));

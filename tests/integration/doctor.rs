@@ -724,3 +724,64 @@ fn list_items_are_located_by_content_across_several_compose_files() {
         ("compose.override.yaml".into(), 8)
     );
 }
+
+/// The (rule, message) pairs of `devctl [--fidelity] doctor --format json` in `fixture`.
+fn findings_of(fixture: &Fixture, fidelity: bool) -> Vec<(String, String)> {
+    let mut arguments = vec!["doctor", "--format", "json"];
+    if fidelity {
+        arguments.insert(0, "--fidelity");
+    }
+    let outcome = fixture.devctl().args(&arguments).run();
+    assert!(
+        matches!(outcome.code, Some(0) | Some(1)),
+        "exit {:?}\n{}",
+        outcome.code,
+        outcome.stderr
+    );
+    outcome.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_string(),
+                finding["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn on_the_fidelity_stack_an_interpolated_secret_is_not_a_literal_one() {
+    let fixture = Fixture::new("fidelity-secret");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(".env", "POSTGRES_PASSWORD=from-the-env-file\n");
+    fixture.write("app/Dockerfile", DOCKERFILE);
+    fixture.write(
+        "compose.yaml",
+        "services:\n  db:\n    image: {busybox}\n    environment:\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?}\n      API_TOKEN: written-in-the-file\n  app:\n    build: ./app\n",
+    );
+    for fidelity in [false, true] {
+        let findings = findings_of(&fixture, fidelity);
+        let about = |rule: &str| -> Vec<&String> {
+            findings
+                .iter()
+                .filter(|(id, _)| id == rule)
+                .map(|(_, message)| message)
+                .collect()
+        };
+        assert_eq!(
+            about("literal-secret"),
+            ["service `db` sets API_TOKEN to a literal value"],
+            "fidelity: {fidelity}: {findings:#?}"
+        );
+        // The image name the fidelity stack gives its build is not the file's `image:`.
+        assert!(
+            about("build-and-image").is_empty(),
+            "fidelity: {fidelity}: {findings:#?}"
+        );
+    }
+}
