@@ -2,9 +2,10 @@
 //!
 //! A value is secret when its name says so (`DB_PASSWORD`, `API_TOKEN`, `APP_KEY`, …), when
 //! it is the variable a top-level secret is read from, or when it holds such a value (a
-//! connection string built from a password); a URL's password is secret wherever it is.
+//! connection string built from a password, a command or healthcheck given the value of a
+//! secret-named variable of the env file); a URL's password is secret wherever it is.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
@@ -103,6 +104,23 @@ impl Masking {
         masking
     }
 
+    /// Also searches for the values of `variables` (those set for compose: env files and
+    /// the environment) under secret names: interpolated into a command, a healthcheck or a
+    /// label, they show there.
+    pub(crate) fn with_variables(mut self, variables: &BTreeMap<String, String>) -> Masking {
+        let mut values: BTreeSet<String> = std::mem::take(&mut self.values).into_iter().collect();
+        values.extend(
+            variables
+                .iter()
+                .filter(|(name, value)| {
+                    self.is_secret(name) && value.chars().count() >= SHORTEST_SEARCHED
+                })
+                .map(|(_, value)| value.clone()),
+        );
+        self.values = values.into_iter().collect();
+        self
+    }
+
     fn is_secret(&self, name: &str) -> bool {
         is_masked_name(name) || self.secret_sources.contains(name)
     }
@@ -129,20 +147,34 @@ impl Masking {
         }
     }
 
-    /// A copy of the model with its secret values masked: the services' `environment` and
-    /// `build.args`, the `content` of top-level secrets (always) and configs.
+    /// A copy of the model with its secret values masked: the services' `environment`,
+    /// `build.args` and `labels` (by name or value), their `command`, `entrypoint` and
+    /// `healthcheck.test` (by value), the `content` of top-level secrets (always) and configs.
     pub(crate) fn model(&self, model: &Value) -> Value {
         let mut masked = model.clone();
         if let Some(services) = masked.get_mut("services").and_then(Value::as_object_mut) {
             for service in services.values_mut() {
-                if let Some(environment) = service.get_mut("environment") {
-                    self.mask_variables(environment);
+                for variables in ["environment", "labels"] {
+                    if let Some(variables) = service.get_mut(variables) {
+                        self.mask_variables(variables);
+                    }
                 }
                 if let Some(args) = service
                     .get_mut("build")
                     .and_then(|build| build.get_mut("args"))
                 {
                     self.mask_variables(args);
+                }
+                for words in ["command", "entrypoint"] {
+                    if let Some(words) = service.get_mut(words) {
+                        self.mask_texts(words);
+                    }
+                }
+                if let Some(test) = service
+                    .get_mut("healthcheck")
+                    .and_then(|healthcheck| healthcheck.get_mut("test"))
+                {
+                    self.mask_texts(test);
                 }
             }
         }
@@ -166,6 +198,21 @@ impl Masking {
             }
         }
         masked
+    }
+
+    /// Masks, in place, a text or each text of a list (a command's words), by value.
+    fn mask_texts(&self, texts: &mut Value) {
+        match texts {
+            Value::String(text) => *text = self.text(text),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::String(text) = item {
+                        *text = self.text(text);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     /// Masks, in place, a map of variables (`NAME: value`), or a list of `NAME=value`.
@@ -426,5 +473,55 @@ mod tests {
         ] {
             assert_eq!(mask_url_passwords(plain), plain);
         }
+    }
+
+    #[test]
+    fn secrets_of_the_env_file_are_masked_in_commands_healthchecks_labels_and_build_args() {
+        let model = json!({
+            "name": "demo",
+            "services": {
+                "app": {
+                    "image": "app:1",
+                    "environment": {"POSTGRES_PASSWORD": "known-secret"},
+                    "command": ["sh", "-c", "login --password=env-file-secret && serve"],
+                    "entrypoint": "run --key=known-secret",
+                    "healthcheck": {"test": ["CMD", "probe", "--token=env-file-secret", "--quiet"]},
+                    "labels": {"probe.login": "app:env-file-secret", "db.password": "x", "tier": "web"},
+                    "build": {"context": ".", "args": {"PROBE": "env-file-secret", "MODE": "dev"}}
+                },
+                "db": {"image": "db:1", "healthcheck": {"test": "CMD-SHELL probe known-secret"}, "labels": ["owner=env-file-secret", "tier=db"]}
+            }
+        });
+        let variables = BTreeMap::from([
+            ("DB_PASSWORD".to_string(), "env-file-secret".to_string()),
+            ("LOG_LEVEL".to_string(), "debug".to_string()),
+            ("API_TOKEN".to_string(), "abc".to_string()),
+        ]);
+        let masked = Masking::of(&model).with_variables(&variables).model(&model);
+        let app = &masked["services"]["app"];
+        assert_eq!(app["command"], json!(["sh", "-c", MASK]));
+        assert_eq!(app["entrypoint"], MASK);
+        assert_eq!(
+            app["healthcheck"]["test"],
+            json!(["CMD", "probe", MASK, "--quiet"])
+        );
+        assert_eq!(
+            app["labels"],
+            json!({"probe.login": MASK, "db.password": MASK, "tier": "web"})
+        );
+        assert_eq!(app["build"]["args"], json!({"PROBE": MASK, "MODE": "dev"}));
+        let db = &masked["services"]["db"];
+        assert_eq!(db["healthcheck"]["test"], MASK);
+        assert_eq!(db["labels"], json!([format!("owner={MASK}"), "tier=db"]));
+        // A value under a name that is not secret, or too short to search for, is not searched.
+        let debug = json!({"services": {"app": {"command": ["run", "--level=debug", "--abc"]}}});
+        let shown = Masking::of(&debug).with_variables(&variables).model(&debug);
+        assert_eq!(shown, debug);
+        // Without the variables, a value set only in the env file is not known.
+        let unknown = Masking::of(&model).model(&model);
+        assert_eq!(
+            unknown["services"]["app"]["command"][2],
+            "login --password=env-file-secret && serve"
+        );
     }
 }

@@ -159,7 +159,9 @@ impl VerbPlan {
             "model": self.model.value(),
         });
         if secrets == Secrets::Masked {
-            let masking = Masking::of(self.model.value());
+            let masking = Masking::of(self.model.value()).with_variables(
+                &crate::compose::variables::defined_variables(&project.env_file_paths()),
+            );
             document["model"] = masking.model(self.model.value());
             if let Some(services) = document["profile"]["fidelity"]["environment"].as_object_mut() {
                 for environment in services.values_mut() {

@@ -225,3 +225,76 @@ fn plan_masks_secret_values_unless_shown() {
         .run();
     assert!(fixture.containers().is_empty());
 }
+
+#[test]
+fn plan_masks_a_secret_from_the_env_file_in_commands_healthchecks_labels_and_build_args() {
+    require_engine();
+    let fixture = Fixture::new("plan-secret-places");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    // DB_PASSWORD is secret by its name and set in no service's environment; PGPASS by the
+    // secret-named variable that holds it.
+    fixture.write(
+        ".env",
+        "DB_PASSWORD=pw-from-env-file-7731\nPGPASS=pg-known-secret-4410\n",
+    );
+    fixture.write("app/Dockerfile", "FROM {busybox}\n");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    environment:\n      POSTGRES_PASSWORD: ${PGPASS}\n    entrypoint: [sh, -c, 'export PGPASSWORD=${PGPASS}; exec \"$$@\"', --]\n    command: [sh, -c, 'connect --password=${DB_PASSWORD} && sleep 600']\n    labels:\n      probe.login: 'app:${DB_PASSWORD}'\n      probe.port: '80'\n    healthcheck:\n      test: [CMD-SHELL, 'wget -q --password=${DB_PASSWORD} http://127.0.0.1/ || exit 1']\n  built:\n    build:\n      context: ./app\n      args: {PROBE_ARGUMENT: 'x-${DB_PASSWORD}'}\n",
+    );
+    let secrets = ["pw-from-env-file-7731", "pg-known-secret-4410"];
+    for arguments in [
+        vec!["plan", "up"],
+        vec!["plan", "--format", "json", "up"],
+        vec!["plan", "--fidelity"],
+        vec!["plan", "--fidelity", "--format", "json", "up"],
+    ] {
+        let outcome = fixture.devctl().args(&arguments).status(0).run();
+        for secret in secrets {
+            assert!(
+                !outcome.stdout.contains(secret) && !outcome.stderr.contains(secret),
+                "{arguments:?} shows {secret}\n{}\n{}",
+                outcome.stdout,
+                outcome.stderr
+            );
+        }
+    }
+    let masked = fixture
+        .devctl()
+        .args(["plan", "--format", "json", "up"])
+        .status(0)
+        .run()
+        .json();
+    let app = &masked["model"]["services"]["app"];
+    // A text that holds a secret is masked whole, as environment values are.
+    assert_eq!(app["command"], serde_json::json!(["sh", "-c", "********"]));
+    assert_eq!(app["entrypoint"][2], "********");
+    assert_eq!(app["entrypoint"][3], "--");
+    assert_eq!(app["healthcheck"]["test"][0], "CMD-SHELL");
+    assert_eq!(app["healthcheck"]["test"][1], "********");
+    assert_eq!(
+        app["labels"],
+        serde_json::json!({"probe.login": "********", "probe.port": "80"})
+    );
+    assert_eq!(
+        masked["model"]["services"]["built"]["build"]["args"]["PROBE_ARGUMENT"],
+        "********"
+    );
+    let shown = fixture
+        .devctl()
+        .args(["plan", "--show-secrets", "--format", "json", "up"])
+        .status(0)
+        .run();
+    for secret in secrets {
+        assert!(shown.stdout.contains(secret), "{secret}\n{}", shown.stdout);
+    }
+    let shown = shown.json();
+    assert_eq!(
+        shown["model"]["services"]["app"]["healthcheck"]["test"][1],
+        "wget -q --password=pw-from-env-file-7731 http://127.0.0.1/ || exit 1"
+    );
+    assert!(fixture.containers().is_empty());
+}
