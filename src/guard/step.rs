@@ -442,7 +442,10 @@ impl<'a> Decision<'a> {
             .filter(|target| target.anonymous)
             .map(|target| target.key.as_str())
             .collect();
-        let restore = format!("devctl{profile} restore {id} --confirm {}", self.project());
+        let restore = workspace.project.stack().devctl(&format!(
+            "{profile} restore {id} --confirm {}",
+            self.project()
+        ));
         printer.info(match (anonymous.len(), plan.doomed.len()) {
             (0, count) => format!("backed up {count} volume(s) as {id}; to get them back: {restore}"),
             (some, count) if some == count => format!(
