@@ -257,6 +257,11 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub no_safety_backup: bool,
 
+    /// Run restore commands the backup records though the profile does not declare them:
+    /// only at a terminal, after showing them and asking.
+    #[arg(long)]
+    pub trust_backup_hook: bool,
+
     /// How long to wait for the restarted services to be healthy.
     #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
     pub wait_timeout: Option<Duration>,

@@ -13,6 +13,7 @@ use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::text::shell_quote;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,10 +86,14 @@ impl Journal {
                 ),
             ),
             Operation::Restore => {
+                let quoted = shell_quote(project);
                 let undo = match &self.safety_backup {
                     Some(safety) => format!(
                         "undo it with `{}` (the safety backup of what the volumes held before)",
-                        stack.devctl(&format!("restore {safety} --confirm {project}"))
+                        stack.devctl(&format!(
+                            "restore {} --confirm {quoted}",
+                            shell_quote(safety)
+                        ))
                     ),
                     None => "no volume had been replaced yet".to_string(),
                 };
@@ -107,7 +112,10 @@ impl Journal {
                     ),
                     format!(
                         "finish it with `{}`, or {undo}",
-                        stack.devctl(&format!("restore {} --confirm {project}", self.backup))
+                        stack.devctl(&format!(
+                            "restore {} --confirm {quoted}",
+                            shell_quote(&self.backup)
+                        ))
                     ),
                 )
             }

@@ -2,6 +2,7 @@
 //! archive format, the manifest, the store and the journal of a run in progress.
 
 pub mod archive;
+pub mod id;
 pub mod journal;
 pub mod manifest;
 pub mod restore;

@@ -21,6 +21,7 @@ use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::text::{escaped, shell_quote};
 use crate::report::units::human_bytes;
 
 /// What the person asked for.
@@ -181,8 +182,9 @@ impl Run<'_> {
             "safety backup {} holds what the volumes had; `{}` puts it back",
             safety.manifest.id,
             self.workspace.project.stack().devctl(&format!(
-                "restore {} --confirm {project}",
-                safety.manifest.id
+                "restore {} --confirm {}",
+                shell_quote(&safety.manifest.id),
+                shell_quote(project)
             ))
         ));
         journal.safety_backup = Some(safety.manifest.id.clone());
@@ -315,13 +317,89 @@ impl Run<'_> {
         if let Some(safety) = safety_backup {
             self.printer.info(format!(
                 "undo it with: {}",
-                self.workspace
-                    .project
-                    .stack()
-                    .devctl(&format!("restore {safety} --confirm {project}"))
+                self.workspace.project.stack().devctl(&format!(
+                    "restore {} --confirm {}",
+                    shell_quote(safety),
+                    shell_quote(project)
+                ))
             ));
         }
     }
+}
+
+/// A hook recorded in a backup that is not what the current profile would run for its volume.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ForeignHook {
+    /// The volume's compose key.
+    pub key: String,
+    /// The hook as the backup records it.
+    pub recorded: Hook,
+    /// How it differs from the profile's, one line each (escaped, ready to show).
+    pub differences: Vec<String>,
+}
+
+/// The hooks of `artifacts` (hook outputs) that differ from what the current profile declares
+/// for their volume in `targets`: another service, another restore command, or no hook at all.
+/// Only a hook the profile declares runs without being trusted (the command that makes the
+/// dump is not compared: restore never runs it).
+pub fn foreign_hooks<'a>(
+    artifacts: impl IntoIterator<Item = &'a Artifact>,
+    targets: &[VolumeTarget],
+) -> Vec<ForeignHook> {
+    let mut foreign = Vec::new();
+    for artifact in artifacts {
+        let (ArtifactKind::Stream, Some(recorded)) = (artifact.kind, &artifact.hook) else {
+            continue;
+        };
+        let declared = targets
+            .iter()
+            .find(|target| target.key == artifact.key)
+            .and_then(|target| target.hook.as_ref());
+        let mut differences = Vec::new();
+        match declared {
+            None => differences.push(format!(
+                "the profile declares no hook for volume {}; the backup would run `{}` in service {}",
+                escaped(&artifact.key),
+                command_line(&recorded.restore),
+                escaped(&recorded.service)
+            )),
+            Some(declared) => {
+                if declared.service != recorded.service {
+                    differences.push(format!(
+                        "service: the backup says {}, the profile {}",
+                        escaped(&recorded.service),
+                        escaped(&declared.service)
+                    ));
+                }
+                if declared.restore != recorded.restore {
+                    differences.push(format!(
+                        "restore command: the backup says `{}`, the profile `{}`",
+                        command_line(&recorded.restore),
+                        command_line(&declared.restore)
+                    ));
+                }
+            }
+        }
+        if !differences.is_empty() {
+            foreign.push(ForeignHook {
+                key: artifact.key.clone(),
+                recorded: recorded.clone(),
+                differences,
+            });
+        }
+    }
+    foreign
+}
+
+/// A command as one line a person can read and paste: each word shell-quoted, then escaped.
+pub fn command_line(words: &[String]) -> String {
+    escaped(
+        &words
+            .iter()
+            .map(|word| shell_quote(word))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 /// Maps the backup's artifacts (those asked for) onto this project's volumes by compose key.
@@ -464,6 +542,110 @@ fn wait_healthy(
                 workspace.project.stack().devctl("logs")
             ))
             .into())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::archive::ArchiveStats;
+    use crate::project::profile_file::BackupMethod;
+
+    fn hook(service: &str, restore: &[&str]) -> Hook {
+        Hook {
+            service: service.into(),
+            command: vec!["pg_dump".into()],
+            restore: restore.iter().map(|word| word.to_string()).collect(),
+        }
+    }
+
+    fn artifact(key: &str, hook: Option<Hook>) -> Artifact {
+        Artifact {
+            file: format!("{key}.dump.zst"),
+            kind: if hook.is_some() {
+                ArtifactKind::Stream
+            } else {
+                ArtifactKind::Tar
+            },
+            key: key.into(),
+            volume: format!("shop_{key}"),
+            driver: "local".into(),
+            driver_options: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            external: false,
+            anonymous: false,
+            method: BackupMethod::Hook,
+            services_stopped: Vec::new(),
+            hook,
+            warning: None,
+            stats: ArchiveStats::default(),
+        }
+    }
+
+    fn target(key: &str, hook: Option<Hook>) -> VolumeTarget {
+        VolumeTarget {
+            key: key.into(),
+            name: format!("shop_{key}"),
+            external: false,
+            anonymous: false,
+            driver: "local".into(),
+            driver_options: BTreeMap::new(),
+            labels: BTreeMap::new(),
+            services: vec!["db".into()],
+            method: BackupMethod::Hook,
+            hook,
+        }
+    }
+
+    #[test]
+    fn only_the_profile_s_own_hooks_pass() {
+        let profile = hook("db", &["psql", "-d", "app"]);
+        let targets = [target("pg", Some(profile.clone())), target("files", None)];
+        let same = artifact("pg", Some(hook("db", &["psql", "-d", "app"])));
+        // The dump command is not compared: restore never runs it.
+        let mut other_dump = same.clone();
+        other_dump.hook.as_mut().unwrap().command = vec!["something".into()];
+        let tar = artifact("files", None);
+        assert!(foreign_hooks([&same, &other_dump, &tar], &targets).is_empty());
+
+        let cases = [
+            (
+                artifact("pg", Some(hook("-V", &["psql", "-d", "app"]))),
+                vec!["service: the backup says -V, the profile db"],
+            ),
+            (
+                artifact("pg", Some(hook("db", &["sh", "-c", "rm -rf /\nerror: x"]))),
+                vec![
+                    "restore command: the backup says `sh -c 'rm -rf /\\nerror: x'`, the profile `psql -d app`",
+                ],
+            ),
+            (
+                artifact("pg", Some(hook("web", &["sh"]))),
+                vec![
+                    "service: the backup says web, the profile db",
+                    "restore command: the backup says `sh`, the profile `psql -d app`",
+                ],
+            ),
+            (
+                artifact("files", Some(hook("db", &["psql"]))),
+                vec![
+                    "the profile declares no hook for volume files; the backup would run `psql` in service db",
+                ],
+            ),
+            (
+                artifact("elsewhere", Some(hook("db", &["psql"]))),
+                vec![
+                    "the profile declares no hook for volume elsewhere; the backup would run `psql` in service db",
+                ],
+            ),
+        ];
+        for (artifact, differences) in cases {
+            let foreign = foreign_hooks([&artifact], &targets);
+            assert_eq!(foreign.len(), 1, "{artifact:?}");
+            assert_eq!(foreign[0].key, artifact.key);
+            assert_eq!(foreign[0].differences, differences);
+            assert_eq!(Some(&foreign[0].recorded), artifact.hook.as_ref());
         }
     }
 }

@@ -12,10 +12,12 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use crate::backup::archive;
-use crate::backup::manifest::{MANIFEST, Manifest};
+use crate::backup::id;
+use crate::backup::manifest::{MANIFEST, Manifest, check_file_name, shown_path};
 use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::text::escaped;
 
 const PARTIAL_PREFIX: &str = ".partial-";
 
@@ -70,16 +72,19 @@ impl BackupStore {
             .filter_map(|entry| {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let name = name.strip_prefix(PARTIAL_PREFIX).unwrap_or(&name);
-                parse_id_time(name)
+                id::parse_time(name)
             })
             // A folder named for a time more than a day ahead is not one of ours: ignored.
             .filter(|newest| *newest <= time + std::time::Duration::from_secs(86_400))
             .max();
-        if let Some(newest) = newest.filter(|newest| *newest >= truncate_to_second(time)) {
+        if let Some(newest) = newest.filter(|newest| *newest >= id::truncate_to_second(time)) {
             time = newest + std::time::Duration::from_secs(1);
         }
-        let mut id = format_id_time(time);
-        if let Some(label) = label.map(sanitize_label).filter(|label| !label.is_empty()) {
+        let mut id = id::format_time(time);
+        if let Some(label) = label
+            .map(id::sanitize_label)
+            .filter(|label| !label.is_empty())
+        {
             id.push('-');
             id.push_str(&label);
         }
@@ -115,15 +120,28 @@ impl BackupStore {
         Ok(removed)
     }
 
-    /// Every complete backup, oldest first.
+    /// Every complete backup, oldest first. An entry that is not a directory of its own (a
+    /// symlink to one included) or whose manifest does not read, or names another id, is
+    /// listed as damaged.
     pub fn list(&self) -> Result<Vec<Listed>> {
         let mut listed = Vec::new();
         for entry in self.entries()? {
             let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') || !entry.path().is_dir() {
+            let kind = entry
+                .file_type()
+                .with_context(|| format!("cannot list {}", self.directory.display()))?;
+            if name.starts_with('.') || !(kind.is_dir() || kind.is_symlink()) {
                 continue;
             }
-            let manifest = Manifest::read(&entry.path()).map_err(|error| format!("{error:#}"));
+            let manifest = match kind.is_symlink() {
+                true => Err(format!(
+                    "{} is a symbolic link, not a backup directory",
+                    shown_path(&entry.path())
+                )),
+                false => StoredBackup::open_entry(&entry.path(), &name, self.stack)
+                    .map(|backup| backup.manifest)
+                    .map_err(|error| format!("{error:#}")),
+            };
             listed.push(Listed {
                 id: name,
                 directory: entry.path(),
@@ -164,7 +182,8 @@ impl BackupStore {
     /// The backup with this id.
     pub fn get(&self, id: &str) -> Result<StoredBackup> {
         let directory = self.directory.join(id);
-        if id.contains('/') || id.starts_with('.') || !directory.join(MANIFEST).is_file() {
+        let exists = std::fs::symlink_metadata(&directory).is_ok_and(|metadata| metadata.is_dir());
+        if id::check(id).is_err() || !exists {
             let known: Vec<String> = self.list()?.into_iter().map(|listed| listed.id).collect();
             let hint = if known.is_empty() {
                 format!(
@@ -175,13 +194,14 @@ impl BackupStore {
                 format!("backups of this project: {}", known.join(", "))
             };
             return Err(Failure::bad_input(format!(
-                "no backup `{id}` in {}",
+                "no backup `{}` in {}",
+                escaped(id),
                 self.directory.display()
             ))
-            .hint(hint)
+            .hint(escaped(&hint))
             .into());
         }
-        StoredBackup::open(&directory, self.stack)
+        StoredBackup::open_entry(&directory, id, self.stack)
     }
 
     /// The newest complete backup.
@@ -192,7 +212,7 @@ impl BackupStore {
             .rev()
             .find(|listed| listed.manifest.is_ok());
         match newest {
-            Some(listed) => StoredBackup::open(&listed.directory, self.stack),
+            Some(listed) => StoredBackup::open_entry(&listed.directory, &listed.id, self.stack),
             None => Err(
                 Failure::bad_input(format!("no backups in {}", self.directory.display()))
                     .hint(format!("make one with `{}`", self.stack.devctl("backup")))
@@ -248,13 +268,36 @@ impl Drop for PartialBackup {
 }
 
 impl StoredBackup {
-    /// A backup directory anywhere (`--from DIR`); hints name the devctl command lines for
-    /// `stack`.
+    /// The backup in the store's folder `directory`, named `id`: the manifest's id must be the
+    /// folder's name. Hints name the devctl command lines for `stack`.
+    fn open_entry(directory: &Path, id: &str, stack: Stack) -> Result<StoredBackup> {
+        let backup = StoredBackup::open(directory, stack)?;
+        if backup.manifest.id != id {
+            return Err(Failure::new(
+                ExitStatus::IntegrityFailure,
+                format!(
+                    "{} holds backup `{}`, not `{}` as its folder is named",
+                    shown_path(directory),
+                    backup.manifest.id,
+                    escaped(id)
+                ),
+            )
+            .hint(format!(
+                "this backup cannot be trusted; choose another (`{}`)",
+                stack.devctl("backup list")
+            ))
+            .into());
+        }
+        Ok(backup)
+    }
+
+    /// A backup directory anywhere (`--from DIR`; it may have been renamed: the manifest's id
+    /// is the backup's); hints name the devctl command lines for `stack`.
     pub fn open(directory: &Path, stack: Stack) -> Result<StoredBackup> {
-        if !directory.join(MANIFEST).is_file() {
+        if std::fs::symlink_metadata(directory.join(MANIFEST)).is_err() {
             return Err(Failure::bad_input(format!(
                 "{} is not a devctl backup: it has no {MANIFEST}",
-                directory.display()
+                shown_path(directory)
             ))
             .hint(format!(
                 "name a backup directory (`<backup dir>/<project>/<id>/`), as `{}` shows",
@@ -278,18 +321,29 @@ impl StoredBackup {
 
     fn verify_artifacts(&self) -> Result<()> {
         for artifact in &self.manifest.artifacts {
+            // `Manifest::read` checked the name already; a manifest made in memory is checked
+            // here, before the name is joined to the directory.
+            check_file_name(&artifact.file).map_err(|why| {
+                mismatch(format!(
+                    "artifact file `{}`: {why}",
+                    escaped(&artifact.file)
+                ))
+            })?;
             let path = self.directory.join(&artifact.file);
-            if !path.is_file() {
-                return Err(mismatch(format!("{} is missing", path.display())));
-            }
             let (sha256, size) = archive::hash_file(&path)?;
             if sha256 != artifact.stats.sha256 || size != artifact.stats.stored_bytes {
                 return Err(mismatch(format!(
                     "{} does not match the manifest (SHA-256 {}, {} bytes; recorded {}, {} bytes)",
-                    path.display(),
+                    shown_path(&path),
                     &sha256[..12],
                     size,
-                    &artifact.stats.sha256[..12.min(artifact.stats.sha256.len())],
+                    escaped(
+                        artifact
+                            .stats
+                            .sha256
+                            .get(..12)
+                            .unwrap_or(&artifact.stats.sha256)
+                    ),
                     artifact.stats.stored_bytes
                 )));
             }
@@ -299,7 +353,7 @@ impl StoredBackup {
             {
                 return Err(mismatch(format!(
                     "{} reads as {} bytes in {} entries; the manifest recorded {} bytes in {}",
-                    path.display(),
+                    shown_path(&path),
                     found.raw_bytes,
                     found.entries,
                     artifact.stats.raw_bytes,
@@ -328,52 +382,6 @@ fn untrusted(mut error: anyhow::Error, stack: Stack) -> anyhow::Error {
         ));
     }
     error
-}
-
-/// `20261122T143005Z`: the UTC second of `time`.
-fn format_id_time(time: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(time)
-        .to_string()
-        .replace(['-', ':'], "")
-}
-
-/// The time at the start of an id, when it has one.
-fn parse_id_time(id: &str) -> Option<SystemTime> {
-    let stamp = id.get(..16).filter(|stamp| stamp.is_ascii())?;
-    let bytes = stamp.as_bytes();
-    if bytes[8] != b'T' || bytes[15] != b'Z' {
-        return None;
-    }
-    let text = format!(
-        "{}-{}-{}T{}:{}:{}Z",
-        &stamp[..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13],
-        &stamp[13..15]
-    );
-    humantime::parse_rfc3339(&text).ok()
-}
-
-fn truncate_to_second(time: SystemTime) -> SystemTime {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(since.as_secs())
-}
-
-/// Lower-case letters, digits and dashes, at most 40 characters.
-fn sanitize_label(label: &str) -> String {
-    let mut sanitized: String = label
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    while sanitized.contains("--") {
-        sanitized = sanitized.replace("--", "-");
-    }
-    sanitized.trim_matches('-').chars().take(40).collect()
 }
 
 fn sync_directory(path: &Path) -> Result<()> {
@@ -450,11 +458,11 @@ mod tests {
             .collect();
         assert_eq!(listed, made);
         assert_eq!(
-            parse_id_time(&made[0]).map(format_id_time).as_deref(),
+            id::parse_time(&made[0]).map(id::format_time).as_deref(),
             made[0].get(..16)
         );
-        assert!(parse_id_time("not-an-id").is_none());
-        assert!(parse_id_time("abcéxyzT123456Z-x").is_none());
+        assert!(id::parse_time("not-an-id").is_none());
+        assert!(id::parse_time("abcéxyzT123456Z-x").is_none());
         // Folders that are not ours do not push new ids around, nor panic.
         std::fs::create_dir_all(store.directory().join("99991231T235959Z")).unwrap();
         std::fs::create_dir_all(store.directory().join("abcéxyzT123456Z-x")).unwrap();
@@ -463,7 +471,7 @@ mod tests {
             next.as_str() < "99991231T235959Z" && next.starts_with("20"),
             "{next}"
         );
-        assert!(parse_id_time("before-upgrade-20261122").is_none());
+        assert!(id::parse_time("before-upgrade-20261122").is_none());
     }
 
     #[test]

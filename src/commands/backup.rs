@@ -16,6 +16,7 @@ use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::text::{escaped, shell_quote};
 use crate::report::units::human_bytes;
 
 pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
@@ -82,8 +83,8 @@ fn create(
         "restore it with: {}",
         workspace.project.stack().devctl(&format!(
             "restore {} --confirm {}",
-            backup.manifest.id,
-            workspace.model.name()
+            shell_quote(&backup.manifest.id),
+            shell_quote(workspace.model.name())
         ))
     ));
     Ok(ExitStatus::Success)
@@ -137,7 +138,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                 .iter()
                 .map(|entry| match &entry.manifest {
                     Ok(manifest) => vec![
-                        entry.id.clone(),
+                        escaped(&entry.id),
                         manifest.kind.name().to_string(),
                         manifest.created.clone(),
                         manifest
@@ -149,10 +150,10 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                         human_bytes(manifest.stored_bytes()),
                     ],
                     Err(error) => vec![
-                        entry.id.clone(),
+                        escaped(&entry.id),
                         "damaged".into(),
                         "-".into(),
-                        error.lines().next().unwrap_or_default().to_string(),
+                        escaped(error.lines().next().unwrap_or_default()),
                         "-".into(),
                     ],
                 })
@@ -180,7 +181,7 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
                     }),
                     Err(error) => {
                         damaged += 1;
-                        printer.report(format!("✘ {}: {error}", entry.id));
+                        printer.report(format!("✘ {}: {}", escaped(&entry.id), escaped(&error)));
                     }
                 }
             }
@@ -204,7 +205,11 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
             Err(error) if id.is_some() => return Err(error),
             Err(error) => {
                 failures += 1;
-                printer.report(format!("✘ {}: {error:#}", backup.manifest.id));
+                printer.report(format!(
+                    "✘ {}: {}",
+                    backup.manifest.id,
+                    escaped(&format!("{error:#}"))
+                ));
             }
         }
     }

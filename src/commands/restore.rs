@@ -18,6 +18,7 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         volumes: args.volumes.clone(),
         safety_backup: !args.no_safety_backup && !global.guard.no_backup,
         wait_timeout: args.wait_timeout,
+        trust_backup_hook: args.trust_backup_hook,
     };
     let guard = super::options::guard_options(global);
     restore_step::run(&workspace, &options, &guard, printer)?;

@@ -12,6 +12,7 @@ use anyhow::Result;
 
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::text::shell_quote;
 
 /// What the person said on the command line about confirming.
 #[derive(Debug, Clone, Default)]
@@ -38,7 +39,7 @@ impl Confirmation {
                 ExitStatus::Refused,
                 format!("refusing to {action}: --confirm (or DEVCTL_CONFIRM) names `{named}`, but this project is `{project}`"),
             )
-            .hint(format!("name this project: --confirm {project}"))
+            .hint(format!("name this project: --confirm {}", shell_quote(project)))
             .into());
         }
         if !can_prompt() {
@@ -46,7 +47,7 @@ impl Confirmation {
                 ExitStatus::Refused,
                 format!("refusing to {action} of project `{project}` without confirmation: there is no terminal to ask on"),
             )
-            .hint(format!("name the project to confirm: --confirm {project} (or DEVCTL_CONFIRM={project})"))
+            .hint(format!("name the project to confirm: --confirm {quoted} (or DEVCTL_CONFIRM={quoted})", quoted = shell_quote(project)))
             .into());
         }
         let typed: String = dialoguer::Input::new()
@@ -111,6 +112,29 @@ impl Confirmation {
             )
             .into())
         }
+    }
+}
+
+/// Asks `question` y/N (default No) on the terminal, whatever `--yes` says: for what only a
+/// person who has read what is shown may allow. Without a terminal it refuses with `hint`.
+pub fn ask_on_terminal(question: &str, refusal: &str, hint: &str) -> Result<()> {
+    if !can_prompt() {
+        return Err(Failure::new(
+            ExitStatus::Refused,
+            format!("{refusal}: there is no terminal to ask on"),
+        )
+        .hint(hint)
+        .into());
+    }
+    let agreed = dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .map_err(|error| Failure::new(ExitStatus::Refused, format!("no confirmation: {error}")))?;
+    if agreed {
+        Ok(())
+    } else {
+        Err(Failure::new(ExitStatus::Refused, format!("{refusal}: not confirmed")).into())
     }
 }
 

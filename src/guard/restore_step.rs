@@ -2,7 +2,7 @@
 //! the checkout and the project's name checked, then the restore run under the project's
 //! lock, and the decision logged either way.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -12,13 +12,18 @@ use crate::backup::journal::Journal;
 use crate::backup::manifest::Artifact;
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store::{BackupStore, StoredBackup};
+use crate::backup::target::VolumeTarget;
 use crate::backup::workspace::Workspace;
 use crate::guard::audit_log::{AuditEntry, AuditLog};
 use crate::guard::checkout_owner;
 use crate::guard::classifier::Tier;
+use crate::guard::confirmation;
 use crate::guard::step::GuardOptions;
 use crate::report::command_line::Stack;
+use crate::report::exit_status::ExitStatus;
+use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::text::escaped;
 use crate::report::units::human_bytes;
 
 /// What `restore` is asked to do.
@@ -34,6 +39,9 @@ pub struct RestoreOptions {
     pub safety_backup: bool,
     /// How long to wait for the services afterwards; else the profile's `up.wait_timeout`.
     pub wait_timeout: Option<Duration>,
+    /// Run a restore hook the backup records though the profile does not declare it (asked
+    /// on a terminal, after showing its commands).
+    pub trust_backup_hook: bool,
 }
 
 /// Restores the backup `options` name into `workspace`'s volumes, through the guard.
@@ -44,6 +52,9 @@ pub fn run(
     printer: &Printer,
 ) -> Result<()> {
     let backup = choose(workspace, options)?;
+    if let Some(directory) = &options.from {
+        note_renamed(directory, &backup, printer);
+    }
     printer.info(format!("verifying backup {}…", backup.manifest.id));
     backup.verify(workspace.project.stack())?;
     // Every volume a backup's artifact could go into, anonymous ones included.
@@ -52,12 +63,20 @@ pub fn run(
     printer.info(format!(
         "backup {} ({}, {}) will replace: {}",
         backup.manifest.id,
-        backup.manifest.created,
-        backup.manifest.project,
+        escaped(&backup.manifest.created),
+        escaped(&backup.manifest.project),
         replaced.join(", ")
     ));
+    let hooks = check_hooks(
+        workspace,
+        &backup,
+        &targets,
+        options,
+        guard.dry_run,
+        printer,
+    );
     if guard.dry_run {
-        return Ok(());
+        return hooks;
     }
     let log = AuditLog::new(&workspace.state);
     let mut entry = AuditEntry::for_workspace(
@@ -66,6 +85,9 @@ pub fn run(
         Tier::Data,
     );
     entry.volumes = replaced.clone();
+    if let Err(error) = hooks {
+        return Err(log.refuse(entry, error));
+    }
     let containers = workspace
         .engine
         .project_containers(workspace.model.name())?;
@@ -121,20 +143,119 @@ fn choose(workspace: &Workspace, options: &RestoreOptions) -> Result<StoredBacku
     }
 }
 
+/// Says so when the `--from` folder's name is not the backup's id (a copy may be renamed).
+fn note_renamed(directory: &Path, backup: &StoredBackup, printer: &Printer) {
+    let folder = directory.canonicalize().ok().and_then(|path| {
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+    });
+    if let Some(folder) = folder.filter(|folder| *folder != backup.manifest.id) {
+        printer.info(format!(
+            "note: folder {} holds backup {} (renamed since it was made)",
+            escaped(&folder),
+            backup.manifest.id
+        ));
+    }
+}
+
+/// Hooks run only as the current profile declares them: a hook output whose recorded hook
+/// runs in a service that is not in the compose model is refused; one whose service or
+/// restore command differs from the profile's (or that the profile does not declare) is
+/// refused with the difference shown (exit 77), unless `--trust-backup-hook` and the person
+/// at the terminal agrees after reading the commands. Without a terminal the flag alone is
+/// not enough: nobody would have read what runs.
+fn check_hooks(
+    workspace: &Workspace,
+    backup: &StoredBackup,
+    targets: &[VolumeTarget],
+    options: &RestoreOptions,
+    dry_run: bool,
+    printer: &Printer,
+) -> Result<()> {
+    let selected: Vec<&Artifact> = backup
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|artifact| is_asked(artifact, &options.volumes))
+        .collect();
+    for artifact in &selected {
+        if let Some(hook) = &artifact.hook
+            && workspace.model.service(&hook.service).is_none()
+        {
+            return Err(Failure::new(
+                ExitStatus::Refused,
+                format!(
+                    "refusing backup {}: the restore hook of volume {} runs in `{}`, which is not a service of this project",
+                    backup.manifest.id,
+                    artifact.key,
+                    escaped(&hook.service)
+                ),
+            )
+            .hint(format!(
+                "services: {}",
+                workspace.model.service_names().join(", ")
+            ))
+            .into());
+        }
+    }
+    let foreign = restore::foreign_hooks(selected.iter().copied(), targets);
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let mut lines = Vec::new();
+    for hook in &foreign {
+        lines.push(format!("volume {}:", hook.key));
+        lines.extend(hook.differences.iter().map(|line| format!("  {line}")));
+    }
+    let id = &backup.manifest.id;
+    if !options.trust_backup_hook {
+        return Err(Failure::new(
+            ExitStatus::Refused,
+            format!(
+                "refusing to run restore commands that backup {id} records but this profile does not declare:\n{}",
+                lines.join("\n")
+            ),
+        )
+        .hint("restore with the profile that declares this hook (--profile NAME), declare it under the profile's backup.volumes, or, at a terminal, pass --trust-backup-hook to read the commands and allow them")
+        .into());
+    }
+    printer.warn(format!(
+        "backup {id} records restore commands this profile does not declare:\n{}",
+        lines.join("\n")
+    ));
+    for hook in &foreign {
+        printer.info(format!(
+            "would run in service {}: {}",
+            escaped(&hook.recorded.service),
+            restore::command_line(&hook.recorded.restore)
+        ));
+    }
+    if dry_run {
+        return Ok(());
+    }
+    confirmation::ask_on_terminal(
+        "Run these commands from the backup",
+        "refusing to run the backup's restore commands with --trust-backup-hook",
+        "--trust-backup-hook works only at a terminal, where the commands are shown and you agree to them; without one, declare the hook in the profile's backup.volumes (service, command, restore) so the profile vouches for it",
+    )
+}
+
+/// Whether `volumes` (keys or engine names; all when empty) selects `artifact`.
+fn is_asked(artifact: &Artifact, volumes: &[String]) -> bool {
+    volumes.is_empty()
+        || volumes
+            .iter()
+            .any(|volume| volume == &artifact.key || volume == &artifact.volume)
+}
+
 /// The artifacts `volumes` selects (all when empty), each as `key (size)`. Anonymous volumes
 /// are restored only when asked for by name: a recreated container gets a new one.
 fn replaced_volumes(backup: &StoredBackup, volumes: &[String], printer: &Printer) -> Vec<String> {
-    let asked = |artifact: &&Artifact| {
-        volumes.is_empty()
-            || volumes
-                .iter()
-                .any(|volume| volume == &artifact.key || volume == &artifact.volume)
-    };
     backup
         .manifest
         .artifacts
         .iter()
-        .filter(asked)
+        .filter(|artifact| is_asked(artifact, volumes))
         .filter(|artifact| {
             let skipped = artifact.anonymous && volumes.is_empty();
             if skipped {

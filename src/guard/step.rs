@@ -25,6 +25,7 @@ use crate::project::lock::ProjectLock;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
+use crate::report::text::shell_quote;
 
 /// What the person said about a destructive step, besides the step itself.
 #[derive(Debug, Clone, Default)]
@@ -431,7 +432,7 @@ impl<'a> Decision<'a> {
         )?;
         let id = backup.manifest.id.clone();
         let profile = match &self.options.profile {
-            Some(name) => format!(" --profile {name}"),
+            Some(name) => format!(" --profile {}", shell_quote(name)),
             None => String::new(),
         };
         // `restore` puts named volumes back; compose gives a recreated container a new
@@ -443,8 +444,9 @@ impl<'a> Decision<'a> {
             .map(|target| target.key.as_str())
             .collect();
         let restore = workspace.project.stack().devctl(&format!(
-            "{profile} restore {id} --confirm {}",
-            self.project()
+            "{profile} restore {} --confirm {}",
+            shell_quote(&id),
+            shell_quote(self.project())
         ));
         printer.info(match (anonymous.len(), plan.doomed.len()) {
             (0, count) => format!("backed up {count} volume(s) as {id}; to get them back: {restore}"),

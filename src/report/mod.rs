@@ -6,4 +6,5 @@ pub mod exit_status;
 pub mod failure;
 pub mod printer;
 pub mod table;
+pub mod text;
 pub mod units;

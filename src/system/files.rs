@@ -1,8 +1,10 @@
-//! Small file helpers shared by the modules that keep state on disk: atomic writes and
-//! private directories. Whatever the umask, what devctl creates under its state, cache and
-//! backup roots is private: directories 0700, files 0600.
+//! Small file helpers shared by the modules that keep state on disk: atomic writes, private
+//! directories, and reading files that may have been planted (a backup copied from
+//! elsewhere). Whatever the umask, what devctl creates under its state, cache and backup
+//! roots is private: directories 0700, files 0600.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -45,6 +47,67 @@ pub fn private_file_options() -> std::fs::OpenOptions {
     options
 }
 
+/// Opens `path` for reading only if it is a regular file itself: a symbolic link is refused
+/// (not followed), and so is a FIFO, a device, a socket or a directory, without blocking on
+/// it (opened non-blocking, then checked with `fstat`). The error says what `path` is.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP) => refusal("is a symbolic link"),
+            _ => error,
+        })?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let what = if kind.is_dir() {
+        "is a directory"
+    } else if kind.is_fifo() {
+        "is a FIFO (named pipe)"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "is a device"
+    } else if kind.is_socket() {
+        "is a socket"
+    } else {
+        "is not a regular file"
+    };
+    Err(refusal(what))
+}
+
+/// Reads `path` whole, through `open_regular`, refusing a file of more than `limit` bytes
+/// (however its size grows while it is read).
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let size = file.metadata()?.len();
+    if size > limit {
+        return Err(too_large(size, limit));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large(bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+fn refusal(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{what}, not a regular file"),
+    )
+}
+
+fn too_large(size: u64, limit: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("is larger than {limit} bytes (at least {size}), more than such a file can be"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +137,36 @@ mod tests {
         }
         assert_eq!(mode(&file), 0o600);
         assert_eq!(mode(&temp.path().join("a/log")), 0o600);
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_nothing_blocks() {
+        let temp = tempfile::tempdir().unwrap();
+        let file = temp.path().join("file");
+        std::fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_regular(&file, 5).unwrap(), b"12345");
+        let large = read_regular(&file, 4).unwrap_err().to_string();
+        assert!(large.contains("larger than 4 bytes"), "{large}");
+        let link = temp.path().join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let zero = temp.path().join("zero");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let fifo = temp.path().join("fifo");
+        let name = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0);
+        for (path, what) in [
+            (link, "symbolic link"),
+            (zero, "symbolic link"),
+            (fifo, "FIFO"),
+            (temp.path().to_path_buf(), "directory"),
+            (Path::new("/dev/null").to_path_buf(), "device"),
+        ] {
+            let error = read_regular(&path, 1 << 20).unwrap_err().to_string();
+            assert!(error.contains(what), "{}: {error}", path.display());
+            assert!(open_regular(&path).is_err());
+        }
+        let missing = open_regular(&temp.path().join("missing")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
     }
 }

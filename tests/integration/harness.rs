@@ -207,7 +207,12 @@ pub struct Test {
     stderr: Vec<String>,
     stderr_absent: Vec<String>,
     filters: Vec<(String, String)>,
+    timeout: std::time::Duration,
 }
+
+/// How long a run may take unless a test says otherwise: generous, so that only a hang
+/// fails (and the test fails instead of blocking forever).
+const RUN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Test {
     /// devctl in `directory`, without colours and without the caller's DEVCTL_* and
@@ -231,7 +236,14 @@ impl Test {
             stderr: Vec::new(),
             stderr_absent: Vec::new(),
             filters: Vec::new(),
+            timeout: RUN_TIMEOUT,
         }
+    }
+
+    /// Fails the test (killing devctl) when the run takes longer than `limit`.
+    pub fn timeout(mut self, limit: std::time::Duration) -> Test {
+        self.timeout = limit;
+        self
     }
 
     pub fn args<I, S>(mut self, args: I) -> Test
@@ -334,7 +346,13 @@ impl Test {
                 .write_all(text.as_bytes())
                 .unwrap();
         }
-        let output = child.wait_with_output().unwrap();
+        let output = wait_with_timeout(child, self.timeout).unwrap_or_else(|(stdout, stderr)| {
+            panic!(
+                "devctl {:?} did not finish within {:?} (killed)\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+                self.command.get_args().collect::<Vec<_>>(),
+                self.timeout
+            )
+        });
         let mut outcome = Outcome::from(output);
         outcome.filters = self.filters;
         let context = format!(
@@ -374,6 +392,61 @@ impl Test {
             );
         }
         outcome
+    }
+}
+
+/// Waits for `child` (stdout and stderr piped) up to `limit`; past it, kills it and returns
+/// what it had printed.
+fn wait_with_timeout(
+    mut child: Child,
+    limit: std::time::Duration,
+) -> Result<Output, (String, String)> {
+    use std::io::Read;
+    let reader = |stream: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut stream) = stream {
+                let _ = stream.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    );
+    let deadline = std::time::Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    match status {
+        Some(status) => Ok(Output {
+            status,
+            stdout,
+            stderr,
+        }),
+        None => Err((
+            String::from_utf8_lossy(&stdout).into_owned(),
+            String::from_utf8_lossy(&stderr).into_owned(),
+        )),
     }
 }
 

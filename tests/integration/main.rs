@@ -11,6 +11,7 @@ mod fidelity;
 mod guard;
 mod harness;
 mod health;
+mod hostile_backup;
 mod interrupt;
 mod interruption;
 mod makefile;
