@@ -170,12 +170,13 @@ impl Run<'_> {
                 .info("no safety backup: none of the target volumes exists yet");
             return Ok(());
         }
-        let safety = take::take(
+        let safety = take::take_automatic(
             self.workspace,
             self.printer,
             &existing,
             BackupKind::Safety,
             Some("safety"),
+            &[&self.request.backup.manifest.id],
         )
         .context("the safety backup failed; nothing was restored")?;
         self.printer.info(format!(

@@ -152,9 +152,10 @@ impl BackupStore {
         Ok(listed)
     }
 
-    /// Removes the oldest automatic backups so that `keep` remain, never `except` (the one
-    /// just taken); manual backups are left alone. Returns the ids removed.
-    pub fn prune_automatic(&self, keep: usize, except: &str) -> Result<Vec<String>> {
+    /// Removes the oldest automatic backups so that `keep` remain, never those in `spare` (the
+    /// one just taken, the one being restored); manual backups are left alone. Returns the
+    /// ids removed.
+    pub fn prune_automatic(&self, keep: usize, spare: &[&str]) -> Result<Vec<String>> {
         let automatic: Vec<Listed> = self
             .list()?
             .into_iter()
@@ -169,7 +170,7 @@ impl BackupStore {
         let mut removed = Vec::new();
         for entry in automatic
             .iter()
-            .filter(|entry| entry.id != except)
+            .filter(|entry| !spare.contains(&entry.id.as_str()))
             .take(surplus)
         {
             std::fs::remove_dir_all(&entry.directory)
@@ -488,7 +489,7 @@ mod tests {
         write("20260103T000000Z", BackupKind::Safety);
         write("20260104T000000Z", BackupKind::PreDelete);
         // The one just taken sorts first here (a clock set back): it is kept all the same.
-        let removed = store.prune_automatic(1, "20260101T000000Z").unwrap();
+        let removed = store.prune_automatic(1, &["20260101T000000Z"]).unwrap();
         assert_eq!(removed, ["20260103T000000Z", "20260104T000000Z"]);
         let left: Vec<String> = store
             .list()
@@ -499,10 +500,18 @@ mod tests {
         assert_eq!(left, ["20260101T000000Z", "20260102T000000Z"]);
         assert!(
             store
-                .prune_automatic(1, "20260101T000000Z")
+                .prune_automatic(1, &["20260101T000000Z"])
                 .unwrap()
                 .is_empty()
         );
+        // Several spared: the one taken and the one being restored.
+        write("20260105T000000Z", BackupKind::Safety);
+        write("20260106T000000Z", BackupKind::Safety);
+        write("20260107T000000Z", BackupKind::Safety);
+        let removed = store
+            .prune_automatic(2, &["20260107T000000Z", "20260101T000000Z"])
+            .unwrap();
+        assert_eq!(removed, ["20260105T000000Z", "20260106T000000Z"]);
     }
 
     #[test]

@@ -78,6 +78,29 @@ pub fn take(
     Ok(stored)
 }
 
+/// Takes an automatic backup (`kind` safety or pre-delete) of `targets`, then prunes the older
+/// automatic ones to the profile's `guard.keep_automatic_backups`, sparing the new one and
+/// those in `spare` (the backup being restored); manual backups are never pruned.
+pub fn take_automatic(
+    workspace: &Workspace,
+    printer: &Printer,
+    targets: &[VolumeTarget],
+    kind: BackupKind,
+    label: Option<&str>,
+    spare: &[&str],
+) -> Result<StoredBackup> {
+    let backup = take(workspace, printer, targets, kind, label)?;
+    let keep = workspace.project.profile.keep_automatic_backups;
+    let mut spared = vec![backup.manifest.id.as_str()];
+    spared.extend_from_slice(spare);
+    for removed in workspace.store.prune_automatic(keep, &spared)? {
+        printer.info(format!(
+            "removed the older automatic backup {removed} (guard.keep_automatic_backups: {keep})"
+        ));
+    }
+    Ok(backup)
+}
+
 /// `backup ID: N volumes, RAW → STORED stored, in SECONDS`.
 fn summary(manifest: &Manifest, started: Instant) -> String {
     format!(

@@ -423,12 +423,13 @@ impl<'a> Decision<'a> {
             return Ok(());
         }
         let (workspace, printer) = (self.workspace, self.printer);
-        let backup = take::take(
+        let backup = take::take_automatic(
             workspace,
             printer,
             &plan.doomed,
             BackupKind::PreDelete,
             Some(&self.step.label),
+            &[],
         )?;
         let id = backup.manifest.id.clone();
         let profile = match &self.options.profile {
@@ -461,12 +462,6 @@ impl<'a> Decision<'a> {
                 backup.directory.display()
             ),
         });
-        let keep = workspace.project.profile.keep_automatic_backups;
-        for removed in workspace.store.prune_automatic(keep, &id)? {
-            printer.info(format!(
-                "removed the older automatic backup {removed} (guard.keep_automatic_backups: {keep})"
-            ));
-        }
         self.entry.backup = Some(id);
         Ok(())
     }

@@ -779,3 +779,62 @@ fn anonymous_volumes_are_backed_up_on_request_and_not_restored_in_place() {
         .run();
     assert_eq!(fixture.shell("app", "cat /data/file"), "named\n");
 }
+
+#[test]
+fn safety_backups_are_pruned_to_the_profile_s_count_but_never_the_one_restored() {
+    require_engine();
+    let fixture = volume_project("safety-pruned", "guard:\n  keep_automatic_backups: 1\n");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo mine > /data/file");
+    let manual = backup(&fixture, &["--label", "mine"]);
+    for round in 0..3 {
+        fixture.shell("app", &format!("echo {round} > /data/file"));
+        fixture
+            .devctl()
+            .args(["restore", &manual, "--confirm", &fixture.name])
+            .status(0)
+            .run();
+    }
+    let listing = listed(&fixture);
+    let kinds: Vec<&str> = listing
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap())
+        .collect();
+    // The manual backup stays; of the three safety backups only the newest is kept.
+    assert_eq!(kinds, ["manual", "safety"], "{listing:#?}");
+    let safety = listing[1]["id"].as_str().unwrap().to_string();
+    assert_eq!(fixture.shell("app", "cat /data/file"), "mine\n");
+
+    // Restoring that safety backup takes a new one, and the one being restored is spared.
+    let restored = fixture
+        .devctl()
+        .args(["restore", &safety, "--confirm", &fixture.name])
+        .status(0)
+        .run();
+    assert!(
+        !restored
+            .stderr
+            .contains("removed the older automatic backup"),
+        "{}",
+        restored.stderr
+    );
+    assert_eq!(fixture.shell("app", "cat /data/file"), "2\n");
+    let ids: Vec<String> = listed(&fixture)
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[..2], [manual.clone(), safety.clone()]);
+    // The next restore prunes down to one again, the manual one untouched.
+    fixture
+        .devctl()
+        .args(["restore", &manual, "--confirm", &fixture.name])
+        .status(0)
+        .stderr(&format!("removed the older automatic backup {safety}"))
+        .run();
+    let kinds: Vec<String> = listed(&fixture)
+        .iter()
+        .map(|b| b["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(kinds, ["manual", "safety"]);
+}
