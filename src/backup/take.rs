@@ -248,7 +248,8 @@ fn copy_all(
                         };
                         let bar = progress.add(bar_for(target, sizes.get(&target.name).copied()));
                         let result = copy.one(index, target, helpers[index].as_deref(), &bar);
-                        bar.finish();
+                        // The summary says what was copied: a bar left on screen would only go stale.
+                        bar.finish_and_clear();
                         done.push((index, result));
                     }
                     done

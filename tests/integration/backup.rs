@@ -838,3 +838,115 @@ fn safety_backups_are_pruned_to_the_profile_s_count_but_never_the_one_restored()
         .collect();
     assert_eq!(kinds, ["manual", "safety"]);
 }
+
+/// Runs `devctl ARGUMENTS` in `fixture` on a pseudo-terminal (`script` gives it one) and
+/// returns the exit code and every byte the terminal received.
+fn on_terminal(fixture: &Fixture, arguments: &str) -> (Option<i32>, String) {
+    let devctl = env!("CARGO_BIN_EXE_devctl");
+    let output = std::process::Command::new("script")
+        .args(["-qfec", &format!("{devctl} {arguments}"), "/dev/null"])
+        .current_dir(fixture.root())
+        .env("DEVCTL_STATE_DIR", fixture.state_dir())
+        .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The lines a terminal shows once it has received `stream`: a small emulator for what
+/// devctl, indicatif and compose write (text, `\r`, `\n`, and the escape sequences that move
+/// the cursor up, to a column, or clear a line; others are ignored).
+fn screen(stream: &str) -> Vec<String> {
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut column) = (0usize, 0usize);
+    let mut characters = stream.chars().peekable();
+    while let Some(character) = characters.next() {
+        match character {
+            '\r' => column = 0,
+            '\n' => {
+                row += 1;
+                if row == lines.len() {
+                    lines.push(Vec::new());
+                }
+            }
+            '\u{1b}' if characters.peek() == Some(&'[') => {
+                characters.next();
+                let mut parameter = String::new();
+                let mut command = ' ';
+                for next in characters.by_ref() {
+                    if next.is_ascii_alphabetic() {
+                        command = next;
+                        break;
+                    }
+                    parameter.push(next);
+                }
+                let count: usize = parameter.parse().unwrap_or(1);
+                match command {
+                    'A' => row = row.saturating_sub(count),
+                    'G' => column = count.saturating_sub(1),
+                    'K' if parameter == "2" => lines[row].clear(),
+                    'K' => lines[row].truncate(column),
+                    'J' => lines.truncate(row + 1),
+                    _ => {}
+                }
+            }
+            _ => {
+                let line = &mut lines[row];
+                while line.len() < column {
+                    line.push(' ');
+                }
+                if column < line.len() {
+                    line[column] = character;
+                } else {
+                    line.push(character);
+                }
+                column += 1;
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|line| line.into_iter().collect::<String>().trim_end().to_string())
+        .filter(|line| !line.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_finished_copy_leaves_no_progress_line_on_the_terminal() {
+    require_engine();
+    // `live`: nothing else (compose's own output) is drawn over the line after the copy.
+    let fixture = volume_project("progress", "backup:\n  method: live\n");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "dd if=/dev/urandom of=/data/blob bs=1M count=16 2>/dev/null",
+    );
+    for arguments in ["backup", "backup --label second"] {
+        let (code, stream) = on_terminal(&fixture, arguments);
+        assert_eq!(code, Some(0), "{stream:?}");
+        let shown = screen(&stream);
+        // The bar was drawn…
+        assert!(stream.contains("B/s"), "{stream:?}");
+        // …and is gone once the copy finished: no line of the screen is a progress line.
+        let left: Vec<&String> = shown
+            .iter()
+            .filter(|line| line.contains("B/s") || line.contains('░') || line.contains('█'))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "progress left on screen: {left:?}\n{shown:#?}"
+        );
+        assert!(
+            shown
+                .iter()
+                .any(|line| line.starts_with("backup 2") && line.contains("16.0 MiB →")),
+            "{shown:#?}"
+        );
+    }
+}
