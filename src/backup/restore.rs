@@ -18,6 +18,7 @@ use crate::backup::target::VolumeTarget;
 use crate::backup::workspace::Workspace;
 use crate::engine::health_wait::{self, WaitOutcome};
 use crate::project::ServiceScope;
+use crate::project::profile_file::BackupMethod;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
@@ -170,15 +171,38 @@ impl Run<'_> {
                 .info("no safety backup: none of the target volumes exists yet");
             return Ok(());
         }
-        let safety = take::take_automatic(
-            self.workspace,
-            self.printer,
-            &existing,
-            BackupKind::Safety,
-            Some("safety"),
-            &[&self.request.backup.manifest.id],
-        )
-        .context("the safety backup failed; nothing was restored")?;
+        let take = |targets: &[VolumeTarget]| {
+            take::take_automatic(
+                self.workspace,
+                self.printer,
+                targets,
+                BackupKind::Safety,
+                Some("safety"),
+                &[&self.request.backup.manifest.id],
+            )
+        };
+        let safety = match take(&existing) {
+            Ok(safety) => safety,
+            Err(error) if is_interrupted(&error) || existing.iter().all(|t| t.hook.is_none()) => {
+                return Err(error.context("the safety backup failed; nothing was restored"));
+            }
+            Err(error) => {
+                // A dump can fail where the files cannot (a database dropped, a service
+                // down): the volume's files are what is about to be replaced, so they do.
+                let hooked: Vec<&str> = existing
+                    .iter()
+                    .filter(|target| target.hook.is_some())
+                    .map(|target| target.key.as_str())
+                    .collect();
+                self.printer.warn(format!(
+                    "the safety dump of {} failed ({}); taking a safety copy of the volume instead (its files, with its services stopped)",
+                    hooked.join(", "),
+                    escaped(&format!("{error:#}"))
+                ));
+                take(&raw_copies(&existing))
+                    .context("the safety backup failed; nothing was restored")?
+            }
+        };
         self.printer.info(format!(
             "safety backup {} holds what the volumes had; `{}` puts it back",
             safety.manifest.id,
@@ -326,6 +350,26 @@ impl Run<'_> {
             ));
         }
     }
+}
+
+/// `targets` copied as files: a hook target becomes a copy with its services stopped.
+fn raw_copies(targets: &[VolumeTarget]) -> Vec<VolumeTarget> {
+    targets
+        .iter()
+        .cloned()
+        .map(|mut target| {
+            if target.hook.take().is_some() {
+                target.method = BackupMethod::Stop;
+            }
+            target
+        })
+        .collect()
+}
+
+/// Whether `error` is a signal's interruption (which no fallback should outlast).
+fn is_interrupted(error: &anyhow::Error) -> bool {
+    crate::report::failure::find(error)
+        .is_some_and(|failure| matches!(failure.status, ExitStatus::Interrupted(_)))
 }
 
 /// A hook recorded in a backup that is not what the current profile would run for its volume.
@@ -551,7 +595,6 @@ fn wait_healthy(
 mod tests {
     use super::*;
     use crate::backup::archive::ArchiveStats;
-    use crate::project::profile_file::BackupMethod;
 
     fn hook(service: &str, restore: &[&str]) -> Hook {
         Hook {

@@ -98,3 +98,71 @@ fn postgres_round_trips_with_stop_and_with_a_dump_hook() {
         "pg_dump backup did not restore the data"
     );
 }
+
+#[test]
+fn a_failed_safety_dump_falls_back_to_a_copy_of_the_volume_and_the_restore_proceeds() {
+    require_engine();
+    let fixture = Fixture::new("pg-fallback");
+    let compose =
+        std::fs::read_to_string(repository().join("tests/fixtures/postgres/compose.yaml")).unwrap();
+    fixture.write("compose.yaml", &compose);
+    // The dump recreates its database: it restores even after the database was dropped.
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\nup:\n  wait_timeout: 2m\nbackup:\n  volumes:\n    pg-data:\n      method: hook\n      service: db\n      command: [pg_dump, -U, postgres, --clean, --if-exists, --create, app]\n      restore: [psql, -U, postgres, -v, ON_ERROR_STOP=1, -q, -d, postgres]\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    psql(
+        &fixture,
+        "create table items(id int primary key, name text); insert into items select g, 'item ' || g from generate_series(1, 1000) g; create table extra(x int); insert into extra values (1), (2), (3);",
+    );
+    let original = psql(&fixture, QUERY);
+    let dumped = backup(&fixture, &["--label", "dump"]);
+    fixture.shell(
+        "db",
+        "psql -U postgres -d postgres -v ON_ERROR_STOP=1 -c 'drop database app'",
+    );
+    // The safety dump (pg_dump of a database that is gone) fails: the volume is copied instead.
+    let restored = fixture
+        .devctl()
+        .args(["restore", &dumped, "--confirm", &fixture.name])
+        .status(0)
+        .stderr("the safety dump of pg-data failed")
+        .stderr("safety copy of the volume instead")
+        .run();
+    assert!(
+        restored.stderr.contains("undo it with: devctl restore"),
+        "{}",
+        restored.stderr
+    );
+    assert_eq!(psql(&fixture, QUERY), original, "the dump was not restored");
+    let listing = crate::backup::listed(&fixture);
+    let safety = listing
+        .iter()
+        .find(|backup| backup["kind"] == "safety")
+        .unwrap_or_else(|| panic!("no safety backup: {listing:#?}"));
+    let manifest = crate::backup::manifest(&fixture, safety["id"].as_str().unwrap());
+    assert_eq!(manifest["artifacts"][0]["kind"], "tar", "{manifest:#}");
+    assert_eq!(manifest["artifacts"][0]["method"], "stop", "{manifest:#}");
+    // The copy holds the volume as it was (no database `app`): restoring it brings that back.
+    let safety_id = safety["id"].as_str().unwrap().to_string();
+    fixture
+        .devctl()
+        .args([
+            "restore",
+            &safety_id,
+            "--no-safety-backup",
+            "--confirm",
+            &fixture.name,
+        ])
+        .status(0)
+        .run();
+    let databases = fixture
+        .shell(
+            "db",
+            "psql -U postgres -d postgres -At -c \"select count(*) from pg_database where datname = 'app'\"",
+        )
+        .trim()
+        .to_string();
+    assert_eq!(databases, "0");
+}
