@@ -517,3 +517,39 @@ fn hostile_store_entries_do_not_hang_list_or_verify_and_are_shown_escaped() {
         .run();
     assert_eq!(snapshot(&fixture), live);
 }
+
+#[test]
+fn a_foreign_hook_runs_only_when_trusted_at_a_terminal_after_its_commands_are_shown() {
+    require_engine();
+    let fixture = volume_project("trusted-hook", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo precious > /data/keep");
+    let id = backup(&fixture, &[]);
+    let directory = fixture.root().join("../copies/foreign");
+    copy_backup(&fixture, &id, &directory);
+    make_hook_output(
+        &directory,
+        serde_json::json!({"service": "app", "command": ["true"], "restore": ["sh", "-c", "cat > /data/trusted"]}),
+    );
+    let live = snapshot(&fixture);
+    let restore = format!(
+        "restore --trust-backup-hook --no-safety-backup --from {} --confirm {}",
+        directory.display(),
+        fixture.name
+    );
+    let (code, screen) = crate::harness::typed_on_terminal(&fixture, &restore, "n");
+    assert_eq!(code, Some(REFUSED), "{screen}");
+    assert!(screen.contains("this profile does not declare"), "{screen}");
+    assert!(
+        screen.contains("would run in service app: sh -c 'cat > /data/trusted'"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Run these commands from the backup"),
+        "{screen}"
+    );
+    assert_eq!(snapshot(&fixture), live, "refused, yet the volume changed");
+    let (code, screen) = crate::harness::typed_on_terminal(&fixture, &restore, "y");
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(fixture.shell("app", "cat /data/trusted"), "dumped\n");
+}
