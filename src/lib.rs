@@ -24,11 +24,11 @@ use crate::report::exit_status::ExitStatus;
 /// Runs devctl with the process's arguments and returns its exit code.
 pub fn run() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!(
+        report::printer::human(&format!(
             "{} devctl hit a bug: {info}\n{} please report it, with the command you ran",
             style("error:").red().bold(),
             style("hint:").cyan().bold()
-        );
+        ));
         std::process::exit(ExitStatus::Internal.code().into());
     }));
     let arguments = cli::separate_passthrough(std::env::args_os().collect());
@@ -66,23 +66,24 @@ fn colors(choice: cli::ColorChoice) -> report::printer::Colors {
 /// Prints an error once and returns the exit code it calls for.
 fn report(error: &anyhow::Error) -> u8 {
     let failure = report::failure::find(error);
-    eprintln!("{} {error}", style("error:").red().bold());
+    let human = report::printer::human;
+    human(&format!("{} {error}", style("error:").red().bold()));
     let causes: Vec<String> = error
         .chain()
         .skip(1)
         .map(|cause| cause.to_string())
         .collect();
     if !causes.is_empty() {
-        eprintln!("\n{}", style("Caused by:").bold());
+        human(&format!("\n{}", style("Caused by:").bold()));
         for cause in causes {
             for (index, line) in cause.lines().enumerate() {
                 let lead = if index == 0 { "  " } else { "    " };
-                eprintln!("{lead}{line}");
+                human(&format!("{lead}{line}"));
             }
         }
     }
     if let Some(hint) = failure.and_then(|failure| failure.hint.as_deref()) {
-        eprintln!("\n{} {hint}", style("hint:").cyan().bold());
+        human(&format!("\n{} {hint}", style("hint:").cyan().bold()));
     }
     let status = match failure {
         Some(failure) => failure.status,

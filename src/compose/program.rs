@@ -277,10 +277,12 @@ impl ComposeCommand {
         self.run_from(self.expression().stdin_null())
     }
 
-    /// `run`, with compose's standard output sent to stderr: for the compose calls a verb
-    /// makes on the way (stop, start, rm), whose output is no data of devctl's.
+    /// `run`, with compose's standard output sent to stderr and no input: for the compose
+    /// calls a verb makes on the way (stop, start, rm, up), whose output is no data of devctl's.
     pub fn run_aside(&self) -> Result<ExitStatus> {
-        self.run_from(self.expression().stdout_to_stderr())
+        // No input either: a question compose would ask on the way (whether to recreate a
+        // changed volume, at an `up`) takes its default answer, no.
+        self.run_from(self.expression().stdout_to_stderr().stdin_null())
     }
 
     fn run_from(&self, expression: duct::Expression) -> Result<ExitStatus> {

@@ -116,7 +116,7 @@ fn refusal(project: &str, expected: &Path, owner: &Owner) -> Failure {
             expected.display()
         ),
         Owner::Recorded(path) => format!(
-            "project name `{project}` belongs to another checkout: it has no containers now, but its volumes remain, and {} last created them (devctl's record on this machine)",
+            "project name `{project}` belongs to another checkout: it has no containers now, but its volumes remain, and devctl's record on this machine names {} as the checkout that last created its containers",
             path.display()
         ),
     };

@@ -178,6 +178,8 @@ const GRAMMARS: &[Grammar] = &[
             "--watch",
             "-y",
             "--yes",
+            // compose's deprecated spelling of --yes.
+            "--y",
             "--menu",
             "--attach-dependencies",
             "--quiet-build",
@@ -213,6 +215,7 @@ const GRAMMARS: &[Grammar] = &[
             "--quiet-pull",
             "-y",
             "--yes",
+            "--y",
         ],
         raises: &[FORCE_RECREATE, REMOVE_ORPHANS],
         raising_values: &[SCALE],

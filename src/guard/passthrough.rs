@@ -32,7 +32,7 @@ pub const RETARGETING_VARIABLES: &[&str] = &["COMPOSE_PROJECT_NAME", "COMPOSE_FI
 /// Compose subcommands that create or recreate containers (and may create volumes), though
 /// the classifier puts them with the safe ones: aimed past the profile, they would build a
 /// stack the guard does not know of.
-const CREATING: &[&str] = &["up", "create", "run"];
+const CREATING: &[&str] = &["up", "create", "run", "scale", "watch"];
 
 /// How `devctl compose ARGS…` runs.
 #[derive(Debug, Clone)]
@@ -127,15 +127,16 @@ fn compose_step(arguments: &[String], classification: Classification) -> Guarded
         scope: ServiceScope::Profile,
         removes_volumes: is_down,
         label: format!("before-{subcommand}"),
-        creates: creates(&subcommand),
+        creates: creates(&subcommand, arguments),
     }
 }
 
-/// What compose's `subcommand` creates.
-fn creates(subcommand: &str) -> Creates {
+/// What compose's `subcommand` creates, given its `arguments` (compose's argv).
+fn creates(subcommand: &str, arguments: &[String]) -> Creates {
     match subcommand {
         "up" | "create" => Creates::Containers,
-        "run" => Creates::OneOff,
+        "watch" if arguments.iter().any(|argument| argument == "--no-up") => Creates::Nothing,
+        "run" | "scale" | "watch" => Creates::WithoutYes,
         _ => Creates::Nothing,
     }
 }
@@ -258,7 +259,10 @@ mod tests {
             ("--profile tools up --yes", Tier::Safe, Creates::Containers),
             ("create -y", Tier::Safe, Creates::Containers),
             ("up -d --force-recreate", Tier::State, Creates::Containers),
-            ("run --rm app sh", Tier::Safe, Creates::OneOff),
+            ("run --rm app sh", Tier::Safe, Creates::WithoutYes),
+            ("watch", Tier::Safe, Creates::WithoutYes),
+            ("watch --no-up", Tier::Safe, Creates::Nothing),
+            ("scale app=2", Tier::State, Creates::WithoutYes),
             ("start", Tier::Safe, Creates::Nothing),
         ] {
             let step = guarded(line);

@@ -16,6 +16,9 @@ use crate::engine::api::Engine;
 /// The label compose puts on every volume it creates, with the hash of its declaration.
 pub const CONFIG_HASH_LABEL: &str = "com.docker.compose.config-hash";
 
+/// The label compose puts on every volume it creates, with the project's name.
+pub const PROJECT_LABEL: &str = "com.docker.compose.project";
+
 /// Labels compose sets itself, which a declaration never holds.
 const COMPOSE_LABELS: &str = "com.docker.compose.";
 
@@ -55,11 +58,18 @@ impl From<bollard::models::Volume> for ExistingVolume {
     }
 }
 
-/// What differs between `declared` and `existing`, when compose would recreate the volume:
-/// empty when it matches, or when compose did not create it (no config hash: compose only
-/// warns then) or never touches it (external).
-pub fn differences(declared: &DeclaredVolume, existing: &ExistingVolume) -> Vec<String> {
-    if declared.external || !existing.labels.contains_key(CONFIG_HASH_LABEL) {
+/// What differs between `declared` and `existing`, when compose would recreate the volume
+/// for `project`: empty when it matches, or when compose did not create it for this project
+/// (no config hash, or another project's label: compose only warns then) or never touches it
+/// (external).
+pub fn differences(
+    project: &str,
+    declared: &DeclaredVolume,
+    existing: &ExistingVolume,
+) -> Vec<String> {
+    let created_here = existing.labels.contains_key(CONFIG_HASH_LABEL)
+        && existing.labels.get(PROJECT_LABEL).map(String::as_str) == Some(project);
+    if declared.external || !created_here {
         return Vec::new();
     }
     let mut found = Vec::new();
@@ -114,18 +124,30 @@ fn quoted(value: Option<&String>) -> String {
     }
 }
 
-/// The volumes of `model` that compose would delete and recreate, asking `engine` how each
-/// existing one is.
-pub fn find(model: &ComposeModel, engine: &Engine) -> Result<Vec<Recreation>> {
+/// The volumes that `services` of `model` mount (every service's when none is named, with
+/// their dependencies when some are) which compose would delete and recreate, asking
+/// `engine` how each existing one is. Compose ensures only the volumes of the services it
+/// runs.
+pub fn find(model: &ComposeModel, engine: &Engine, services: &[String]) -> Result<Vec<Recreation>> {
+    let running = match services.is_empty() {
+        true => model.service_names(),
+        false => model.with_dependencies(services),
+    };
+    let mounted: std::collections::BTreeSet<String> = running
+        .iter()
+        .flat_map(|service| model.mounts(service))
+        .filter(|mount| mount.kind == "volume")
+        .filter_map(|mount| mount.source.map(String::from))
+        .collect();
     let mut found = Vec::new();
     for declared in model.volumes() {
-        if declared.external {
+        if declared.external || !mounted.contains(&declared.key) {
             continue;
         }
         let Some(existing) = engine.volume(&declared.name)? else {
             continue;
         };
-        let differences = differences(&declared, &ExistingVolume::from(existing));
+        let differences = differences(model.name(), &declared, &ExistingVolume::from(existing));
         if !differences.is_empty() {
             found.push(Recreation {
                 key: declared.key,
@@ -176,9 +198,10 @@ mod tests {
 
     #[test]
     fn a_matching_volume_is_not_recreated() {
-        assert!(differences(&declared(&[], &[]), &existing(&[], &[])).is_empty());
+        assert!(differences("shop", &declared(&[], &[]), &existing(&[], &[])).is_empty());
         assert!(
             differences(
+                "shop",
                 &declared(&[("tier", "1")], &[("type", "tmpfs")]),
                 &existing(&[("tier", "1")], &[("type", "tmpfs")])
             )
@@ -190,21 +213,23 @@ mod tests {
     fn changed_added_and_removed_labels_and_options_are_named() {
         assert_eq!(
             differences(
+                "shop",
                 &declared(&[("tier", "2")], &[]),
                 &existing(&[("tier", "1")], &[])
             ),
             ["label tier: \"1\" → \"2\""]
         );
         assert_eq!(
-            differences(&declared(&[("new", "x")], &[]), &existing(&[], &[])),
+            differences("shop", &declared(&[("new", "x")], &[]), &existing(&[], &[])),
             ["label new: unset → \"x\""]
         );
         assert_eq!(
-            differences(&declared(&[], &[]), &existing(&[("old", "y")], &[])),
+            differences("shop", &declared(&[], &[]), &existing(&[("old", "y")], &[])),
             ["label old: \"y\" → unset"]
         );
         assert_eq!(
             differences(
+                "shop",
                 &declared(&[], &[("type", "tmpfs"), ("device", "tmpfs")]),
                 &existing(&[], &[("type", "tmpfs")])
             ),
@@ -213,7 +238,7 @@ mod tests {
         let mut other_driver = declared(&[], &[]);
         other_driver.driver = "nfs".into();
         assert_eq!(
-            differences(&other_driver, &existing(&[], &[])),
+            differences("shop", &other_driver, &existing(&[], &[])),
             ["driver: \"local\" → \"nfs\""]
         );
     }
@@ -222,9 +247,13 @@ mod tests {
     fn volumes_compose_did_not_create_or_never_touches_are_left_alone() {
         let mut foreign = existing(&[("tier", "1")], &[]);
         foreign.labels.remove(CONFIG_HASH_LABEL);
-        assert!(differences(&declared(&[("tier", "2")], &[]), &foreign).is_empty());
+        assert!(differences("shop", &declared(&[("tier", "2")], &[]), &foreign).is_empty());
+        // A fixed `name:` another project created: compose warns and leaves it.
+        let mut theirs = existing(&[("tier", "1")], &[]);
+        theirs.labels.insert(PROJECT_LABEL.into(), "blog".into());
+        assert!(differences("shop", &declared(&[("tier", "2")], &[]), &theirs).is_empty());
         let mut external = declared(&[("tier", "2")], &[]);
         external.external = true;
-        assert!(differences(&external, &existing(&[("tier", "1")], &[])).is_empty());
+        assert!(differences("shop", &external, &existing(&[("tier", "1")], &[])).is_empty());
     }
 }

@@ -74,8 +74,9 @@ pub enum Creates {
     Nothing,
     /// `up`, `create`: containers, and volumes (recreating changed ones).
     Containers,
-    /// `run`: a one-off container, and the volumes it mounts.
-    OneOff,
+    /// `run`, `scale`, `watch` (which runs `up`): containers, and volumes, but compose takes
+    /// no `--yes` there: a recreation is refused (`devctl up` first).
+    WithoutYes,
 }
 
 impl GuardedStep {
@@ -97,9 +98,10 @@ impl GuardedStep {
         let Some(plan) = decision.decide()? else {
             return Ok(ExitStatus::Success);
         };
-        if decision.entry.tier == Tier::Safe {
-            // Nothing of the project's goes: another devctl need not wait for a command that
-            // may run for hours (`up` attached, `run` with a shell).
+        if decision.entry.tier == Tier::Safe || matches!(step.reach, Reach::Recreated(_)) {
+            // Nothing of the project's goes, or what goes is confirmed and backed up and
+            // compose recreates it as it starts: another devctl need not wait for a command
+            // that may run for hours (`up` attached, `run` with a shell, `watch`).
             drop(lock);
         }
         let status = decision.run_command()?;
@@ -142,7 +144,30 @@ impl GuardedStep {
         if self.creates == Creates::Nothing {
             return Ok(Cow::Borrowed(self));
         }
-        let found = recreation::find(&workspace.model, &workspace.engine)?;
+        // Compose ensures the volumes of the services it runs: the profile's compose
+        // profiles (every one when the command names its own), the services named.
+        let classification = classifier::classify(&self.arguments);
+        let own_profiles = classification
+            .globals
+            .iter()
+            .any(|flag| flag == "--profile" || flag.starts_with("--profile="));
+        let profile_model;
+        let model = match (self.scope, own_profiles) {
+            (ServiceScope::Profile, false) => {
+                profile_model = workspace
+                    .project
+                    .model(ServiceScope::Profile, false, printer)?;
+                &profile_model
+            }
+            _ => &workspace.model,
+        };
+        // `scale app=2` names its service before the `=`.
+        let services: Vec<String> = classification
+            .operands
+            .iter()
+            .map(|operand| operand.split('=').next().unwrap_or_default().to_string())
+            .collect();
+        let found = recreation::find(model, &workspace.engine, &services)?;
         if found.is_empty() {
             return Ok(Cow::Borrowed(self));
         }
@@ -152,7 +177,7 @@ impl GuardedStep {
             let decision = Decision::new(self, workspace, options, printer);
             decision.refuse(Failure::new(ExitStatus::Refused, message).hint(hint).into())
         };
-        if self.creates == Creates::OneOff {
+        if self.creates == Creates::WithoutYes {
             return Err(refusal(
                 format!(
                     "refusing `{}`: compose would delete and recreate volume(s) whose declaration changed: {}",

@@ -44,24 +44,28 @@ impl Printer {
     /// A progress or result line for the person (stderr); silent under `--quiet`.
     pub fn info(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", message.as_ref());
+            human(message.as_ref());
         }
     }
 
     /// A warning (stderr); shown even under `--quiet`.
     pub fn warn(&self, message: impl AsRef<str>) {
-        eprintln!("{} {}", style("warning:").yellow().bold(), message.as_ref());
+        human(&format!(
+            "{} {}",
+            style("warning:").yellow().bold(),
+            message.as_ref()
+        ));
     }
 
     /// A line of a failure report (stderr); shown even under `--quiet`.
     pub fn report(&self, message: impl AsRef<str>) {
-        eprintln!("{}", message.as_ref());
+        human(message.as_ref());
     }
 
     /// Detail shown only with `--verbose`.
     pub fn detail(&self, message: impl AsRef<str>) {
         if self.verbose {
-            eprintln!("{}", style(message.as_ref()).dim());
+            human(&style(message.as_ref()).dim().to_string());
         }
     }
 
@@ -91,4 +95,11 @@ impl Printer {
     pub fn bold() -> Style {
         Style::new().bold()
     }
+}
+
+/// Writes one line for the person to stderr. A closed stderr (`devctl … 2>&1 | head -1`) is
+/// no reason to fail, let alone to panic: the line is dropped.
+pub fn human(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "{line}");
 }

@@ -55,6 +55,7 @@ fn every_spelling_that_would_recreate_a_changed_volume_is_refused_without_a_name
         &["up"][..],
         &["compose", "up", "-d", "-y"],
         &["compose", "up", "-dy"],
+        &["compose", "up", "-d", "--y"],
         &["compose", "up", "--detach", "--yes"],
         &["compose", "--profile", "*", "up", "-d", "--yes"],
         &["compose", "up", "-d"],
@@ -72,13 +73,35 @@ fn every_spelling_that_would_recreate_a_changed_volume_is_refused_without_a_name
             .run();
         assert_eq!(tier_label(&fixture, "data"), "1", "{arguments:?}");
     }
-    // A one-off container would recreate it as well: `up` first.
-    fixture
-        .devctl()
-        .args(["compose", "run", "--rm", "app", "true"])
-        .status(REFUSED)
-        .stderr("run `devctl up` first")
-        .run();
+    // Commands where compose takes no --yes would ask its own question (answered here by
+    // the `y` on their input): `up` first.
+    for arguments in [
+        &["compose", "run", "--rm", "app", "true"][..],
+        &["compose", "watch"],
+        &["--yes", "compose", "scale", "app=1"],
+    ] {
+        fixture
+            .devctl()
+            .args(arguments)
+            .stdin("y\n")
+            .status(REFUSED)
+            .stderr("run `devctl up` first")
+            .run();
+        assert_eq!(tier_label(&fixture, "data"), "1", "{arguments:?}");
+    }
+    // A closed stderr does not turn a refusal into a crash.
+    let piped = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; {} compose up -d -y 2>&1 | head -c 1 >/dev/null",
+            env!("CARGO_BIN_EXE_devctl")
+        ))
+        .current_dir(fixture.root())
+        .env("DEVCTL_STATE_DIR", fixture.state_dir())
+        .env("DEVCTL_BACKUP_DIR", fixture.backup_dir().parent().unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(piped.code(), Some(REFUSED));
     // Aimed at another project, the guard could not tell what goes.
     fixture
         .devctl()
@@ -97,7 +120,7 @@ fn every_spelling_that_would_recreate_a_changed_volume_is_refused_without_a_name
     assert_eq!(fixture.shell("app", "cat /data/file"), "precious\n");
     // Every refusal is in the audit log.
     let refusals = std::fs::read_to_string(audit_log(&fixture)).unwrap();
-    assert!(refusals.lines().count() >= 9, "{refusals}");
+    assert!(refusals.lines().count() >= 12, "{refusals}");
 }
 
 #[test]
@@ -203,4 +226,72 @@ fn audit_log(fixture: &Fixture) -> std::path::PathBuf {
         .find(|path| path.join("audit.jsonl").is_file())
         .unwrap();
     entry.join("audit.jsonl")
+}
+
+#[test]
+fn a_restore_leaves_compose_no_question_to_answer() {
+    require_engine();
+    let fixture = labelled_project("recreate-restore");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo precious > /data/file");
+    fixture.devctl().args(["backup"]).status(0).run();
+    let id = crate::backup::listed(&fixture)[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    write_compose(&fixture, "2", "1");
+    // The `y` on its input is never read as an answer to compose's question.
+    fixture
+        .devctl()
+        .args(["restore", &id, "--confirm", &fixture.name])
+        .stdin("y\n")
+        .status(0)
+        .stderr_absent(&format!("Volume {}_data Removing", fixture.name))
+        .run();
+    assert_eq!(tier_label(&fixture, "data"), "1");
+    assert_eq!(fixture.shell("app", "cat /data/file"), "precious\n");
+}
+
+#[test]
+fn volumes_compose_would_leave_alone_are_not_listed() {
+    require_engine();
+    let fixture = Fixture::new("recreate-alone");
+    let shared = format!("{}-shared", fixture.name);
+    let _shared = crate::backup::VolumeGuard(shared.clone());
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    let compose = |tier: &str| {
+        format!(
+            "services:\n  app:\n    image: {{busybox}}\n    init: true\n    command: [sleep, '600']\n    volumes: [shared:/shared]\n  other:\n    image: {{busybox}}\n    init: true\n    command: [sleep, '600']\n  tool:\n    image: {{busybox}}\n    init: true\n    command: [sleep, '600']\n    profiles: [tools]\n    volumes: [tooldata:/tool]\nvolumes:\n  shared:\n    name: {shared}\n    labels:\n      tier: \"{tier}\"\n  tooldata:\n    labels:\n      tier: \"{tier}\"\n"
+        )
+    };
+    // The shared volume is created by another project first, with other labels.
+    let other = Fixture::new("recreate-other");
+    other.write("compose.yaml", &compose("1"));
+    other.devctl().args(["up", "app"]).status(0).run();
+    fixture.write("compose.yaml", &compose("2"));
+    // Another project's volume: compose only warns.
+    fixture.devctl().args(["up", "app"]).status(0).run();
+    // The tools profile's volume, changed while that profile is not active.
+    fixture
+        .devctl()
+        .args(["compose", "--profile", "tools", "up", "-d", "tool"])
+        .status(0)
+        .run();
+    fixture.write("compose.yaml", &compose("3"));
+    fixture
+        .devctl()
+        .args(["compose", "up", "-d", "other"])
+        .status(0)
+        .run();
+    fixture.devctl().args(["up", "other"]).status(0).run();
+    // Named, it is listed.
+    fixture
+        .devctl()
+        .args(["compose", "--profile", "tools", "up", "-d", "tool"])
+        .status(REFUSED)
+        .stderr(&format!("{}_tooldata", fixture.name))
+        .run();
 }
