@@ -237,12 +237,16 @@ pub enum BackupAction {
 #[derive(Debug, Clone, Args)]
 pub struct RestoreArgs {
     /// The backup to restore: an id from `devctl backup list`.
-    #[arg(value_name = "ID", required_unless_present_any = ["latest", "from"])]
+    #[arg(value_name = "ID", required_unless_present_any = ["latest", "from", "undo"])]
     pub id: Option<String>,
 
-    /// Restore the newest backup.
-    #[arg(long, conflicts_with_all = ["id", "from"])]
+    /// Restore the newest manual or pre-delete backup (never a safety backup).
+    #[arg(long, conflicts_with_all = ["id", "from", "undo"])]
     pub latest: bool,
+
+    /// Put back what the last restore replaced (its safety backup).
+    #[arg(long, conflicts_with_all = ["id", "from"])]
+    pub undo: bool,
 
     /// Restore a backup directory made anywhere (another checkout, another machine);
     /// volumes are matched by their compose key.
@@ -253,9 +257,15 @@ pub struct RestoreArgs {
     #[arg(long = "volume", value_name = "NAME")]
     pub volumes: Vec<String>,
 
-    /// Do not back up the volumes' current contents first.
+    /// Do not back up the volumes' current contents first (so nothing to undo or roll
+    /// back to).
     #[arg(long)]
     pub no_safety_backup: bool,
+
+    /// Keep the restored state when the services do not become healthy (or a hook restore
+    /// fails), instead of putting the safety backup back.
+    #[arg(long)]
+    pub no_rollback: bool,
 
     /// Run restore commands the backup records though the profile does not declare them:
     /// only at a terminal, after showing them and asking.

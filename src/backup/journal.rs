@@ -89,11 +89,8 @@ impl Journal {
                 let quoted = shell_quote(project);
                 let undo = match &self.safety_backup {
                     Some(safety) => format!(
-                        "undo it with `{}` (the safety backup of what the volumes held before)",
-                        stack.devctl(&format!(
-                            "restore {} --confirm {quoted}",
-                            shell_quote(safety)
-                        ))
+                        "undo it with `{}` (it puts back the safety backup {safety}, what the volumes held before)",
+                        stack.devctl(&format!("restore --undo --confirm {quoted}"))
                     ),
                     None => "no volume had been replaced yet".to_string(),
                 };
@@ -199,12 +196,12 @@ mod tests {
         let (_, advice) = restore.advice("shop", Stack::Live);
         assert_eq!(
             advice,
-            "finish it with `devctl restore 20261122T143005Z --confirm shop`, or undo it with `devctl restore 20261122T150000Z-safety --confirm shop` (the safety backup of what the volumes held before)"
+            "finish it with `devctl restore 20261122T143005Z --confirm shop`, or undo it with `devctl restore --undo --confirm shop` (it puts back the safety backup 20261122T150000Z-safety, what the volumes held before)"
         );
         let (_, advice) = restore.advice("shop-fidelity", Stack::Fidelity);
         assert_eq!(
             advice,
-            "finish it with `devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity`, or undo it with `devctl restore 20261122T150000Z-safety --confirm shop-fidelity --fidelity` (the safety backup of what the volumes held before)"
+            "finish it with `devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity`, or undo it with `devctl restore --undo --confirm shop-fidelity --fidelity` (it puts back the safety backup 20261122T150000Z-safety, what the volumes held before)"
         );
     }
 }

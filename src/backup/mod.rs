@@ -4,6 +4,7 @@
 pub mod archive;
 pub mod id;
 pub mod journal;
+pub mod last_restore;
 pub mod manifest;
 pub mod restore;
 pub mod store;

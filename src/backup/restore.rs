@@ -11,6 +11,7 @@ use bollard::models::ContainerInspectResponse;
 
 use crate::backup::archive::{self, ArtifactKind};
 use crate::backup::journal::{Journal, Operation};
+use crate::backup::last_restore::LastRestore;
 use crate::backup::manifest::{Artifact, BackupKind, Hook};
 use crate::backup::store::StoredBackup;
 use crate::backup::take;
@@ -33,6 +34,11 @@ pub struct RestoreRequest<'a> {
     /// Only these volumes (keys or names); all when empty.
     pub volumes: &'a [String],
     pub safety_backup: bool,
+    /// When the restored services do not become healthy, or a hook restore fails, put the
+    /// safety backup back (when one was taken).
+    pub rollback: bool,
+    /// Record it as the last restore, which `restore --undo` undoes (a rollback is not).
+    pub record: bool,
     pub wait_timeout: Duration,
     /// Services an interrupted run stopped: started at the end too.
     pub also_start: Vec<String>,
@@ -79,6 +85,16 @@ pub fn restore(
     };
     let result = run.steps(&mut journal);
     safety_backup.clone_from(&journal.safety_backup);
+    if let Err(error) = &result
+        && request.rollback
+        && !journal.replaced_volumes.is_empty()
+        && !is_interrupted(error)
+        && let Some(safety) = &journal.safety_backup
+    {
+        return Err(roll_back(
+            workspace, printer, request, &journal, safety, error,
+        ));
+    }
     if result.is_err() && journal.replaced_volumes.is_empty() {
         // Nothing was replaced: no state is left for a later run to finish or undo.
         let restarted = workspace.compose(&["up", "--detach"], &journal.stopped_services, printer);
@@ -87,6 +103,71 @@ pub fn restore(
         }
     }
     result
+}
+
+/// Puts the safety backup `safety` back after the restore of `request` failed with `error`
+/// once it had begun replacing volumes; waits for health again. Returns the failure to end
+/// with: rolled back (78), or — the rollback failing too — both errors, with what to do.
+fn roll_back(
+    workspace: &Workspace,
+    printer: &Printer,
+    request: &RestoreRequest,
+    journal: &Journal,
+    safety: &str,
+    error: &anyhow::Error,
+) -> anyhow::Error {
+    let project = workspace.model.name();
+    let stack = workspace.project.stack();
+    let id = &request.backup.manifest.id;
+    printer.warn(format!(
+        "the restore of backup {id} failed: {}; putting back safety backup {safety}, which holds what the volumes had",
+        escaped(&format!("{error:#}"))
+    ));
+    let rolled_back = workspace.store.get(safety).and_then(|backup| {
+        backup.verify(stack)?;
+        let again = RestoreRequest {
+            backup: &backup,
+            targets: request.targets,
+            volumes: &[],
+            safety_backup: false,
+            rollback: false,
+            record: false,
+            wait_timeout: request.wait_timeout,
+            also_start: journal.stopped_services.clone(),
+        };
+        restore(workspace, printer, &again, &mut None)
+    });
+    match rolled_back {
+        Ok(()) => Failure::new(
+            ExitStatus::RolledBack,
+            format!(
+                "restore rolled back: {}; the volumes hold what they held before (safety backup {safety})",
+                escaped(&format!("{error:#}"))
+            ),
+        )
+        .hint(format!(
+            "to keep the restored state and look at it, run `{}`",
+            stack.devctl(&format!(
+                "restore {} --no-rollback --confirm {}",
+                shell_quote(id),
+                shell_quote(project)
+            ))
+        ))
+        .into(),
+        Err(rollback_error) => Failure::new(
+            ExitStatus::StepFailed,
+            format!(
+                "the restore of backup {id} failed ({}), and putting safety backup {safety} back failed too: {}",
+                escaped(&format!("{error:#}")),
+                escaped(&format!("{rollback_error:#}"))
+            ),
+        )
+        .hint(format!(
+            "try again with `{}`; the safety backup {safety} is kept",
+            stack.devctl(&format!("restore --undo --confirm {}", shell_quote(project)))
+        ))
+        .into(),
+    }
 }
 
 /// One restore under way.
@@ -103,6 +184,16 @@ impl Run<'_> {
         let started = Instant::now();
         if self.request.safety_backup {
             self.safety_backup(journal)?;
+        }
+        if self.request.record {
+            // What `restore --undo` puts back; a rollback (which takes no safety backup)
+            // leaves the record of the restore it undid.
+            LastRestore {
+                backup: self.request.backup.manifest.id.clone(),
+                safety_backup: journal.safety_backup.clone(),
+                at: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+            }
+            .save(&self.workspace.state)?;
         }
         let tar_placements: Vec<&Placement> = self
             .placements
@@ -568,7 +659,11 @@ fn wait_healthy(
         started,
     )? {
         WaitOutcome::Ready(_) => Ok(()),
-        WaitOutcome::Interrupted(_) => Err(anyhow::anyhow!("interrupted")),
+        WaitOutcome::Interrupted(signal) => Err(Failure::new(
+            ExitStatus::Interrupted(signal),
+            "interrupted while waiting for the restored services",
+        )
+        .into()),
         WaitOutcome::Failed { containers, .. } => {
             let failing: Vec<String> = containers
                 .iter()
@@ -576,7 +671,7 @@ fn wait_healthy(
                 .map(|c| c.service.clone())
                 .collect();
             Err(Failure::new(
-                crate::report::exit_status::ExitStatus::Unhealthy,
+                ExitStatus::Unhealthy,
                 format!(
                     "the volumes were restored, but {} did not become healthy",
                     failing.join(", ")

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::backup::archive;
 use crate::backup::id;
-use crate::backup::manifest::{MANIFEST, Manifest, check_file_name, shown_path};
+use crate::backup::manifest::{BackupKind, MANIFEST, Manifest, check_file_name, shown_path};
 use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
@@ -205,15 +205,29 @@ impl BackupStore {
         StoredBackup::open_entry(&directory, id, self.stack)
     }
 
-    /// The newest complete backup.
+    /// The newest complete backup a person means by "the latest": a manual or a pre-delete
+    /// one, never a safety backup.
     pub fn latest(&self) -> Result<StoredBackup> {
-        let newest = self
-            .list()?
-            .into_iter()
-            .rev()
-            .find(|listed| listed.manifest.is_ok());
+        // A safety backup holds what a restore replaced: never the one a person means.
+        let listed = self.list()?;
+        let newest = listed.iter().rev().find(|listed| {
+            listed
+                .manifest
+                .as_ref()
+                .is_ok_and(|manifest| manifest.kind != BackupKind::Safety)
+        });
         match newest {
             Some(listed) => StoredBackup::open_entry(&listed.directory, &listed.id, self.stack),
+            None if !listed.is_empty() => Err(Failure::bad_input(format!(
+                "no backup in {} but safety backups (what restores replaced), which the latest never means",
+                self.directory.display()
+            ))
+            .hint(format!(
+                "name one by its id (`{}` lists them), or `{}` puts back what the last restore replaced",
+                self.stack.devctl("backup list"),
+                self.stack.devctl("restore --undo")
+            ))
+            .into()),
             None => Err(
                 Failure::bad_input(format!("no backups in {}", self.directory.display()))
                     .hint(format!("make one with `{}`", self.stack.devctl("backup")))
@@ -473,6 +487,32 @@ mod tests {
             "{next}"
         );
         assert!(id::parse_time("before-upgrade-20261122").is_none());
+    }
+
+    #[test]
+    fn the_latest_is_the_newest_a_person_made_or_the_guard_took_never_a_safety_backup() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let write = |id: &str, kind: BackupKind| {
+            let mut written = manifest(id);
+            written.kind = kind;
+            store.begin(id).unwrap().commit(&written).unwrap();
+        };
+        write("20260101T000000Z", BackupKind::Manual);
+        write("20260102T000000Z-safety", BackupKind::Safety);
+        assert_eq!(store.latest().unwrap().manifest.id, "20260101T000000Z");
+        write("20260103T000000Z-before-down", BackupKind::PreDelete);
+        write("20260104T000000Z-safety", BackupKind::Safety);
+        assert_eq!(
+            store.latest().unwrap().manifest.id,
+            "20260103T000000Z-before-down"
+        );
+        // Only safety backups: there is none to mean.
+        let only = BackupStore::new(temp.path().join("only"), Stack::Live);
+        let mut safety = manifest("20260105T000000Z-safety");
+        safety.kind = BackupKind::Safety;
+        only.begin(&safety.id).unwrap().commit(&safety).unwrap();
+        assert!(only.latest().is_err());
     }
 
     #[test]

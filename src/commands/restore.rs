@@ -17,6 +17,8 @@ pub fn run(args: &RestoreArgs, global: &GlobalArgs, printer: &Printer) -> Result
         from: args.from.clone(),
         volumes: args.volumes.clone(),
         safety_backup: !args.no_safety_backup && !global.guard.no_backup,
+        rollback: !args.no_rollback,
+        undo: args.undo,
         wait_timeout: args.wait_timeout,
         trust_backup_hook: args.trust_backup_hook,
     };

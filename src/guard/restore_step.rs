@@ -8,7 +8,8 @@ use std::time::Duration;
 use anyhow::Result;
 use bollard::models::ContainerInspectResponse;
 
-use crate::backup::journal::Journal;
+use crate::backup::journal::{Journal, Operation};
+use crate::backup::last_restore::LastRestore;
 use crate::backup::manifest::Artifact;
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store::{BackupStore, StoredBackup};
@@ -37,6 +38,11 @@ pub struct RestoreOptions {
     pub volumes: Vec<String>,
     /// Back up what is about to be replaced first.
     pub safety_backup: bool,
+    /// Put the safety backup back when the restored services do not become healthy or a
+    /// hook restore fails (only with a safety backup).
+    pub rollback: bool,
+    /// Restore the safety backup of the last restore instead (`restore --undo`).
+    pub undo: bool,
     /// How long to wait for the services afterwards; else the profile's `up.wait_timeout`.
     pub wait_timeout: Option<Duration>,
     /// Run a restore hook the backup records though the profile does not declare it (asked
@@ -61,10 +67,10 @@ pub fn run(
     let targets = workspace.targets(&[], true)?;
     let replaced = replaced_volumes(&backup, &options.volumes, printer);
     printer.info(format!(
-        "backup {} ({}, {}) will replace: {}",
-        backup.manifest.id,
-        escaped(&backup.manifest.created),
+        "{} of project {}, made {}, will replace: {}",
+        described(&backup),
         escaped(&backup.manifest.project),
+        escaped(&backup.manifest.created),
         replaced.join(", ")
     ));
     let hooks = check_hooks(
@@ -91,7 +97,14 @@ pub fn run(
     let containers = workspace
         .engine
         .project_containers(workspace.model.name())?;
-    if let Err(error) = confirm(workspace, &containers, guard, &backup, replaced.len()) {
+    if let Err(error) = confirm(
+        workspace,
+        &containers,
+        guard,
+        &backup,
+        replaced.len(),
+        options,
+    ) {
         return Err(log.refuse(entry, error));
     }
     let _lock = workspace.lock("restore", printer)?;
@@ -105,6 +118,8 @@ pub fn run(
         targets: &targets,
         volumes: &options.volumes,
         safety_backup: options.safety_backup,
+        rollback: options.rollback && options.safety_backup,
+        record: true,
         wait_timeout: options
             .wait_timeout
             .unwrap_or(workspace.project.profile.wait_timeout),
@@ -125,6 +140,9 @@ pub fn run(
 /// without an id it takes the live stack's newest, and an id is looked up among the fidelity
 /// stack's own, then the live stack's.
 fn choose(workspace: &Workspace, options: &RestoreOptions) -> Result<StoredBackup> {
+    if options.undo {
+        return undo_backup(workspace);
+    }
     let live = workspace.project.fidelity.as_ref().map(|stack| {
         BackupStore::new(
             workspace.project.layout.project_backups(&stack.live),
@@ -140,6 +158,39 @@ fn choose(workspace: &Workspace, options: &RestoreOptions) -> Result<StoredBacku
         (Some(id), None, None) => workspace.store.get(id),
         (None, None, Some(live)) => live.latest(),
         (None, None, None) => workspace.store.latest(),
+    }
+}
+
+/// The safety backup that holds what the last restore replaced: an interrupted restore's
+/// (from its journal), else the last finished one's (from devctl's record).
+fn undo_backup(workspace: &Workspace) -> Result<StoredBackup> {
+    let stack = workspace.project.stack();
+    let interrupted = Journal::read(&workspace.state)?
+        .filter(|journal| journal.operation == Operation::Restore)
+        .map(|journal| (journal.backup, journal.safety_backup));
+    let last = interrupted.or_else(|| {
+        LastRestore::read(&workspace.state).map(|record| (record.backup, record.safety_backup))
+    });
+    match last {
+        Some((_, Some(safety))) => workspace.store.get(&safety),
+        Some((backup, None)) => Err(Failure::bad_input(format!(
+            "the last restore (of backup {}) took no safety backup: there is nothing to undo it with",
+            escaped(&backup)
+        ))
+        .hint(format!(
+            "restore an earlier backup by its id (`{}` lists them)",
+            stack.devctl("backup list")
+        ))
+        .into()),
+        None => Err(Failure::bad_input(format!(
+            "no restore of project {} to undo from this checkout",
+            workspace.model.name()
+        ))
+        .hint(format!(
+            "`{}` lists the backups, safety backups included",
+            stack.devctl("backup list")
+        ))
+        .into()),
     }
 }
 
@@ -283,13 +334,33 @@ fn confirm(
     guard: &GuardOptions,
     backup: &StoredBackup,
     count: usize,
+    options: &RestoreOptions,
 ) -> Result<()> {
     checkout_owner::check(workspace, containers, guard.allow_other_checkout)?;
+    let undoable = match (options.safety_backup, options.rollback) {
+        (false, _) => " — no safety backup: this cannot be undone, nor rolled back if it fails",
+        (true, false) => " — kept as restored if it fails (--no-rollback)",
+        (true, true) => "",
+    };
     guard.confirmation.require_project_name(
         workspace.model.name(),
         &format!(
-            "replace {count} volume(s) with backup {}",
-            backup.manifest.id
+            "replace {count} volume(s) with {}{undoable}",
+            described(backup)
         ),
     )
+}
+
+/// `backup ID (KIND, label "LABEL")`: which backup, of which kind, in words.
+pub fn described(backup: &StoredBackup) -> String {
+    let manifest = &backup.manifest;
+    match &manifest.label {
+        Some(label) => format!(
+            "backup {} ({}, label \"{}\")",
+            manifest.id,
+            manifest.kind.name(),
+            escaped(label)
+        ),
+        None => format!("backup {} ({})", manifest.id, manifest.kind.name()),
+    }
 }

@@ -27,6 +27,9 @@ pub enum ExitStatus {
     LockTimeout,
     /// The guard refused a destructive step.
     Refused,
+    /// A restore failed (its services did not become healthy, a hook failed) and devctl put
+    /// the safety backup back: the volumes hold what they held before.
+    RolledBack,
     /// Services did not become healthy (or exited) within the wait timeout.
     Unhealthy,
     /// Stopped by a signal (Ctrl-C is SIGINT): 128 + its number.
@@ -48,7 +51,7 @@ impl ExitStatus {
     }
 
     /// devctl's own failure statuses, in the order the documentation lists them.
-    pub const ALL: [ExitStatus; 10] = [
+    pub const ALL: [ExitStatus; 11] = [
         ExitStatus::StepFailed,
         ExitStatus::BadInput,
         ExitStatus::IntegrityFailure,
@@ -57,6 +60,7 @@ impl ExitStatus {
         ExitStatus::Io,
         ExitStatus::LockTimeout,
         ExitStatus::Refused,
+        ExitStatus::RolledBack,
         ExitStatus::Unhealthy,
         ExitStatus::Interrupted(libc::SIGINT),
     ];
@@ -74,6 +78,7 @@ impl ExitStatus {
             ExitStatus::Io => 74,
             ExitStatus::LockTimeout => 75,
             ExitStatus::Refused => 77,
+            ExitStatus::RolledBack => 78,
             ExitStatus::Unhealthy => 79,
             ExitStatus::Interrupted(signal) => signal_code(signal),
         }
@@ -98,6 +103,9 @@ impl ExitStatus {
             }
             ExitStatus::LockTimeout => "lock timeout: another devctl run holds the project",
             ExitStatus::Refused => "refused by the guard",
+            ExitStatus::RolledBack => {
+                "restore rolled back: the restored services did not become healthy (or a hook restore failed), and devctl put the safety backup back"
+            }
             ExitStatus::Unhealthy => "services not healthy within the wait timeout",
             ExitStatus::Interrupted(_) => {
                 "interrupted by a signal: 128 + its number (130 for Ctrl-C)"

@@ -128,22 +128,25 @@ fn a_killed_backup_never_looks_complete_and_a_second_run_waits_for_the_lock() {
         .run();
 }
 
-#[test]
-fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_data_back() {
-    require_engine();
-    let fixture = volume_project("killrestore", "");
-    fill(&fixture);
-    let id = backup(&fixture, &[]);
-    fixture.shell("app", "echo changed > /data/note");
-    let before_restore = snapshot(&fixture);
+/// The devctl command lines between backquotes in `text`.
+fn quoted_commands(text: &str) -> Vec<String> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|quoted| quoted.starts_with("devctl "))
+        .map(String::from)
+        .collect()
+}
 
+/// Starts `devctl restore ID` and kills it once it has begun replacing the volume; returns
+/// the two command lines the next run gives: the one that finishes, the one that undoes.
+fn killed_restore(fixture: &Fixture, id: &str) -> (String, String) {
     let mut child = fixture
         .devctl()
-        .args(["restore", &id, "--confirm", &fixture.name])
+        .args(["restore", id, "--confirm", &fixture.name])
         .spawn();
-    let journal = || {
-        std::fs::read_to_string(project_state(&fixture).join("journal.json")).unwrap_or_default()
-    };
+    let journal =
+        || std::fs::read_to_string(project_state(fixture).join("journal.json")).unwrap_or_default();
     wait_for(
         "the restore to replace the volume",
         Duration::from_secs(120),
@@ -151,27 +154,42 @@ fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_da
     );
     std::thread::sleep(Duration::from_millis(300));
     kill(&mut child);
-    let recorded: serde_json::Value = serde_json::from_str(&journal()).unwrap();
-    let safety = recorded["safety_backup"]
-        .as_str()
-        .expect("the safety backup id was recorded")
-        .to_string();
-
     let up = fixture
         .devctl()
         .args(["up"])
         .status(REFUSED)
         .stderr("was interrupted")
-        .stderr(&format!(
-            "devctl restore {safety} --confirm {}",
-            fixture.name
-        ))
         .run();
-    assert!(
-        up.stderr.contains(&format!("devctl restore {id}")),
+    let commands = quoted_commands(&up.stderr);
+    assert_eq!(
+        commands,
+        [
+            format!("devctl restore {id} --confirm {}", fixture.name),
+            format!("devctl restore --undo --confirm {}", fixture.name),
+        ],
         "{}",
         up.stderr
     );
+    (commands[0].clone(), commands[1].clone())
+}
+
+/// Runs a command line devctl printed.
+fn run_printed(fixture: &Fixture, line: &str) {
+    let words: Vec<&str> = line.split_whitespace().skip(1).collect();
+    fixture.devctl().args(words).status(0).run();
+}
+
+#[test]
+fn a_killed_restore_is_found_by_the_next_run_and_either_printed_command_works() {
+    require_engine();
+    let fixture = volume_project("killrestore", "");
+    fill(&fixture);
+    let id = backup(&fixture, &[]);
+    let backed_up = snapshot(&fixture);
+    fixture.shell("app", "echo changed > /data/note");
+    let before_restore = snapshot(&fixture);
+
+    let (_, undo) = killed_restore(&fixture, &id);
     fixture
         .devctl()
         .args(["backup"])
@@ -191,13 +209,15 @@ fn a_killed_restore_is_found_by_the_next_run_and_the_safety_backup_brings_the_da
             .stderr("was interrupted")
             .run();
     }
-
-    fixture
-        .devctl()
-        .args(["restore", &safety, "--confirm", &fixture.name])
-        .status(0)
-        .run();
+    // The second command puts back what the volume held before the restore.
+    run_printed(&fixture, &undo);
     assert_eq!(snapshot(&fixture), before_restore);
+    fixture.devctl().args(["up"]).status(0).run();
+
+    // Killed again: the first command finishes the restore.
+    let (finish, _) = killed_restore(&fixture, &id);
+    run_printed(&fixture, &finish);
+    assert_eq!(snapshot(&fixture), backed_up);
     fixture.devctl().args(["up"]).status(0).run();
 }
 

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real devctl binary against the real Docker engine.
 
+mod atomic_restore;
 mod backup;
 mod bad_input;
 mod checkouts;
