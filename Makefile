@@ -6,6 +6,7 @@ DEVCTL     ?= target/release/devctl
 DEMO       ?= examples/demo
 PROFILE    ?=
 PREFIX     ?= $(HOME)/.cargo
+INSTALLED  ?= $(PREFIX)/bin/devctl
 
 DEMO_FLAGS = --project-dir $(DEMO) $(if $(PROFILE),--profile $(PROFILE))
 
@@ -17,9 +18,15 @@ all: build
 build:
 	$(CARGO) build --release --locked
 
-## install: install devctl into $(PREFIX)/bin
+## install: install devctl into $(PREFIX)/bin, its manual pages into $(PREFIX)/share/man/man1
+## and its completions for bash, zsh and fish under $(PREFIX)/share
 install:
 	$(CARGO) install --path . --locked --root $(PREFIX)
+	$(INSTALLED) man --directory $(PREFIX)/share/man/man1
+	mkdir -p $(PREFIX)/share/bash-completion/completions $(PREFIX)/share/zsh/site-functions $(PREFIX)/share/fish/vendor_completions.d
+	$(INSTALLED) completions bash > $(PREFIX)/share/bash-completion/completions/devctl
+	$(INSTALLED) completions zsh > $(PREFIX)/share/zsh/site-functions/_devctl
+	$(INSTALLED) completions fish > $(PREFIX)/share/fish/vendor_completions.d/devctl.fish
 
 ## engine: make sure docker, the daemon, compose v2+ and the test images are there
 engine:

@@ -137,6 +137,13 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Run a command in a running service container.
     Exec(ExecArgs),
+    /// Open a shell (bash, else sh) in a running service container.
+    Shell(ShellArgs),
+    /// Restart the services' containers (the same containers, never recreated), then wait
+    /// until they are healthy.
+    Restart(RestartArgs),
+    /// Build the images of the services that build.
+    Build(BuildArgs),
     /// List the devctl profiles, or show one resolved.
     Profiles(ProfilesArgs),
     /// `devctl up --fidelity`: build and start the fidelity stack beside the live one.
@@ -158,6 +165,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Print devctl's manual page (or one verb's), or write them all into a directory.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -377,6 +386,11 @@ pub struct LogsArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ExecArgs {
+    /// Give the command no terminal (compose's `exec -T`); the default when devctl's input
+    /// is not a terminal.
+    #[arg(short = 'T', long = "no-tty")]
+    pub no_tty: bool,
+
     /// The service to run in.
     pub service: String,
 
@@ -544,4 +558,51 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ShellArgs {
+    /// The service to open a shell in.
+    pub service: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    /// Only these services; all of the profile's when none is named.
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+
+    /// How long to wait for health, e.g. 90s or 2m (default: the profile's up.wait_timeout).
+    #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
+    pub wait_timeout: Option<Duration>,
+
+    /// Restart and return without waiting for health.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// Only these services; every one of the profile's that builds when none is named.
+    #[arg(value_name = "SERVICE")]
+    pub services: Vec<String>,
+
+    /// Build without the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Pull newer base images while building.
+    #[arg(long)]
+    pub pull: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {
+    /// A verb whose page to print (`devctl man restore`); devctl's own page when none.
+    #[arg(value_name = "VERB")]
+    pub verb: Option<String>,
+
+    /// Write every page (devctl.1, devctl-VERB.1, …) into this directory instead.
+    #[arg(long, value_name = "DIR", conflicts_with = "verb")]
+    pub directory: Option<PathBuf>,
 }

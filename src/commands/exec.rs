@@ -22,7 +22,7 @@ pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<Ver
         .into());
     }
     let mut arguments = vec!["exec".to_string()];
-    if !std::io::stdin().is_terminal() {
+    if args.no_tty || !std::io::stdin().is_terminal() {
         arguments.push("-T".into());
     }
     arguments.push(args.service.clone());

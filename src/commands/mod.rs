@@ -2,16 +2,20 @@
 //! the global flags into the library's plain options.
 
 pub mod backup;
+pub mod build;
 pub mod completions;
 pub mod compose;
 pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod logs;
+pub mod man;
 pub mod options;
 pub mod plan;
 pub mod profiles;
+pub mod restart;
 pub mod restore;
+pub mod shell;
 pub mod status;
 pub mod up;
 
@@ -34,10 +38,14 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Backup(args) => backup::run(args, global, printer),
         Command::Restore(args) => restore::run(args, global, printer),
         Command::Exec(args) => exec::run(args, global, printer),
+        Command::Shell(args) => shell::run(args, global, printer),
+        Command::Restart(args) => restart::run(args, global, printer),
+        Command::Build(args) => build::run(args, global, printer),
         Command::Profiles(args) => profiles::run(args, global, printer),
         Command::Compose(args) => compose::run(args, global, printer),
         Command::Doctor(args) => doctor::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
         Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, printer),
     }
 }

@@ -7,9 +7,12 @@ use anyhow::Result;
 use crate::backup::workspace::Workspace;
 use crate::cli::{GlobalArgs, UpArgs};
 use crate::compose::up_plan::{self, UpOptions};
+use crate::compose::verb_plan::WaitPlan;
+use crate::engine::api::Engine;
 use crate::engine::health_report;
 use crate::engine::health_wait::{self, WaitOutcome};
 use crate::guard::passthrough;
+use crate::project::Project;
 use crate::project::{ServiceScope, required_variables};
 use crate::report::exit_status::ExitStatus;
 use crate::report::printer::Printer;
@@ -72,17 +75,27 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         crate::fidelity::check::report(engine, project, printer)?;
         return Ok(ExitStatus::Success);
     };
-    match health_wait::wait(
-        engine,
-        plan.model.name(),
-        &wait.services,
-        wait.timeout,
-        started,
-    )? {
+    let status = wait_for_health(engine, project, plan.model.name(), wait, started, printer)?;
+    if status.is_success() {
+        crate::fidelity::check::report(engine, project, printer)?;
+    }
+    Ok(status)
+}
+
+/// Waits for `wait`'s services of project `name` (counting from `started`) and reports them
+/// ready, or fails with the health report.
+pub fn wait_for_health(
+    engine: &Engine,
+    project: &Project,
+    name: &str,
+    wait: &WaitPlan,
+    started: Instant,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    match health_wait::wait(engine, name, &wait.services, wait.timeout, started)? {
         WaitOutcome::Interrupted(signal) => Ok(ExitStatus::Interrupted(signal)),
         WaitOutcome::Ready(containers) => {
-            health_report::report_ready(plan.model.name(), &containers, started.elapsed(), printer);
-            crate::fidelity::check::report(engine, project, printer)?;
+            health_report::report_ready(name, &containers, started.elapsed(), printer);
             Ok(ExitStatus::Success)
         }
         WaitOutcome::Failed { containers, cause } => Err(health_report::report_failure(

@@ -8,6 +8,7 @@ mod cli;
 mod demo;
 mod doctor;
 mod dry_run;
+mod everyday;
 mod fidelity;
 mod guard;
 mod harness;
