@@ -139,6 +139,11 @@ pub enum Command {
     Exec(ExecArgs),
     /// Open a shell (bash, else sh) in a running service container.
     Shell(ShellArgs),
+    /// Open a service's URL (its first published TCP port) in the browser, and print it.
+    Open(OpenArgs),
+    /// List every compose project on the engine: checkout, services up, fidelity, profiles,
+    /// newest backup.
+    Ls(LsArgs),
     /// Restart the services' containers (the same containers, never recreated), then wait
     /// until they are healthy.
     Restart(RestartArgs),
@@ -605,4 +610,16 @@ pub struct ManArgs {
     /// Write every page (devctl.1, devctl-VERB.1, …) into this directory instead.
     #[arg(long, value_name = "DIR", conflicts_with = "verb")]
     pub directory: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// The service to open; the first that publishes a TCP port when none is named.
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LsArgs {
+    #[command(flatten)]
+    pub format: FormatArgs,
 }

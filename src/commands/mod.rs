@@ -9,7 +9,9 @@ pub mod doctor;
 pub mod down;
 pub mod exec;
 pub mod logs;
+pub mod ls;
 pub mod man;
+pub mod open;
 pub mod options;
 pub mod plan;
 pub mod profiles;
@@ -39,6 +41,8 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Restore(args) => restore::run(args, global, printer),
         Command::Exec(args) => exec::run(args, global, printer),
         Command::Shell(args) => shell::run(args, global, printer),
+        Command::Open(args) => open::run(args, global, printer),
+        Command::Ls(args) => ls::run(args, global, printer),
         Command::Restart(args) => restart::run(args, global, printer),
         Command::Build(args) => build::run(args, global, printer),
         Command::Profiles(args) => profiles::run(args, global, printer),

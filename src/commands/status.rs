@@ -16,7 +16,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     let model = project.model(ServiceScope::Profile, false, printer)?;
     let engine = Engine::connect(project.context.as_deref())?;
     let containers = engine.project_containers(model.name())?;
-    let rows = ServiceStatus::collect(&model, &containers);
+    let rows = ServiceStatus::with_urls(ServiceStatus::collect(&model, &containers), engine.host());
     match args.format.resolved() {
         Format::Json => {
             let document = json!({
@@ -32,7 +32,7 @@ pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             let table_rows: Vec<Vec<String>> = rows.iter().map(table_row).collect();
             printer.data(crate::report::table::render(
                 &[
-                    "SERVICE", "STATE", "HEALTH", "RESTARTS", "PORTS", "MOUNTS", "IMAGE",
+                    "SERVICE", "STATE", "HEALTH", "RESTARTS", "URLS", "PORTS", "MOUNTS", "IMAGE",
                 ],
                 &table_rows,
             ));
@@ -67,6 +67,11 @@ fn table_row(row: &ServiceStatus) -> Vec<String> {
         row.health.clone().unwrap_or_else(|| "-".into()),
         row.restarts
             .map_or_else(|| "-".into(), |restarts| restarts.to_string()),
+        if row.urls.is_empty() {
+            "-".into()
+        } else {
+            row.urls.join(", ")
+        },
         if row.ports.is_empty() {
             "-".into()
         } else {

@@ -186,6 +186,24 @@ pub fn find_program(program: &str) -> Option<PathBuf> {
         .find(|candidate| is_executable(candidate))
 }
 
+/// Opens `url` with the desktop's opener (`xdg-open`, else `open` on macOS); false when
+/// there is none, or it fails (a machine with no browser), so that the caller prints it.
+pub fn open_url(url: &str) -> bool {
+    let Some(opener) = ["xdg-open", "open"]
+        .iter()
+        .find_map(|program| find_program(program))
+    else {
+        return false;
+    };
+    duct::cmd(opener, [url])
+        .stdin_null()
+        .stdout_null()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .is_ok_and(|output| output.status.success())
+}
+
 /// Identifies the binaries a probe depends on (path, size, mtime), so a changed install is
 /// probed again.
 fn fingerprint(candidates: &[Vec<String>]) -> String {

@@ -223,6 +223,23 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
         }
     }
 
+    /// Every container of every compose project on the engine, as listed (its labels and
+    /// state), running or not.
+    pub fn compose_containers(&self) -> Result<Vec<bollard::models::ContainerSummary>> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec!["com.docker.compose.project".to_string()],
+        )]);
+        let options = ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        };
+        self.runtime
+            .block_on(self.docker.list_containers(Some(options)))
+            .with_context(|| format!("cannot list the containers on {}", self.host))
+    }
+
     /// Removes helper containers an interrupted run of `project` left behind.
     pub fn remove_stale_helpers(&self, project: &str) -> Result<usize> {
         let filters = HashMap::from([(

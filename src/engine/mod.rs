@@ -5,3 +5,4 @@ pub mod api;
 pub mod health_report;
 pub mod health_wait;
 pub mod service_status;
+pub mod urls;

@@ -31,6 +31,8 @@ pub struct ServiceStatus {
     pub restarts: Option<i64>,
     /// Published ports, as `127.0.0.1:8080->80/tcp`.
     pub ports: Vec<String>,
+    /// Its published TCP ports as URLs reachable from here (`with_urls`).
+    pub urls: Vec<String>,
     pub mounts: Vec<Mount>,
     pub image: Option<String>,
     /// False for a container of a service outside the profile's model (e.g. another profile's).
@@ -38,6 +40,15 @@ pub struct ServiceStatus {
 }
 
 impl ServiceStatus {
+    /// The rows with their URLs, for an engine at `endpoint` (see `engine::urls`).
+    pub fn with_urls(mut rows: Vec<ServiceStatus>, endpoint: &str) -> Vec<ServiceStatus> {
+        let address = crate::engine::urls::engine_address(endpoint);
+        for row in &mut rows {
+            row.urls = crate::engine::urls::urls(&row.ports, &address);
+        }
+        rows
+    }
+
     /// One row per container, then one `absent` row per model service without a container.
     pub fn collect(
         model: &ComposeModel,
@@ -68,6 +79,7 @@ impl ServiceStatus {
                     exit_code: None,
                     restarts: None,
                     ports: Vec::new(),
+                    urls: Vec::new(),
                     mounts: Vec::new(),
                     image,
                     in_profile: true,
@@ -154,6 +166,7 @@ impl ServiceStatus {
             exit_code,
             restarts: Some(container.restart_count.unwrap_or(0)),
             ports,
+            urls: Vec::new(),
             mounts,
             image: container
                 .config

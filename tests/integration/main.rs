@@ -25,3 +25,4 @@ mod recreation;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod snapshots;
+mod where_is_it;
