@@ -226,6 +226,10 @@ pub struct BackupArgs {
     /// Also back up anonymous volumes (named by service and mount path).
     #[arg(long)]
     pub anonymous: bool,
+
+    /// Drill the backup right after taking it (as `devctl backup drill ID`).
+    #[arg(long)]
+    pub drill: bool,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -239,6 +243,22 @@ pub enum BackupAction {
     Verify {
         /// The backup to verify (default: every backup of the project).
         id: Option<String>,
+    },
+    /// Restore a backup into a throwaway sibling project, wait for its services to be
+    /// healthy, run the profile's drill checks, record the outcome and remove the sibling.
+    /// Never touches the live stack; asks nothing.
+    Drill {
+        /// The backup to drill: an id from `devctl backup list`.
+        #[arg(value_name = "ID", required_unless_present = "latest")]
+        id: Option<String>,
+
+        /// Drill the newest backup.
+        #[arg(long, conflicts_with = "id")]
+        latest: bool,
+
+        /// How long to wait for the sibling's services to be healthy (and for each check).
+        #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
+        wait_timeout: Option<Duration>,
     },
     /// Remove old backups, keeping the newest N (asks first).
     Prune {

@@ -1,7 +1,12 @@
-//! Backups of the project's volumes: the workspace they work in, targets, taking, restoring, the
-//! archive format, the manifest, the store and the journal of a run in progress.
+//! Backups of the project's volumes: the workspace they work in, targets, taking, restoring,
+//! restore drills, the archive format, the manifest, the store and the journal of a run in
+//! progress.
 
 pub mod archive;
+pub mod drill;
+pub mod drill_leftovers;
+pub mod drill_record;
+pub mod drill_sibling;
 pub mod id;
 pub mod journal;
 pub mod last_restore;

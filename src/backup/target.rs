@@ -230,6 +230,7 @@ mod tests {
             anonymous: false,
             compression_level: 3,
             volumes,
+            drill_checks: Vec::new(),
         }
     }
 

@@ -88,15 +88,15 @@ impl Workspace {
     }
 
     /// Takes the project's lock for `purpose`, then clears what interrupted runs left
-    /// (unfinished backup directories, helper containers).
+    /// (unfinished backup directories, helper containers, drills' sibling projects).
     pub fn lock(&self, purpose: &str, printer: &Printer) -> Result<ProjectLock> {
         let lock = ProjectLock::take(&self.state, self.model.name(), purpose, printer)?;
         self.clear_leftovers(printer)?;
         Ok(lock)
     }
 
-    /// Removes the unfinished backup directories and the helper containers of runs that were
-    /// interrupted (call it holding the lock).
+    /// Removes the unfinished backup directories, the helper containers and the drills' sibling
+    /// projects of runs that were interrupted (call it holding the lock).
     fn clear_leftovers(&self, printer: &Printer) -> Result<()> {
         for id in self.store.clean_partials()? {
             printer.detail(format!(
@@ -104,6 +104,12 @@ impl Workspace {
             ));
         }
         self.engine.remove_stale_helpers(self.model.name())?;
+        crate::backup::drill_leftovers::clear_abandoned(
+            &self.engine,
+            &self.state,
+            self.model.name(),
+            printer,
+        )?;
         Ok(())
     }
 

@@ -1,10 +1,14 @@
-//! `devctl backup`: back up the volumes the profile's services use; `list`, `verify`, `prune`.
+//! `devctl backup`: back up the volumes the profile's services use (and drill the backup with
+//! `--drill`); `list`, `verify`, `drill`, `prune`.
 
 use anyhow::Result;
 use serde_json::json;
 
+use crate::backup::drill;
+use crate::backup::drill_record::{DrillRecord, DrillResult, DrillState};
 use crate::backup::journal;
 use crate::backup::manifest::BackupKind;
+use crate::backup::store::StoredBackup;
 use crate::backup::take;
 use crate::backup::workspace::Workspace;
 use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
@@ -27,6 +31,19 @@ pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         None => create(&workspace, args, global, printer),
         Some(BackupAction::List { format }) => list(&workspace, format.resolved(), printer),
         Some(BackupAction::Verify { id }) => verify(&workspace, id.as_deref(), printer),
+        Some(BackupAction::Drill {
+            id,
+            latest: _,
+            wait_timeout,
+        }) => {
+            let _lock = workspace.lock("backup drill", printer)?;
+            let backup = match id {
+                Some(id) => workspace.store.get(id)?,
+                None => workspace.store.latest()?,
+            };
+            let timeout = wait_timeout.unwrap_or(workspace.project.profile.wait_timeout);
+            drill_backup(&workspace, &backup, timeout, printer)
+        }
         Some(BackupAction::Prune { keep }) => prune(&workspace, *keep, global, printer),
     }
 }
@@ -87,7 +104,42 @@ fn create(
             shell_quote(workspace.model.name())
         ))
     ));
+    if args.drill {
+        return drill_backup(
+            workspace,
+            &backup,
+            workspace.project.profile.wait_timeout,
+            printer,
+        );
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Drills `backup` (holding the lock), says how it went, and fails when the drill did.
+fn drill_backup(
+    workspace: &Workspace,
+    backup: &StoredBackup,
+    wait_timeout: std::time::Duration,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let record: DrillRecord = drill::drill(workspace, printer, backup, wait_timeout)?;
+    match record.result {
+        DrillResult::Ok => {
+            printer.info(format!(
+                "✔ drill of backup {} passed in {:.1}s: {} healthy{}",
+                record.backup,
+                record.duration_seconds,
+                record.services.join(", "),
+                match record.checks.len() {
+                    0 => String::new(),
+                    1 => ", 1 check passed".to_string(),
+                    count => format!(", {count} checks passed"),
+                }
+            ));
+            Ok(ExitStatus::Success)
+        }
+        DrillResult::Failed => Err(drill::failed(&record, workspace.project.stack()).into()),
+    }
 }
 
 fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<ExitStatus> {
@@ -107,6 +159,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                         "raw_bytes": manifest.raw_bytes(),
                         "stored_bytes": manifest.stored_bytes(),
                         "directory": entry.directory,
+                        "drill": drill_json(&DrillRecord::state(&entry.directory, &entry.id)),
                     }),
                     Err(error) => json!({
                         "id": entry.id,
@@ -148,6 +201,7 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                             .collect::<Vec<_>>()
                             .join(", "),
                         human_bytes(manifest.stored_bytes()),
+                        drill_text(&DrillRecord::state(&entry.directory, &entry.id)),
                     ],
                     Err(error) => vec![
                         escaped(&entry.id),
@@ -155,16 +209,34 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                         "-".into(),
                         escaped(error.lines().next().unwrap_or_default()),
                         "-".into(),
+                        "-".into(),
                     ],
                 })
                 .collect();
             printer.data(crate::report::table::render(
-                &["ID", "KIND", "CREATED", "VOLUMES", "STORED"],
+                &["ID", "KIND", "CREATED", "VOLUMES", "STORED", "DRILL"],
                 &rows,
             ));
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// A backup's last drill, for `backup list --json`: `{"result": "ok"|"failed"|"never"|
+/// "unreadable", "when": …}`.
+fn drill_json(state: &DrillState) -> serde_json::Value {
+    match state {
+        DrillState::Unreadable(error) => json!({ "result": state.name(), "error": error }),
+        _ => json!({ "result": state.name(), "when": state.when() }),
+    }
+}
+
+/// A backup's last drill, for the DRILL column: `ok 2026-…`, `failed 2026-…`, `never`.
+fn drill_text(state: &DrillState) -> String {
+    match state.when() {
+        Some(when) => format!("{} {when}", state.name()),
+        None => state.name().to_string(),
+    }
 }
 
 fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<ExitStatus> {
@@ -255,8 +327,27 @@ fn prune(
         ));
         return Ok(ExitStatus::Success);
     }
-    let doomed = &complete[..complete.len() - keep];
-    for entry in doomed {
+    // The newest backup whose drill passed stays, whatever its age. The record is advisory:
+    // it can only spare a backup, never doom one.
+    let drilled = complete
+        .iter()
+        .rev()
+        .find(|entry| DrillRecord::state(&entry.directory, &entry.id).passed());
+    let mut doomed: Vec<_> = complete[..complete.len() - keep].to_vec();
+    if let Some(drilled) = drilled
+        && doomed.iter().any(|entry| entry.id == drilled.id)
+    {
+        doomed.retain(|entry| entry.id != drilled.id);
+        printer.info(format!(
+            "keeping backup {}: it is the newest backup whose drill passed",
+            drilled.id
+        ));
+    }
+    if doomed.is_empty() {
+        printer.info("nothing to prune");
+        return Ok(ExitStatus::Success);
+    }
+    for entry in &doomed {
         printer.info(format!("will remove backup {}", entry.id));
     }
     if global.dry_run {
@@ -286,7 +377,7 @@ fn prune(
             .join(", ")
     );
     log.append(&entry)?;
-    for entry in doomed {
+    for entry in &doomed {
         std::fs::remove_dir_all(&entry.directory).map_err(|error| {
             anyhow::anyhow!("cannot remove {}: {error}", entry.directory.display())
         })?;

@@ -55,6 +55,13 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         "up",
         printer,
     )?;
+    // A drill killed earlier left its sibling project: it goes before anything starts.
+    crate::backup::drill_leftovers::clear_abandoned(
+        &workspace.engine,
+        &workspace.state,
+        plan.model.name(),
+        printer,
+    )?;
     // Whose checkout the project is, and which volumes compose would recreate: the guard
     // decides before compose runs, and compose asks nothing itself.
     let arguments = plan.last_arguments(&workspace.project);

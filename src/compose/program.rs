@@ -345,6 +345,12 @@ impl ComposeCommand {
     pub fn capture(&self) -> Result<std::process::Output> {
         capture_within(self.expression(), &self.line(), time_limit()?)
     }
+
+    /// Runs the command and returns what it printed and how it ended; stopped (with all it
+    /// started) when `limit` passes or devctl is told to stop.
+    pub fn capture_for(&self, limit: std::time::Duration) -> Result<std::process::Output> {
+        capture_within(self.expression().stdin_null(), &self.line(), limit)
+    }
 }
 
 /// How long compose's quick calls (`version`, `config`) may take, unless

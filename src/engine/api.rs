@@ -263,6 +263,80 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
         Ok(stale.len())
     }
 
+    /// Removes every container (with its anonymous volumes), network and volume that carries
+    /// all of `labels` (`key=value` each), in that order; returns how many of each it found.
+    /// Something already gone is no error.
+    pub fn remove_labelled(&self, labels: &[String]) -> Result<(usize, usize, usize)> {
+        use bollard::query_parameters::{
+            ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions, RemoveVolumeOptions,
+        };
+        let filters = || HashMap::from([("label".to_string(), labels.to_vec())]);
+        let gone = |result: Result<(), bollard::errors::Error>| match result {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(error) => Err(error),
+        };
+        self.runtime.block_on(async {
+            let containers = self
+                .docker
+                .list_containers(Some(ListContainersOptions {
+                    all: true,
+                    filters: Some(filters()),
+                    ..Default::default()
+                }))
+                .await
+                .with_context(|| {
+                    format!("cannot list containers labelled {}", labels.join(", "))
+                })?;
+            for id in containers
+                .iter()
+                .filter_map(|container| container.id.as_deref())
+            {
+                let options = RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                };
+                gone(self.docker.remove_container(id, Some(options)).await)
+                    .with_context(|| format!("cannot remove container {id}"))?;
+            }
+            let networks = self
+                .docker
+                .list_networks(Some(ListNetworksOptions {
+                    filters: Some(filters()),
+                }))
+                .await
+                .with_context(|| format!("cannot list networks labelled {}", labels.join(", ")))?;
+            for name in networks
+                .iter()
+                .filter_map(|network| network.name.as_deref())
+            {
+                gone(self.docker.remove_network(name).await)
+                    .with_context(|| format!("cannot remove network {name}"))?;
+            }
+            let volumes = self
+                .docker
+                .list_volumes(Some(ListVolumesOptions {
+                    filters: Some(filters()),
+                }))
+                .await
+                .with_context(|| format!("cannot list volumes labelled {}", labels.join(", ")))?
+                .volumes
+                .unwrap_or_default();
+            for volume in &volumes {
+                gone(
+                    self.docker
+                        .remove_volume(&volume.name, None::<RemoveVolumeOptions>)
+                        .await,
+                )
+                .with_context(|| format!("cannot remove volume {}", volume.name))?;
+            }
+            Ok((containers.len(), networks.len(), volumes.len()))
+        })
+    }
+
     /// The volume named `name`, if it exists.
     pub fn volume(&self, name: &str) -> Result<Option<bollard::models::Volume>> {
         match self.runtime.block_on(self.docker.inspect_volume(name)) {

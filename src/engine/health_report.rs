@@ -159,7 +159,8 @@ fn restarted(restarts: i64) -> String {
     }
 }
 
-fn describe(container: &ContainerWait) -> String {
+/// One line for a container's wait: its service, state and how long it took.
+pub fn describe(container: &ContainerWait) -> String {
     let state = match &container.verdict {
         Verdict::Healthy => "healthy".to_string(),
         Verdict::Running => "running (no healthcheck)".to_string(),

@@ -177,6 +177,31 @@ impl Project {
         self.command_from(argv)
     }
 
+    /// An exact compose command for project `name` described by the generated compose file
+    /// `file` (a drill's sibling), with the profile's project directory: global arguments,
+    /// then `arguments`.
+    pub fn generated_command(
+        &self,
+        file: &std::path::Path,
+        name: &str,
+        arguments: &[String],
+    ) -> ComposeCommand {
+        let mut argv = self.compose_program();
+        argv.extend([
+            "-f".to_string(),
+            file.display().to_string(),
+            "--project-directory".to_string(),
+            self.compose_directory().display().to_string(),
+            "-p".to_string(),
+            name.to_string(),
+        ]);
+        if self.quiet {
+            argv.extend(["--progress".into(), "quiet".into()]);
+        }
+        argv.extend(arguments.iter().cloned());
+        self.command_from(argv)
+    }
+
     fn command_from(&self, argv: Vec<String>) -> ComposeCommand {
         let mut env = BTreeMap::new();
         if let (Some(context), false) = (&self.context, self.compose.is_docker_plugin()) {

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use std::collections::BTreeMap;
 
-use crate::project::profile_file::{BackupMethod, FixedNames, ProfileFile, VolumeBackup};
+use crate::project::profile_file::{
+    BackupMethod, DrillCheck, FixedNames, ProfileFile, VolumeBackup,
+};
 use crate::report::failure::Failure;
 
 /// The health-wait timeout when neither the profile nor `--wait-timeout` sets one.
@@ -71,6 +73,8 @@ pub struct BackupSettings {
     pub compression_level: i32,
     /// Per-volume settings, by compose volume key.
     pub volumes: BTreeMap<String, VolumeBackup>,
+    /// `backup.drill.checks`: what a drill checks in the restored sibling stack.
+    pub drill_checks: Vec<DrillCheck>,
 }
 
 impl BackupSettings {
@@ -220,11 +224,27 @@ fn backup_settings(file: &ProfileFile, origin: &str) -> Result<BackupSettings, F
             .hint("a hook names the service to run in, the backup command (its output is stored) and the restore command (fed that output)"));
         }
     }
+    let drill_checks = section
+        .drill
+        .as_ref()
+        .and_then(|drill| drill.checks.clone())
+        .unwrap_or_default();
+    for (index, check) in drill_checks.iter().enumerate() {
+        for (field, value) in [("service", &check.service), ("command", &check.command)] {
+            if value.trim().is_empty() {
+                return Err(Failure::bad_input(format!(
+                    "{origin}: backup.drill.checks[{index}].{field} is empty"
+                ))
+                .hint("each check names a service and a shell command to run in it, e.g. {service: db, command: \"psql -tAc 'select 1'\", expect: \"1\"}"));
+            }
+        }
+    }
     Ok(BackupSettings {
         method,
         anonymous: section.anonymous.unwrap_or(false),
         compression_level,
         volumes,
+        drill_checks,
     })
 }
 

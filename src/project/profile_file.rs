@@ -122,6 +122,28 @@ pub struct BackupSection {
     pub compression_level: Option<i32>,
     /// Per-volume settings, by compose volume key.
     pub volumes: Option<std::collections::BTreeMap<String, VolumeBackup>>,
+    /// What `devctl backup drill` checks in the restored sibling stack.
+    pub drill: Option<DrillSection>,
+}
+
+/// Settings of `devctl backup drill`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DrillSection {
+    /// Commands run in the sibling's services once they are healthy; all must pass.
+    pub checks: Option<Vec<DrillCheck>>,
+}
+
+/// One drill check: `sh -c COMMAND` in a service of the sibling stack.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DrillCheck {
+    /// The service to run it in.
+    pub service: String,
+    /// A shell command (run with `sh -c`); it passes when it exits 0.
+    pub command: String,
+    /// Text its output must contain as well.
+    pub expect: Option<String>,
 }
 
 /// Settings of the guard in front of every destructive step.
@@ -276,6 +298,8 @@ impl ProfileFile {
                     }
                     (inherited, own) => own.or(inherited),
                 },
+                // The child's checks replace the parent's as a whole.
+                drill: self.backup.drill.or(parent.backup.drill),
             },
             guard: GuardSection {
                 // A child can add protections, never drop its parent's.

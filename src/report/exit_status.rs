@@ -32,6 +32,8 @@ pub enum ExitStatus {
     RolledBack,
     /// Services did not become healthy (or exited) within the wait timeout.
     Unhealthy,
+    /// A restore drill failed: the backup did not come up healthy or a drill check failed.
+    DrillFailed,
     /// Stopped by a signal (Ctrl-C is SIGINT): 128 + its number.
     Interrupted(i32),
 }
@@ -59,6 +61,7 @@ impl ExitStatus {
         ExitStatus::Internal,
         ExitStatus::Io,
         ExitStatus::LockTimeout,
+        ExitStatus::DrillFailed,
         ExitStatus::Refused,
         ExitStatus::RolledBack,
         ExitStatus::Unhealthy,
@@ -77,6 +80,7 @@ impl ExitStatus {
             ExitStatus::Internal => 70,
             ExitStatus::Io => 74,
             ExitStatus::LockTimeout => 75,
+            ExitStatus::DrillFailed => 76,
             ExitStatus::Refused => 77,
             ExitStatus::RolledBack => 78,
             ExitStatus::Unhealthy => 79,
@@ -102,6 +106,9 @@ impl ExitStatus {
                 "I/O error: a file or directory devctl needed could not be read or written"
             }
             ExitStatus::LockTimeout => "lock timeout: another devctl run holds the project",
+            ExitStatus::DrillFailed => {
+                "restore drill failed: the backup's services did not become healthy in the sibling stack, or a drill check failed"
+            }
             ExitStatus::Refused => "refused by the guard",
             ExitStatus::RolledBack => {
                 "restore rolled back: the restored services did not become healthy (or a hook restore failed), and devctl put the safety backup back"

@@ -7,6 +7,7 @@ mod checkouts;
 mod cli;
 mod demo;
 mod doctor;
+mod drill;
 mod dry_run;
 mod everyday;
 mod fidelity;

@@ -1,0 +1,223 @@
+//! Restore drills on the real engine: a good backup drills ok, a backup of a state the
+//! service cannot become healthy from fails its drill, and nothing of the sibling project
+//! remains either way, while the live container and its data are untouched; `backup list`
+//! shows each drill; `backup prune` keeps the newest backup whose drill passed, and a
+//! tampered record never makes it remove anything it would not have removed.
+
+use std::process::Command;
+
+use crate::backup::{backup, listed};
+use crate::harness::{Fixture, require_engine};
+
+pub const DRILL_FAILED: i32 = 76;
+
+/// A project whose `app` service is healthy while /data/ready exists (or /data/note does not,
+/// as in a new volume), with a fixed
+/// container name and a published host port (which a sibling must not take).
+pub fn drill_project(label: &str, profile_extra: &str) -> Fixture {
+    let fixture = Fixture::new(label);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    fixture.write(
+        "profiles/default.yaml",
+        &format!(
+            "compose:\n  project_name: {{project}}\nup:\n  wait_timeout: 30s\n{profile_extra}"
+        ),
+    );
+    fixture.write(
+        "compose.yaml",
+        &format!(
+            "services:\n  app:\n    image: {{busybox}}\n    init: true\n    container_name: {{project}}-app\n    command: [sleep, '600']\n    ports: ['127.0.0.1:{port}:80']\n    volumes: [data:/data]\n    healthcheck:\n      test: [CMD-SHELL, 'test -f /data/ready || test ! -e /data/note']\n      interval: 1s\n      retries: 2\nvolumes:\n  data:\n"
+        ),
+    );
+    fixture
+}
+
+/// `docker KIND ls` of everything carrying `label`, as names.
+fn labelled(kind: &[&str], label: &str) -> Vec<String> {
+    let format = if kind[0] == "ps" {
+        "{{.Names}}"
+    } else {
+        "{{.Name}}"
+    };
+    let output = Command::new("docker")
+        .args(kind)
+        .args(["--filter", &format!("label={label}"), "--format", format])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Every container, network and volume of any drill of `fixture`, and its helpers; with the
+/// drill markers left in its state directory.
+pub fn drill_leftovers(fixture: &Fixture) -> Vec<String> {
+    let label = format!("dev.devctl.drill={}", fixture.name);
+    let mut found = Vec::new();
+    for kind in [&["ps", "-a"][..], &["network", "ls"], &["volume", "ls"]] {
+        found.extend(labelled(kind, &label));
+    }
+    // Helper containers of a sibling carry its project name, `<project>-drill-…`.
+    for helper in labelled(&["ps", "-a"], "dev.devctl.helper") {
+        if helper.contains("-drill-") || helper.contains(&fixture.name) {
+            found.push(helper);
+        }
+    }
+    let output = Command::new("docker")
+        .args([
+            "ps",
+            "-a",
+            "--filter",
+            "label=dev.devctl.helper",
+            "--format",
+            "{{.Label \"dev.devctl.project\"}}",
+        ])
+        .output()
+        .unwrap();
+    for project in String::from_utf8_lossy(&output.stdout).lines() {
+        if project.starts_with(&format!("{}-drill-", fixture.name)) {
+            found.push(format!("helper of {project}"));
+        }
+    }
+    for entry in walk(&fixture.state_dir()) {
+        if entry.contains("/drills/") && !entry.ends_with("/drills") {
+            found.push(entry);
+        }
+    }
+    found
+}
+
+fn walk(directory: &std::path::Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(directory).into_iter().flatten().flatten() {
+        let path = entry.path();
+        found.push(path.display().to_string());
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+    }
+    found
+}
+
+/// Runs `sh -c script` in the live `app` container (named `<project>-app`); its stdout.
+pub fn shell(fixture: &Fixture, script: &str) -> String {
+    let output = Command::new("docker")
+        .args(["exec", &format!("{}-app", fixture.name), "sh", "-c", script])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "`{script}` failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn container_id(name: &str) -> String {
+    let output = Command::new("docker")
+        .args(["inspect", "--format", "{{.Id}}", name])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn drill_of<'a>(listing: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
+    &listing
+        .iter()
+        .find(|backup| backup["id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not listed: {listing:#?}"))["drill"]
+}
+
+#[test]
+fn a_good_backup_drills_ok_an_unhealthy_state_fails_and_nothing_of_either_remains() {
+    require_engine();
+    let fixture = drill_project("drill", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    shell(&fixture, "touch /data/ready && echo original > /data/note");
+    let good = backup(&fixture, &["--label", "good"]);
+    // A consistent backup of a state the service cannot become healthy from.
+    shell(&fixture, "rm /data/ready");
+    let broken = backup(&fixture, &["--label", "broken"]);
+    shell(&fixture, "touch /data/ready");
+    fixture.devctl().args(["up"]).status(0).run();
+    let live = format!("{}-app", fixture.name);
+    let live_id = container_id(&live);
+    let listing = listed(&fixture);
+    assert_eq!(drill_of(&listing, &good)["result"], "never");
+
+    let passed = fixture
+        .devctl()
+        .args(["backup", "drill", &good, "--wait-timeout", "30s"])
+        .status(0)
+        .stderr(&format!("drill of backup {good} passed"))
+        .stderr("the profile sets no backup.drill.checks")
+        .stderr("removed the sibling project")
+        .run();
+    assert_eq!(
+        drill_leftovers(&fixture),
+        Vec::<String>::new(),
+        "{}",
+        passed.stderr
+    );
+
+    let failed = fixture
+        .devctl()
+        .args(["backup", "drill", &broken, "--wait-timeout", "30s"])
+        .status(DRILL_FAILED)
+        .stderr(&format!("the drill of backup {broken} failed"))
+        .stderr("app")
+        .run();
+    assert!(failed.stderr.contains("unhealthy"), "{}", failed.stderr);
+    assert_eq!(
+        drill_leftovers(&fixture),
+        Vec::<String>::new(),
+        "{}",
+        failed.stderr
+    );
+
+    // The live stack: the same container, its data as it was, still running.
+    assert_eq!(container_id(&live), live_id);
+    assert_eq!(shell(&fixture, "cat /data/note").trim(), "original");
+    assert_eq!(shell(&fixture, "ls /data").split_whitespace().count(), 2);
+
+    let listing = listed(&fixture);
+    assert_eq!(drill_of(&listing, &good)["result"], "ok");
+    assert!(
+        drill_of(&listing, &good)["when"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert_eq!(drill_of(&listing, &broken)["result"], "failed");
+    let table = fixture.devctl().args(["backup", "list"]).status(0).run();
+    assert!(table.stdout.contains("DRILL"), "{}", table.stdout);
+    let good_row = table
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&good))
+        .unwrap();
+    assert!(good_row.contains(" ok 20"), "{good_row}");
+    let broken_row = table
+        .stdout
+        .lines()
+        .find(|line| line.starts_with(&broken))
+        .unwrap();
+    assert!(broken_row.contains(" failed 20"), "{broken_row}");
+    let record = fixture.backup_dir().join(&good).join("drill.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&record).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    assert_eq!(record["services"], serde_json::json!(["app"]));
+    // The record is outside the hashed manifest: the backup still verifies.
+    fixture.devctl().args(["backup", "verify"]).status(0).run();
+}
