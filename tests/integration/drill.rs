@@ -221,3 +221,92 @@ fn a_good_backup_drills_ok_an_unhealthy_state_fails_and_nothing_of_either_remain
     // The record is outside the hashed manifest: the backup still verifies.
     fixture.devctl().args(["backup", "verify"]).status(0).run();
 }
+
+#[test]
+fn postgres_stop_and_dump_backups_drill_ok_with_a_row_count_check_and_a_failing_check_fails() {
+    require_engine();
+    let fixture = Fixture::new("pg-drill");
+    let compose = std::fs::read_to_string(
+        crate::harness::repository().join("tests/fixtures/postgres/compose.yaml"),
+    )
+    .unwrap();
+    fixture.write("compose.yaml", &compose);
+    let count = "psql -U postgres -d app -tAc 'select count(*) from items'";
+    fixture.write(
+        "profiles/default.yaml",
+        &format!(
+            "compose:\n  project_name: {{project}}\nup:\n  wait_timeout: 2m\nbackup:\n  drill:\n    checks:\n      - service: db\n        command: \"{count}\"\n        expect: '1000'\n"
+        ),
+    );
+    fixture.write(
+        "profiles/dump.yaml",
+        "extends: default\nbackup:\n  volumes:\n    pg-data:\n      method: hook\n      service: db\n      command: [pg_dump, -U, postgres, --clean, --if-exists, app]\n      restore: [psql, -U, postgres, -v, ON_ERROR_STOP=1, -q, -d, app]\n",
+    );
+    fixture.write(
+        "profiles/strict.yaml",
+        &format!(
+            "extends: default\nbackup:\n  drill:\n    checks:\n      - service: db\n        command: \"{count}\"\n        expect: '1001'\n"
+        ),
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "db",
+        "psql -U postgres -d app -v ON_ERROR_STOP=1 -c \"create table items(id int primary key, name text); insert into items select g, 'item ' || g from generate_series(1, 1000) g;\"",
+    );
+    let live_id = container_id(&format!("{}-db-1", fixture.name));
+
+    // A `stop` backup, drilled as it is taken.
+    let stopped = fixture
+        .devctl()
+        .args(["backup", "--label", "stop", "--drill"])
+        .status(0)
+        .stderr("drill: running check in db")
+        .stderr("1 check passed")
+        .run();
+    let stopped = stopped.stdout.trim().to_string();
+    let dumped = fixture
+        .devctl()
+        .args(["--profile", "dump", "backup", "--label", "dump"])
+        .status(0)
+        .run()
+        .stdout
+        .trim()
+        .to_string();
+    fixture
+        .devctl()
+        .args(["--profile", "dump", "backup", "drill", "--latest"])
+        .status(0)
+        .stderr("drill: restoring the dump of volume pg-data through `psql")
+        .stderr(&format!("drill of backup {dumped} passed"))
+        .run();
+    assert_eq!(drill_leftovers(&fixture), Vec::<String>::new());
+
+    // A check that does not pass fails the drill, and the record says which.
+    let failed = fixture
+        .devctl()
+        .args(["--profile", "strict", "backup", "drill", &stopped])
+        .status(DRILL_FAILED)
+        .stderr("printed no `1001`")
+        .run();
+    assert_eq!(
+        drill_leftovers(&fixture),
+        Vec::<String>::new(),
+        "{}",
+        failed.stderr
+    );
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.backup_dir().join(&stopped).join("drill.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["result"], "failed");
+    assert_eq!(record["checks"][0]["output"], "1000");
+    assert_eq!(record["checks"][0]["passed"], false);
+    let listing = listed(&fixture);
+    assert_eq!(drill_of(&listing, &dumped)["result"], "ok");
+    assert_eq!(drill_of(&listing, &stopped)["result"], "failed");
+
+    // The live database: same container, same rows.
+    assert_eq!(container_id(&format!("{}-db-1", fixture.name)), live_id);
+    let rows = fixture.shell("db", count);
+    assert_eq!(rows.trim(), "1000");
+}
