@@ -310,3 +310,85 @@ fn postgres_stop_and_dump_backups_drill_ok_with_a_row_count_check_and_a_failing_
     let rows = fixture.shell("db", count);
     assert_eq!(rows.trim(), "1000");
 }
+
+#[test]
+fn prune_keeps_the_newest_drilled_ok_backup_and_a_tampered_record_never_makes_it_remove_more() {
+    require_engine();
+    let fixture = drill_project("drill-prune", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    shell(&fixture, "touch /data/ready && echo original > /data/note");
+    let drilled = backup(&fixture, &["--label", "drilled"]);
+    fixture
+        .devctl()
+        .args(["backup", "drill", &drilled])
+        .status(0)
+        .run();
+    let ids: Vec<String> = ["b", "c", "d", "e"]
+        .iter()
+        .map(|label| backup(&fixture, &["--label", label]))
+        .collect();
+    let folder = |id: &str| fixture.backup_dir().join(id);
+    let record = folder(&drilled).join("drill.json");
+    // b: the drilled backup's record copied in (it names another backup); c: a link to it;
+    // d: a record of its own saying it failed; e: something far too large to be a record.
+    std::fs::copy(&record, folder(&ids[0]).join("drill.json")).unwrap();
+    std::os::unix::fs::symlink(&record, folder(&ids[1]).join("drill.json")).unwrap();
+    let mut failed: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    failed["backup"] = ids[2].clone().into();
+    failed["result"] = "failed".into();
+    std::fs::write(
+        folder(&ids[2]).join("drill.json"),
+        serde_json::to_vec(&failed).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(folder(&ids[3]).join("drill.json"), vec![b'{'; 1 << 20]).unwrap();
+
+    let listing = listed(&fixture);
+    let results: Vec<&str> = listing
+        .iter()
+        .map(|backup| backup["drill"]["result"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        ["ok", "unreadable", "unreadable", "failed", "unreadable"]
+    );
+
+    // Without records, --keep 2 removes the drilled backup, b and c: the drilled one stays.
+    let pruned = fixture
+        .devctl()
+        .args(["backup", "prune", "--keep", "2", "--confirm", &fixture.name])
+        .status(0)
+        .stderr(&format!(
+            "keeping backup {drilled}: it is the newest backup whose drill passed"
+        ))
+        .run();
+    let left: Vec<String> = listed(&fixture)
+        .iter()
+        .map(|backup| backup["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        left,
+        [drilled.clone(), ids[2].clone(), ids[3].clone()],
+        "{}",
+        pruned.stderr
+    );
+
+    // Once a newer backup's drill passed, the older one is no longer spared.
+    fixture
+        .devctl()
+        .args(["backup", "drill", &ids[3]])
+        .status(0)
+        .run();
+    fixture
+        .devctl()
+        .args(["backup", "prune", "--keep", "1", "--confirm", &fixture.name])
+        .status(0)
+        .stderr_absent("keeping backup")
+        .run();
+    let left: Vec<String> = listed(&fixture)
+        .iter()
+        .map(|backup| backup["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(left, [ids[3].clone()]);
+}
