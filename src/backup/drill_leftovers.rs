@@ -126,16 +126,17 @@ fn is_alive(pid: u32) -> bool {
     result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// Removes everything of `sibling`, a drill of `live`: its containers, networks and volumes
-/// (by their compose project label and the drill label), its helper containers, then its
+/// Removes everything of `sibling`, a drill of `live`: its helper containers, its containers,
+/// networks and volumes (by their compose project label and the drill label), then its
 /// generated files and marker.
 pub fn remove_sibling(engine: &Engine, state: &Path, live: &str, sibling: &str) -> Result<()> {
     if is_sibling_of(sibling, live) {
+        // Helpers first: one still holds the volume it was restoring into.
+        engine.remove_stale_helpers(sibling)?;
         engine.remove_labelled(&[
             format!("com.docker.compose.project={sibling}"),
             format!("{DRILL_LABEL}={live}"),
         ])?;
-        engine.remove_stale_helpers(sibling)?;
     }
     Marker::remove(state, sibling)
 }

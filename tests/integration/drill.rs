@@ -392,3 +392,143 @@ fn prune_keeps_the_newest_drilled_ok_backup_and_a_tampered_record_never_makes_it
         .collect();
     assert_eq!(left, [ids[3].clone()]);
 }
+
+/// Starts `test`, and SIGKILLs it as soon as its stderr has a line containing `text`;
+/// returns what it printed until then.
+fn kill_when(test: crate::harness::Test, text: &str) -> String {
+    use std::io::BufRead;
+    let mut child = test.spawn();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut printed = String::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match received.recv_timeout(left) {
+            Ok(line) => {
+                printed.push_str(&line);
+                printed.push('\n');
+                if line.contains(text) {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("devctl never printed {text:?}:\n{printed}");
+            }
+        }
+    }
+    // SAFETY: kill(2) on the pid of a child this test spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    printed
+}
+
+/// A step to kill a drill at: the backup it drills, what devctl prints there, the
+/// `DEVCTL_TEST_PAUSE_AT` that holds it there (when no slow command does), the next run.
+struct KillStep<'a> {
+    step: &'a str,
+    backup: &'a str,
+    printed: &'a str,
+    pause: Option<&'a str>,
+    next: &'a [&'a str],
+}
+
+#[test]
+fn a_drill_killed_at_each_step_leaves_nothing_after_the_next_run() {
+    require_engine();
+    let fixture = drill_project(
+        "drill-kill",
+        "backup:\n  drill:\n    checks:\n      - service: app\n        command: sleep 120\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    shell(&fixture, "touch /data/ready && echo original > /data/note");
+    let good = backup(&fixture, &["--label", "good"]);
+    shell(&fixture, "rm /data/ready");
+    let broken = backup(&fixture, &["--label", "broken"]);
+    shell(&fixture, "touch /data/ready");
+    let live_id = container_id(&format!("{}-app", fixture.name));
+
+    let steps = [
+        KillStep {
+            step: "sibling created",
+            backup: &good,
+            printed: "paused at created",
+            pause: Some("created"),
+            next: &["up"],
+        },
+        KillStep {
+            step: "data being restored",
+            backup: &good,
+            printed: "paused at restoring",
+            pause: Some("restoring"),
+            next: &["backup"],
+        },
+        KillStep {
+            step: "waiting for health",
+            backup: &broken,
+            printed: "drill: waiting for",
+            pause: None,
+            next: &["backup", "drill", &good, "--wait-timeout", "1s"],
+        },
+        KillStep {
+            step: "running checks",
+            backup: &good,
+            printed: "drill: running check in app",
+            pause: None,
+            next: &["up"],
+        },
+    ];
+    for KillStep {
+        step,
+        backup: id,
+        printed: text,
+        pause,
+        next,
+    } in steps
+    {
+        let mut test = fixture.devctl().args(["backup", "drill", id]);
+        if let Some(pause) = pause {
+            test = test.env("DEVCTL_TEST_PAUSE_AT", pause);
+        }
+        let printed = kill_when(test, text);
+        let left = drill_leftovers(&fixture);
+        assert!(
+            left.iter().any(|entry| entry.ends_with(".json")),
+            "{step}: no marker left: {left:?}\n{printed}"
+        );
+        assert!(
+            left.iter()
+                .any(|entry| entry.contains("-drill-") && !entry.contains('/')),
+            "{step}: nothing of the sibling on the engine: {left:?}\n{printed}"
+        );
+        let cleaned = fixture.devctl().args(next).run();
+        assert!(
+            cleaned.stderr.contains("of an interrupted drill"),
+            "{step}: {}",
+            cleaned.stderr
+        );
+        assert_eq!(
+            drill_leftovers(&fixture),
+            Vec::<String>::new(),
+            "{step}: left after `devctl {}`\n{}",
+            next.join(" "),
+            cleaned.stderr
+        );
+    }
+    assert_eq!(container_id(&format!("{}-app", fixture.name)), live_id);
+    assert_eq!(shell(&fixture, "cat /data/note").trim(), "original");
+}
