@@ -513,6 +513,8 @@ impl Run<'_> {
             check.command.as_str(),
         ]
         .map(String::from);
+        // A signal that came before the command starts is not forwarded to it: stop here.
+        interrupted()?;
         let output = match self.compose(&arguments).capture_for(limit) {
             Ok(output) => output,
             Err(error) => {

@@ -544,6 +544,35 @@ mod tests {
     }
 
     #[test]
+    fn drill_checks_are_read_and_a_child_s_replace_the_parent_s() {
+        let parent = parse(
+            "backup:\n  drill:\n    checks:\n      - {service: db, command: 'psql -c 1', expect: '1'}\n",
+        )
+        .unwrap();
+        let checks = parent.backup.drill.clone().unwrap().checks.unwrap();
+        assert_eq!(checks[0].service, "db");
+        assert_eq!(checks[0].expect.as_deref(), Some("1"));
+        let child = parse("backup:\n  drill:\n    checks: []\n").unwrap();
+        let merged = child.merge(parent.clone());
+        assert_eq!(merged.backup.drill.unwrap().checks.unwrap(), Vec::new());
+        let unknown =
+            parse("backup:\n  drill:\n    checks:\n      - {service: db, cmd: x}\n").unwrap_err();
+        assert!(unknown.message.contains("cmd"), "{}", unknown.message);
+        let file =
+            parse("backup:\n  drill:\n    checks:\n      - {service: db, command: ' '}\n").unwrap();
+        let failure =
+            crate::project::profile::Profile::from_file("p".into(), None, Vec::new(), file)
+                .unwrap_err();
+        assert!(
+            failure
+                .message
+                .contains("backup.drill.checks[0].command is empty"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
     fn empty_file_is_an_empty_profile() {
         assert!(parse("# nothing yet\n").unwrap().compose.files.is_none());
     }

@@ -532,3 +532,45 @@ fn a_drill_killed_at_each_step_leaves_nothing_after_the_next_run() {
     assert_eq!(container_id(&format!("{}-app", fixture.name)), live_id);
     assert_eq!(shell(&fixture, "cat /data/note").trim(), "original");
 }
+
+#[test]
+fn a_drill_stopped_by_sigint_removes_its_sibling_itself_and_records_nothing() {
+    require_engine();
+    let fixture = drill_project(
+        "drill-int",
+        "backup:\n  drill:\n    checks:\n      - service: app\n        command: sleep 120\n",
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    shell(&fixture, "touch /data/ready && echo original > /data/note");
+    let good = backup(&fixture, &["--label", "good"]);
+    let mut child = fixture.devctl().args(["backup", "drill", &good]).spawn();
+    let stderr = child.stderr.take().unwrap();
+    let id = child.id();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut printed = String::new();
+        let mut pid = Some(id);
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("drill: running check in app")
+                && let Some(id) = pid.take()
+            {
+                // SAFETY: kill(2) on the pid of a child this test spawned.
+                unsafe {
+                    libc::kill(id as i32, libc::SIGINT);
+                }
+            }
+        }
+        printed
+    });
+    let status = child.wait().unwrap();
+    let printed = reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{printed}");
+    assert!(printed.contains("removed the sibling project"), "{printed}");
+    assert_eq!(drill_leftovers(&fixture), Vec::<String>::new(), "{printed}");
+    assert!(!fixture.backup_dir().join(&good).join("drill.json").exists());
+}
