@@ -53,7 +53,7 @@ impl ExitStatus {
     }
 
     /// devctl's own failure statuses, in the order the documentation lists them.
-    pub const ALL: [ExitStatus; 11] = [
+    pub const ALL: [ExitStatus; 12] = [
         ExitStatus::StepFailed,
         ExitStatus::BadInput,
         ExitStatus::IntegrityFailure,
