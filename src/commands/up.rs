@@ -62,6 +62,18 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         plan.model.name(),
         printer,
     )?;
+    // A published port something else holds would fail compose half-way: said first.
+    let starting = match args.services.is_empty() {
+        true => plan.model.service_names(),
+        false => plan.model.with_dependencies(&args.services),
+    };
+    crate::engine::port_check::check(
+        &workspace.engine,
+        &plan.model,
+        &starting,
+        &workspace.project.compose_file_paths(),
+        workspace.project.root.path(),
+    )?;
     // Whose checkout the project is, and which volumes compose would recreate: the guard
     // decides before compose runs, and compose asks nothing itself.
     let arguments = plan.last_arguments(&workspace.project);

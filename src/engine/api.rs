@@ -240,6 +240,22 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
             .with_context(|| format!("cannot list the containers on {}", self.host))
     }
 
+    /// Every running container on the engine, as listed (names, labels, published ports).
+    pub fn running_containers(&self) -> Result<Vec<bollard::models::ContainerSummary>> {
+        self.runtime
+            .block_on(
+                self.docker
+                    .list_containers(Some(ListContainersOptions::default())),
+            )
+            .with_context(|| format!("cannot list the containers on {}", self.host))
+    }
+
+    /// Whether the engine runs on this machine (a local socket): its published ports are
+    /// this machine's.
+    pub fn is_local(&self) -> bool {
+        self.host.starts_with("unix://") || self.host.starts_with("npipe://")
+    }
+
     /// Removes helper containers an interrupted run of `project` left behind.
     pub fn remove_stale_helpers(&self, project: &str) -> Result<usize> {
         let filters = HashMap::from([(

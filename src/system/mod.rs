@@ -1,4 +1,5 @@
 //! The operating system underneath: atomic files and termination signals.
 
 pub mod files;
+pub mod listeners;
 pub mod signals;

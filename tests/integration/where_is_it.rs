@@ -109,3 +109,52 @@ fn ls_lists_projects_of_two_checkouts_with_their_paths() {
         .stdout(&second.name)
         .run();
 }
+
+#[test]
+fn a_taken_port_is_reported_with_its_owner_and_variable_before_anything_starts() {
+    require_engine();
+    let fixture = Fixture::new("port-taken");
+    let port = free_port();
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(".env", &format!("WEB_PORT={port}\n"));
+    fixture.write(
+        "compose.yaml",
+        "services:\n  web:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    ports:\n      - \"127.0.0.1:${WEB_PORT:-8080}:80\"\n",
+    );
+    // A process here listens on it.
+    let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    fixture
+        .devctl()
+        .args(["up"])
+        .status(64)
+        .stderr(&format!(
+            "port 127.0.0.1:{port}/tcp of service web is taken by the local process"
+        ))
+        .stderr(&format!("(pid {})", std::process::id()))
+        .stderr("$WEB_PORT (compose.yaml:7:")
+        .run();
+    assert!(fixture.containers().is_empty(), "something was created");
+    drop(listener);
+
+    // Another project's container holds it.
+    let (other, other_port) = published_project("port-holder");
+    other.devctl().args(["up", "web"]).status(0).run();
+    fixture.write(".env", &format!("WEB_PORT={other_port}\n"));
+    fixture
+        .devctl()
+        .args(["up"])
+        .status(64)
+        .stderr(&format!(
+            "is taken by container {}-web-1 of project {}",
+            other.name, other.name
+        ))
+        .run();
+    assert!(fixture.containers().is_empty(), "something was created");
+    // Free again, it starts; a second up of the same stack is no conflict with itself.
+    fixture.write(".env", &format!("WEB_PORT={port}\n"));
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.devctl().args(["up"]).status(0).run();
+}
