@@ -348,7 +348,18 @@ fn prune(
         return Ok(ExitStatus::Success);
     }
     for entry in &doomed {
-        printer.info(format!("will remove backup {}", entry.id));
+        let kind = match &entry.manifest {
+            Ok(manifest) => match &manifest.label {
+                Some(label) => format!(
+                    "{}, label \"{}\"",
+                    manifest.kind.name(),
+                    crate::report::text::escaped(label)
+                ),
+                None => manifest.kind.name().to_string(),
+            },
+            Err(_) => "damaged".into(),
+        };
+        printer.info(format!("will remove backup {} ({kind})", entry.id));
     }
     if global.dry_run {
         return Ok(ExitStatus::Success);

@@ -530,6 +530,7 @@ fn prune_keeps_the_newest_and_refuses_to_remove_all() {
         .devctl()
         .args(["backup", "prune", "--keep", "2"])
         .status(REFUSED)
+        .stderr(&format!("will remove backup {} (manual)", ids[0]))
         .run();
     fixture
         .devctl()
