@@ -168,6 +168,11 @@ pub enum Command {
     Compose(ComposeArgs),
     /// Show what a verb would run (and, as JSON, the resolved compose model), running nothing.
     Plan(PlanArgs),
+    /// Set up an existing compose project: profiles, a Makefile block, .env.example.
+    ///
+    /// Writes commented profiles (database volumes protected and backed up, the stage that
+    /// ships for fidelity), never overwriting a file; `-n` prints what it would write.
+    Init(InitArgs),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print devctl's manual page (or one verb's), or write them all into a directory.
@@ -477,6 +482,9 @@ pub enum PlanVerb {
     /// What `devctl exec` would run.
     Exec(ExecArgs),
 }
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod engine;
 pub mod fidelity;
 pub mod guard;
+pub mod init;
 pub mod project;
 pub mod report;
 pub mod system;

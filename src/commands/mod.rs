@@ -8,6 +8,7 @@ pub mod compose;
 pub mod doctor;
 pub mod down;
 pub mod exec;
+pub mod init;
 pub mod logs;
 pub mod ls;
 pub mod man;
@@ -49,6 +50,7 @@ pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<ExitStatus> {
         Command::Compose(args) => compose::run(args, global, printer),
         Command::Doctor(args) => doctor::run(args, global, printer),
         Command::Plan(args) => plan::run(args, global, printer),
+        Command::Init(args) => init::run(args, global, printer),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, printer),
     }

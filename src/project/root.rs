@@ -68,7 +68,8 @@ impl ProjectRoot {
             start.display()
         ))
         .hint(format!(
-            "run devctl where your compose file is (one of {}) or a profiles/ directory, or pass --project-dir",
+            "run devctl where your compose file is (one of {}) or a profiles/ directory, or pass --project-dir; \
+in a compose project whose files have other names (docker-compose.dev.yml, …), `devctl init` sets it up",
             COMPOSE_FILE_NAMES.join(", ")
         ))
         .into())

@@ -15,6 +15,7 @@ mod guard;
 mod harness;
 mod health;
 mod hostile_backup;
+mod init;
 mod interrupt;
 mod interruption;
 mod makefile;

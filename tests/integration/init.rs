@@ -1,0 +1,372 @@
+//! `devctl init` on real projects: every project of the awesome-compose corpus and the
+//! fixtures with what the corpus lacks, without a terminal — inputs untouched, a second run
+//! changes nothing, the profiles it writes work (`plan up`, `plan --fidelity up`), database
+//! volumes protected and the stage that ships chosen.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::harness::{Fixture, repository};
+
+/// Every file under `root` with its bytes.
+fn contents(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        for entry in std::fs::read_dir(&directory).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                files.insert(relative, std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// A generated profile, as data.
+fn profile(fixture: &Fixture, name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture.root().join(format!("profiles/{name}.yaml")))
+        .unwrap_or_else(|error| panic!("profiles/{name}.yaml: {error}"));
+    serde_saphyr::from_str(&text).unwrap_or_else(|error| panic!("{error}:\n{text}"))
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(String::from)
+        .collect()
+}
+
+/// Runs init on `fixture` without a terminal and checks what every project must get: exit 0,
+/// the files that were there untouched (but an appended Makefile), only profiles, a Makefile
+/// and `.env.example` added, a second run that changes nothing, and profiles that `plan up`
+/// (and `plan --fidelity up` when a service builds) accept. Returns init's stderr.
+fn init_checked(fixture: &Fixture, label: &str) -> String {
+    let before = contents(&fixture.root());
+    let first = fixture.devctl().args(["init"]).run();
+    assert_eq!(
+        first.code,
+        Some(0),
+        "{label}: init failed:\n{}",
+        first.stderr
+    );
+    let after = contents(&fixture.root());
+    for (path, bytes) in &before {
+        if path == Path::new("Makefile") {
+            assert!(
+                after[path].starts_with(bytes),
+                "{label}: the Makefile's own text changed"
+            );
+            continue;
+        }
+        assert_eq!(
+            after.get(path),
+            Some(bytes),
+            "{label}: init changed {}",
+            path.display()
+        );
+    }
+    for path in after.keys().filter(|path| !before.contains_key(*path)) {
+        let allowed = path.starts_with("profiles")
+            || path == Path::new("Makefile")
+            || path == Path::new(".env.example");
+        assert!(allowed, "{label}: init wrote {}", path.display());
+    }
+    let second = fixture.devctl().args(["init"]).run();
+    assert_eq!(
+        second.code,
+        Some(0),
+        "{label}: second init:\n{}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains("already set up"),
+        "{label}: {}",
+        second.stderr
+    );
+    assert_eq!(
+        contents(&fixture.root()),
+        after,
+        "{label}: the second init changed files"
+    );
+    let plan = fixture.devctl().args(["plan", "up"]).run();
+    assert_eq!(plan.code, Some(0), "{label}: plan up:\n{}", plan.stderr);
+    let planned = fixture
+        .devctl()
+        .args(["plan", "--json", "up"])
+        .status(0)
+        .run()
+        .json();
+    let builds = planned["model"]["services"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, service)| service.get("build").is_some());
+    if builds {
+        let fidelity = fixture.devctl().args(["plan", "--fidelity", "up"]).run();
+        assert_eq!(
+            fidelity.code,
+            Some(0),
+            "{label}: plan --fidelity up:\n{}",
+            fidelity.stderr
+        );
+    }
+    first.stderr
+}
+
+/// The corpus projects whose database data is in a named volume, with that volume (read
+/// from their compose files); the others have none.
+const CORPUS_DATABASE_VOLUMES: &[(&str, &[&str])] = &[
+    ("gitea-postgres", &["db_data"]),
+    ("nextcloud-postgres", &["db_data"]),
+    ("nextcloud-redis-mariadb", &["db_data"]),
+    ("nginx-aspnet-mysql", &["db-data"]),
+    ("nginx-flask-mysql", &["db-data"]),
+    ("nginx-golang-mysql", &["db-data"]),
+    ("nginx-golang-postgres", &["db-data"]),
+    ("prometheus-grafana", &["prom_data"]),
+    ("react-express-mongodb", &["mongo_data"]),
+    ("react-express-mysql", &["db-data"]),
+    ("react-java-mysql", &["db-data"]),
+    ("react-rust-postgres", &["db-data"]),
+    ("sparkjava-mysql", &["db-data"]),
+    ("spring-postgres", &["db-data"]),
+    ("wordpress-mysql", &["db_data"]),
+];
+
+#[test]
+fn init_sets_up_every_project_of_the_corpus() {
+    let corpus = repository().join("tests/fixtures/awesome-compose");
+    let mut projects: Vec<String> = std::fs::read_dir(&corpus)
+        .unwrap()
+        .map(|entry| entry.unwrap())
+        .filter(|entry| entry.path().is_dir())
+        .map(|entry| entry.file_name().to_string_lossy().to_string())
+        .collect();
+    projects.sort();
+    assert!(projects.len() >= 39, "{projects:?}");
+    for project in &projects {
+        let fixture = Fixture::copy("init", &format!("tests/fixtures/awesome-compose/{project}"));
+        init_checked(&fixture, project);
+        let default = profile(&fixture, "default");
+        let expected: Vec<String> = CORPUS_DATABASE_VOLUMES
+            .iter()
+            .find(|(name, _)| name == project)
+            .map(|(_, volumes)| volumes.iter().map(|volume| volume.to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            strings(&default["guard"]["protected_volumes"]),
+            expected,
+            "{project}"
+        );
+        // PostgreSQL and MySQL/MariaDB data gets a dump hook run in the database's service.
+        let compose = std::fs::read_to_string(
+            ["compose.yaml", "compose.yml"]
+                .iter()
+                .map(|name| fixture.root().join(name))
+                .find(|path| path.is_file())
+                .unwrap(),
+        )
+        .unwrap();
+        let dumpable = ["postgres", "mysql", "mariadb"]
+            .iter()
+            .any(|image| compose.contains(&format!("image: {image}")));
+        for volume in &expected {
+            let backup = &default["backup"]["volumes"][volume];
+            let method = backup["method"].as_str().unwrap_or_default();
+            match dumpable && !project.contains("mongo") && !project.contains("prometheus") {
+                true => {
+                    assert_eq!(method, "hook", "{project}: {backup}");
+                    let command = strings(&backup["command"]).join(" ");
+                    assert!(
+                        command.contains("pg_dump") || command.contains("mysqldump"),
+                        "{project}: {command}"
+                    );
+                }
+                false => assert_eq!(method, "stop", "{project}: {backup}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn init_chooses_among_compose_files_with_other_names() {
+    let fixture = Fixture::copy("init-named", "tests/fixtures/init/named-files");
+    let stderr = init_checked(&fixture, "named-files");
+    assert!(
+        stderr.contains("compose files: docker-compose.postgres.yml")
+            && stderr.contains("docker-compose.dev.yml (1 services)")
+            && stderr.contains("To use another, edit compose.files"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cp .env.example .env"), "{stderr}");
+    let default = profile(&fixture, "default");
+    assert_eq!(
+        strings(&default["compose"]["files"]),
+        ["docker-compose.postgres.yml"]
+    );
+    assert_eq!(strings(&default["guard"]["protected_volumes"]), ["pg"]);
+    let hook = &default["backup"]["volumes"]["pg"];
+    assert_eq!(hook["service"], "db");
+    let command = strings(&hook["command"]).join(" ");
+    // The credentials are the service's own variables, never their values.
+    assert!(
+        command.contains("$POSTGRES_USER") || command.contains("${POSTGRES_USER"),
+        "{command}"
+    );
+    let written = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    assert!(
+        !written.contains("example") && !written.contains("shop"),
+        "{written}"
+    );
+}
+
+#[test]
+fn init_reads_overrides_anchors_env_files_and_the_stage_that_ships() {
+    let fixture = Fixture::copy("init-layered", "tests/fixtures/init/layered");
+    let stderr = init_checked(&fixture, "layered");
+    assert!(
+        stderr.contains("compose.yaml, compose.override.yaml"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("service api reads common.env, api.env"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("postgres data of service pg is kept in the host folder"),
+        "{stderr}"
+    );
+    let default = profile(&fixture, "default");
+    // The override's cache and the base file's MariaDB; the bind-mounted PostgreSQL is no volume.
+    assert_eq!(
+        strings(&default["guard"]["protected_volumes"]),
+        ["cache-data", "sql-data"]
+    );
+    assert_eq!(default["backup"]["volumes"]["sql-data"]["method"], "hook");
+    assert_eq!(default["backup"]["volumes"]["cache-data"]["method"], "stop");
+    assert_eq!(default["fidelity"]["build_targets"]["api"], "production");
+    let plan = fixture
+        .devctl()
+        .args(["plan", "--fidelity", "up"])
+        .status(0)
+        .run();
+    assert!(
+        plan.stdout.contains("build stage production"),
+        "{}",
+        plan.stdout
+    );
+    // The Makefile keeps its own targets; the block's clashing one is renamed.
+    let makefile = std::fs::read_to_string(fixture.root().join("Makefile")).unwrap();
+    assert!(makefile.starts_with("# The project's own targets.\nup:\n\tdocker compose up -d\n"));
+    assert!(
+        makefile.contains("\ndevctl-up:\n\tdevctl up\n"),
+        "{makefile}"
+    );
+    assert!(makefile.contains("\ndown:\n\tdevctl down\n"), "{makefile}");
+    assert_eq!(
+        makefile.matches("\nup:").count() + usize::from(makefile.starts_with("up:")),
+        1
+    );
+    // .env.example: the keys of .env, values blanked.
+    let example = std::fs::read_to_string(fixture.root().join(".env.example")).unwrap();
+    assert!(
+        example.contains("PG_IMAGE=\nMARIADB_ROOT_PASSWORD=\n"),
+        "{example}"
+    );
+    assert!(!example.contains("secret"), "{example}");
+}
+
+#[test]
+fn init_gives_every_compose_profile_a_devctl_profile() {
+    let fixture = Fixture::copy("init-profiles", "tests/fixtures/init/all-profiles");
+    init_checked(&fixture, "all-profiles");
+    let default = profile(&fixture, "default");
+    assert_eq!(strings(&default["compose"]["profiles"]), ["default"]);
+    assert_eq!(
+        strings(&default["guard"]["protected_volumes"]),
+        ["mongo-data"]
+    );
+    for (name, profiles) in [
+        ("full", ["default", "full"]),
+        ("tools", ["default", "tools"]),
+    ] {
+        let tier = profile(&fixture, name);
+        assert_eq!(tier["extends"], "default");
+        assert_eq!(strings(&tier["compose"]["profiles"]), profiles);
+        assert!(tier["description"].as_str().is_some());
+    }
+    let plan = fixture
+        .devctl()
+        .args(["--profile", "full", "plan", "up"])
+        .status(0)
+        .run();
+    assert!(plan.stdout.contains("worker"), "{}", plan.stdout);
+}
+
+#[test]
+fn init_with_profiles_present_writes_nothing_and_lists_what_it_would_add() {
+    let fixture = Fixture::copy("init-existing", "tests/fixtures/init/all-profiles");
+    fixture.write("profiles/default.yaml", "description: mine\n");
+    let before = contents(&fixture.root());
+    let outcome = fixture.devctl().args(["init"]).status(0).run();
+    assert_eq!(contents(&fixture.root()), before);
+    assert!(
+        outcome
+            .stderr
+            .contains("it would add: profiles/full.yaml, profiles/tools.yaml, Makefile"),
+        "{}",
+        outcome.stderr
+    );
+    let dry = fixture.devctl().args(["--dry-run", "init"]).status(0).run();
+    assert!(
+        dry.stdout
+            .contains("# devctl init would write profiles/full.yaml:"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(contents(&fixture.root()), before);
+}
+
+#[test]
+fn a_dry_run_prints_the_files_and_writes_nothing() {
+    let fixture = Fixture::copy("init-dry", "tests/fixtures/init/layered");
+    let before = contents(&fixture.root());
+    let outcome = fixture.devctl().args(["-n", "init"]).status(0).run();
+    assert_eq!(contents(&fixture.root()), before);
+    assert!(
+        outcome
+            .stdout
+            .contains("# devctl init would write profiles/default.yaml:")
+    );
+    assert!(
+        outcome
+            .stdout
+            .contains("# devctl init would append to Makefile:")
+    );
+    assert!(
+        outcome.stderr.contains("wrote nothing"),
+        "{}",
+        outcome.stderr
+    );
+}
+
+#[test]
+fn a_project_devctl_cannot_find_names_init_in_its_hint() {
+    let fixture = Fixture::new("init-hint");
+    fixture.write(
+        "docker-compose.dev.yml",
+        "services:\n  app:\n    image: {busybox}\n",
+    );
+    let outcome = fixture.devctl().args(["status"]).run();
+    assert_ne!(outcome.code, Some(0));
+    assert!(outcome.stderr.contains("devctl init"), "{}", outcome.stderr);
+}
