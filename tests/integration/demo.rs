@@ -151,3 +151,26 @@ fn logs_and_exec_reach_the_services() {
     fixture.devctl().args(["down"]).status(0).run();
     assert!(fixture.containers().is_empty());
 }
+
+#[test]
+fn the_demo_comes_up_healthy_with_the_profile_init_writes() {
+    require_engine();
+    let fixture = Fixture::demo("demo-init");
+    std::fs::remove_dir_all(fixture.root().join("profiles")).unwrap();
+    let compose = std::fs::read_to_string(fixture.root().join("compose.yaml")).unwrap();
+    let renamed = compose.replace("name: devctl-demo\n", &format!("name: {}\n", fixture.name));
+    assert_ne!(
+        renamed, compose,
+        "the demo's compose file names its project"
+    );
+    std::fs::write(fixture.root().join("compose.yaml"), renamed).unwrap();
+    fixture.devctl().args(["init"]).status(0).run();
+    assert!(fixture.root().join("profiles/default.yaml").is_file());
+    assert!(fixture.root().join("profiles/tools.yaml").is_file());
+    fixture.devctl().args(["up"]).status(0).run();
+    let status = fixture.status();
+    for service in ["backend", "db"] {
+        let row = service_row(&status, service);
+        assert_eq!(row["health"], "healthy", "{service}: {row}");
+    }
+}

@@ -166,3 +166,67 @@ fn a_failed_safety_dump_falls_back_to_a_copy_of_the_volume_and_the_restore_proce
         .to_string();
     assert_eq!(databases, "0");
 }
+
+#[test]
+fn init_writes_a_pg_dump_hook_that_backs_up_and_restores_the_rows() {
+    require_engine();
+    let fixture = Fixture::new("postgres-init");
+    let compose =
+        std::fs::read_to_string(repository().join("tests/fixtures/postgres/compose.yaml")).unwrap();
+    fixture.write("compose.yaml", &format!("name: {{project}}\n{compose}"));
+    let init = fixture.devctl().args(["init"]).status(0).run();
+    assert!(
+        init.stderr.contains("protected: volume pg-data") && init.stderr.contains("dump hook"),
+        "{}",
+        init.stderr
+    );
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    assert!(
+        profile.contains("pg_dump") && profile.contains("${POSTGRES_DB"),
+        "{profile}"
+    );
+    fixture.devctl().args(["up"]).status(0).run();
+    psql(
+        &fixture,
+        "create table items(id int primary key, name text); insert into items select g, 'item ' || g from generate_series(1, 1000) g; create table extra(x int); insert into extra values (1), (2), (3);",
+    );
+    let original = psql(&fixture, QUERY);
+    assert!(original.starts_with("1000:"), "{original}");
+    let dumped = backup(&fixture, &["--label", "init"]);
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture.backup_dir().join(&dumped).join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["artifacts"][0]["method"], "hook");
+    damage(&fixture);
+    fixture
+        .devctl()
+        .args(["restore", &dumped, "--confirm", &fixture.name])
+        .status(0)
+        .run();
+    assert_eq!(
+        psql(&fixture, QUERY),
+        original,
+        "the generated pg_dump hook did not restore the data"
+    );
+    // The protection holds: a confirmed `down --volumes` keeps the database's volume.
+    fixture
+        .devctl()
+        .args([
+            "down",
+            "--volumes",
+            "--confirm",
+            &fixture.name,
+            "--no-backup",
+        ])
+        .status(0)
+        .run();
+    assert!(
+        fixture
+            .volumes()
+            .iter()
+            .any(|volume| volume.ends_with("pg-data")),
+        "{:?}",
+        fixture.volumes()
+    );
+}
