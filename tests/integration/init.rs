@@ -370,3 +370,77 @@ fn a_project_devctl_cannot_find_names_init_in_its_hint() {
     assert_ne!(outcome.code, Some(0));
     assert!(outcome.stderr.contains("devctl init"), "{}", outcome.stderr);
 }
+
+/// Runs a hook's command (`sh -c SCRIPT`) as the service would, with stub programs that
+/// print their arguments and the password they were given, and `environment` set.
+fn run_hook(command: &[String], stubs: &[&str], environment: &[(&str, &str)]) -> String {
+    let bin = tempfile::tempdir().unwrap();
+    for stub in stubs {
+        crate::harness::script(
+            &bin.path().join(stub),
+            &format!("echo \"{stub} $* password=${{MYSQL_PWD:-none}}\""),
+        );
+    }
+    let mut process = std::process::Command::new(&command[0]);
+    process
+        .args(&command[1..])
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()));
+    for (key, value) in environment {
+        process.env(key, value);
+    }
+    let output = process.output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn the_dump_hooks_take_their_credentials_from_the_service_environment() {
+    let fixture = Fixture::copy("init-hooks", "tests/fixtures/init/layered");
+    fixture.devctl().args(["init"]).status(0).run();
+    let default = profile(&fixture, "default");
+    let hook = &default["backup"]["volumes"]["sql-data"];
+    let command = strings(&hook["command"]);
+    let restore = strings(&hook["restore"]);
+    // MariaDB's own variables; mariadb-dump where the image has it, else mysqldump.
+    assert_eq!(
+        run_hook(
+            &command,
+            &["mariadb-dump"],
+            &[
+                ("MARIADB_ROOT_PASSWORD", "s3cret"),
+                ("MARIADB_DATABASE", "shop")
+            ]
+        ),
+        "mariadb-dump -uroot --single-transaction --routines --events --databases shop password=s3cret"
+    );
+    assert_eq!(
+        run_hook(&command, &["mysqldump"], &[("MYSQL_ROOT_PASSWORD", "pw")]),
+        "mysqldump -uroot --single-transaction --routines --events --all-databases password=pw"
+    );
+    assert_eq!(
+        run_hook(&restore, &["mysql"], &[("MYSQL_ROOT_PASSWORD", "pw")]),
+        "mysql -uroot password=pw"
+    );
+    let fixture = Fixture::copy("init-hooks-pg", "tests/fixtures/init/named-files");
+    fixture.devctl().args(["init"]).status(0).run();
+    let default = profile(&fixture, "default");
+    let hook = &default["backup"]["volumes"]["pg"];
+    assert_eq!(
+        run_hook(
+            &strings(&hook["command"]),
+            &["pg_dump"],
+            &[("POSTGRES_USER", "shop"), ("POSTGRES_DB", "orders")]
+        ),
+        "pg_dump -U shop --clean --if-exists orders password=none"
+    );
+    // The official image's defaults: the database is named after the user.
+    assert_eq!(
+        run_hook(
+            &strings(&hook["restore"]),
+            &["psql"],
+            &[("POSTGRES_USER", "shop")]
+        ),
+        "psql -U shop -v ON_ERROR_STOP=1 -q -d shop password=none"
+    );
+}
