@@ -444,3 +444,41 @@ fn the_dump_hooks_take_their_credentials_from_the_service_environment() {
         "psql -U shop -v ON_ERROR_STOP=1 -q -d shop password=none"
     );
 }
+
+#[test]
+fn on_a_terminal_init_asks_which_compose_file() {
+    let fixture = Fixture::copy("init-terminal-files", "tests/fixtures/init/named-files");
+    // The file with the most services is preselected; `k` moves up to the other one.
+    let (code, shown) = crate::harness::typed_on_terminal(&fixture, "init", "k");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("Which compose file does this project run with?"),
+        "{shown}"
+    );
+    let default = profile(&fixture, "default");
+    assert_eq!(
+        strings(&default["compose"]["files"]),
+        ["docker-compose.dev.yml"],
+        "{shown}"
+    );
+}
+
+#[test]
+fn on_a_terminal_init_asks_which_volumes_to_protect() {
+    let fixture = Fixture::copy("init-terminal-volumes", "tests/fixtures/init/layered");
+    // Both database volumes are preselected; a space unselects the first, cache-data.
+    let (code, shown) = crate::harness::typed_on_terminal(&fixture, "init", " ");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("Which volumes must devctl never delete?"),
+        "{shown}"
+    );
+    let default = profile(&fixture, "default");
+    assert_eq!(
+        strings(&default["guard"]["protected_volumes"]),
+        ["sql-data"],
+        "{shown}"
+    );
+    // The compose files are compose's own: nothing to ask about them.
+    assert!(!shown.contains("Which compose file"), "{shown}");
+}
