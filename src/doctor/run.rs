@@ -125,6 +125,18 @@ fn findings(
     Ok(findings)
 }
 
+/// The project rules' findings (not the images'), the profile's severities applied, the most
+/// severe first: what `devctl init` shows once the profiles are written.
+pub fn project_findings(project: &Project, printer: &Printer) -> Result<Vec<Finding>> {
+    let model = project.model(ServiceScope::Profile, false, printer);
+    let input = LintInput::collect(project, model.as_ref(), printer)?;
+    let mut findings = rules::lint(&input);
+    apply_overrides(project, &mut findings);
+    sort(&mut findings);
+    findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
+    Ok(findings)
+}
+
 /// By file, line and column; then the most severe first; then by rule id.
 fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| {

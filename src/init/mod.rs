@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::compose::model::ComposeModel;
 use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
+use crate::doctor::rule_id::Severity;
 use crate::guard::confirmation::can_prompt;
 use crate::init::compose_files::ComposeFiles;
 use crate::init::detect::DataSource;
@@ -145,8 +146,56 @@ pub fn run(options: &Options, printer: &Printer) -> Result<ExitStatus> {
         };
         printer.info(format!("{verb} {}", file.path));
     }
+    doctor_summary(root.path(), printer);
     printer.info("next: `devctl up` starts the stack; `devctl doctor` checks the project; `devctl profiles` lists the profiles");
     Ok(ExitStatus::Success)
+}
+
+/// How many findings the doctor shows with the new profiles, and the three that matter most.
+/// The profiles are written by then: a doctor that cannot run is said, not a failure.
+fn doctor_summary(root: &Path, printer: &Printer) {
+    let options = crate::project::ProjectOptions {
+        directory: Some(root.to_path_buf()),
+        ..Default::default()
+    };
+    let findings = crate::project::Project::open(&options)
+        .and_then(|project| crate::doctor::run::project_findings(&project, printer));
+    let findings = match findings {
+        Ok(findings) => findings,
+        Err(error) => {
+            printer.warn(format!("doctor could not check the project: {error:#}"));
+            return;
+        }
+    };
+    let shown: Vec<_> = findings
+        .iter()
+        .filter(|finding| finding.severity > Severity::Info)
+        .collect();
+    if shown.is_empty() {
+        printer.info(format!(
+            "doctor: no warnings or errors ({} notes; `devctl doctor` shows them)",
+            findings.len()
+        ));
+        return;
+    }
+    printer.info(format!(
+        "doctor: {} warning(s) or error(s); the {} that matter most (`devctl doctor` shows all):",
+        shown.len(),
+        shown.len().min(3)
+    ));
+    for finding in shown.iter().take(3) {
+        let location = finding
+            .location
+            .as_ref()
+            .map(|location| format!(" ({})", location.text()))
+            .unwrap_or_default();
+        printer.info(format!(
+            "  {} {}: {}{location}",
+            finding.severity.name(),
+            finding.rule.as_str(),
+            finding.message
+        ));
+    }
 }
 
 /// The compose files: compose's own defaults, else the candidate with the most services (on

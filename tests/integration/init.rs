@@ -97,14 +97,9 @@ fn init_checked(fixture: &Fixture, label: &str) -> String {
         after,
         "{label}: the second init changed files"
     );
-    let plan = fixture.devctl().args(["plan", "up"]).run();
+    let plan = fixture.devctl().args(["plan", "--json", "up"]).run();
     assert_eq!(plan.code, Some(0), "{label}: plan up:\n{}", plan.stderr);
-    let planned = fixture
-        .devctl()
-        .args(["plan", "--json", "up"])
-        .status(0)
-        .run()
-        .json();
+    let planned = plan.json();
     let builds = planned["model"]["services"]
         .as_object()
         .into_iter()
@@ -153,46 +148,55 @@ fn init_sets_up_every_project_of_the_corpus() {
         .collect();
     projects.sort();
     assert!(projects.len() >= 39, "{projects:?}");
-    for project in &projects {
-        let fixture = Fixture::copy("init", &format!("tests/fixtures/awesome-compose/{project}"));
-        init_checked(&fixture, project);
-        let default = profile(&fixture, "default");
-        let expected: Vec<String> = CORPUS_DATABASE_VOLUMES
+    // Four at a time: each run mostly waits for compose.
+    let chunk = projects.len().div_ceil(4);
+    std::thread::scope(|scope| {
+        for projects in projects.chunks(chunk) {
+            scope.spawn(move || projects.iter().for_each(|project| corpus_project(project)));
+        }
+    });
+}
+
+/// `init_checked` on one corpus project, and its protections and backups.
+fn corpus_project(project: &str) {
+    let fixture = Fixture::copy("init", &format!("tests/fixtures/awesome-compose/{project}"));
+    init_checked(&fixture, project);
+    let default = profile(&fixture, "default");
+    let expected: Vec<String> = CORPUS_DATABASE_VOLUMES
+        .iter()
+        .find(|(name, _)| *name == project)
+        .map(|(_, volumes)| volumes.iter().map(|volume| volume.to_string()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        strings(&default["guard"]["protected_volumes"]),
+        expected,
+        "{project}"
+    );
+    // PostgreSQL and MySQL/MariaDB data gets a dump hook run in the database's service.
+    let compose = std::fs::read_to_string(
+        ["compose.yaml", "compose.yml"]
             .iter()
-            .find(|(name, _)| name == project)
-            .map(|(_, volumes)| volumes.iter().map(|volume| volume.to_string()).collect())
-            .unwrap_or_default();
-        assert_eq!(
-            strings(&default["guard"]["protected_volumes"]),
-            expected,
-            "{project}"
-        );
-        // PostgreSQL and MySQL/MariaDB data gets a dump hook run in the database's service.
-        let compose = std::fs::read_to_string(
-            ["compose.yaml", "compose.yml"]
-                .iter()
-                .map(|name| fixture.root().join(name))
-                .find(|path| path.is_file())
-                .unwrap(),
-        )
-        .unwrap();
-        let dumpable = ["postgres", "mysql", "mariadb"]
-            .iter()
-            .any(|image| compose.contains(&format!("image: {image}")));
-        for volume in &expected {
-            let backup = &default["backup"]["volumes"][volume];
-            let method = backup["method"].as_str().unwrap_or_default();
-            match dumpable && !project.contains("mongo") && !project.contains("prometheus") {
-                true => {
-                    assert_eq!(method, "hook", "{project}: {backup}");
-                    let command = strings(&backup["command"]).join(" ");
-                    assert!(
-                        command.contains("pg_dump") || command.contains("mysqldump"),
-                        "{project}: {command}"
-                    );
-                }
-                false => assert_eq!(method, "stop", "{project}: {backup}"),
+            .map(|name| fixture.root().join(name))
+            .find(|path| path.is_file())
+            .unwrap(),
+    )
+    .unwrap();
+    let dumpable = ["postgres", "mysql", "mariadb"]
+        .iter()
+        .any(|image| compose.contains(&format!("image: {image}")));
+    for volume in &expected {
+        let backup = &default["backup"]["volumes"][volume];
+        let method = backup["method"].as_str().unwrap_or_default();
+        match dumpable && !project.contains("mongo") && !project.contains("prometheus") {
+            true => {
+                assert_eq!(method, "hook", "{project}: {backup}");
+                let command = strings(&backup["command"]).join(" ");
+                assert!(
+                    command.contains("pg_dump") || command.contains("mysqldump"),
+                    "{project}: {command}"
+                );
             }
+            false => assert_eq!(method, "stop", "{project}: {backup}"),
         }
     }
 }
@@ -243,6 +247,12 @@ fn init_reads_overrides_anchors_env_files_and_the_stage_that_ships() {
     );
     assert!(
         stderr.contains("postgres data of service pg is kept in the host folder"),
+        "{stderr}"
+    );
+    // The doctor's findings close the run, the most severe first.
+    assert!(
+        stderr.contains("the 3 that matter most")
+            && stderr.contains("warning dockerfile-root: the shipped stage `production`"),
         "{stderr}"
     );
     let default = profile(&fixture, "default");
