@@ -17,6 +17,43 @@ pub struct ComposeFiles {
     pub compose_default: bool,
     /// The other candidates when the choice was not compose's own (with their service counts).
     pub others: Vec<(String, usize)>,
+    /// Where `COMPOSE_FILE` named the files, when it did (`.env`, the environment).
+    pub variable: Option<&'static str>,
+}
+
+/// The files `COMPOSE_FILE` names, which compose reads instead of its defaults: from the
+/// environment (`environment`), else from `.env` in `root`; split on
+/// `COMPOSE_PATH_SEPARATOR` (else `:`). Returns them and where the variable was set.
+pub fn from_variable(
+    root: &Path,
+    environment: impl Fn(&str) -> Option<String>,
+) -> Option<(Vec<String>, &'static str)> {
+    let dotenv = std::fs::read_to_string(root.join(".env")).unwrap_or_default();
+    let from_dotenv = |key: &str| {
+        dotenv.lines().find_map(|line| {
+            let line = line.trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let value = line.strip_prefix(key)?.trim_start().strip_prefix('=')?;
+            Some(value.trim().trim_matches(['"', '\'']).to_string())
+        })
+    };
+    let (files, origin) = match environment("COMPOSE_FILE").filter(|value| !value.is_empty()) {
+        Some(files) => (files, "COMPOSE_FILE in the environment"),
+        None => (
+            from_dotenv("COMPOSE_FILE").filter(|value| !value.is_empty())?,
+            "COMPOSE_FILE in .env",
+        ),
+    };
+    let separator = environment("COMPOSE_PATH_SEPARATOR")
+        .or_else(|| from_dotenv("COMPOSE_PATH_SEPARATOR"))
+        .filter(|value| !value.is_empty())
+        .unwrap_or_else(|| ":".into());
+    let files: Vec<String> = files
+        .split(separator.as_str())
+        .filter(|file| !file.is_empty())
+        .map(String::from)
+        .collect();
+    (!files.is_empty()).then_some((files, origin))
 }
 
 /// The files compose reads by itself in `root`: the first default name and the first
@@ -84,6 +121,34 @@ mod tests {
         assert_eq!(
             compose_defaults(root),
             ["compose.yaml", "docker-compose.override.yml"]
+        );
+    }
+
+    #[test]
+    fn compose_file_in_the_environment_or_in_dotenv_wins() {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path();
+        let none = |_: &str| None;
+        assert_eq!(from_variable(root, none), None);
+        std::fs::write(
+            root.join(".env"),
+            "A=1\nCOMPOSE_FILE=\"base.yml;dev.yml\"\nCOMPOSE_PATH_SEPARATOR=;\n",
+        )
+        .unwrap();
+        assert_eq!(
+            from_variable(root, none),
+            Some((
+                vec!["base.yml".into(), "dev.yml".into()],
+                "COMPOSE_FILE in .env"
+            ))
+        );
+        let set = |key: &str| (key == "COMPOSE_FILE").then(|| "a.yml;b.yml".to_string());
+        assert_eq!(
+            from_variable(root, set),
+            Some((
+                vec!["a.yml".into(), "b.yml".into()],
+                "COMPOSE_FILE in the environment"
+            ))
         );
     }
 

@@ -201,12 +201,23 @@ fn doctor_summary(root: &Path, printer: &Printer) {
 /// The compose files: compose's own defaults, else the candidate with the most services (on
 /// a terminal, the person's choice among the candidates).
 fn choose_files(reader: &Reader, ask: bool) -> Result<ComposeFiles> {
+    if let Some((files, variable)) =
+        compose_files::from_variable(&reader.root, |name| std::env::var(name).ok())
+    {
+        return Ok(ComposeFiles {
+            files,
+            compose_default: false,
+            others: Vec::new(),
+            variable: Some(variable),
+        });
+    }
     let defaults = compose_files::compose_defaults(&reader.root);
     if !defaults.is_empty() {
         return Ok(ComposeFiles {
             files: defaults,
             compose_default: true,
             others: Vec::new(),
+            variable: None,
         });
     }
     let candidates = compose_files::other_candidates(&reader.root)?;
@@ -265,6 +276,7 @@ fn choose_files(reader: &Reader, ask: bool) -> Result<ComposeFiles> {
         files: vec![file],
         compose_default: false,
         others: readable,
+        variable: None,
     })
 }
 
@@ -301,9 +313,10 @@ fn setup(chosen: &ComposeFiles, model: &ComposeModel, root: &Path) -> Setup {
         true => (Vec::new(), chosen.files.join(" and ")),
         false => (
             chosen.files.clone(),
-            match chosen.others.len() {
-                1 => "the project's only compose file".to_string(),
-                count => format!(
+            match (chosen.variable, chosen.others.len()) {
+                (Some(variable), _) => format!("the files {variable} names"),
+                (None, 1) => "the project's only compose file".to_string(),
+                (None, count) => format!(
                     "of the {count} compose files here, the one that defines the most services (ties: name order)"
                 ),
             },
@@ -420,6 +433,18 @@ fn report_choices(
     root: &Path,
     printer: &Printer,
 ) {
+    if let Some(variable) = chosen.variable {
+        printer.info(format!(
+            "compose files: {} (named by {variable}; listed in compose.files so that every devctl command uses them)",
+            chosen.files.join(", ")
+        ));
+    } else {
+        report_candidates(chosen, setup, printer);
+    }
+    report_rest(setup, written, root, printer);
+}
+
+fn report_candidates(chosen: &ComposeFiles, setup: &Setup, printer: &Printer) {
     match chosen.compose_default {
         true => printer.info(format!(
             "compose files: {} (the ones compose reads by itself)",
@@ -441,6 +466,9 @@ fn report_choices(
             }
         )),
     }
+}
+
+fn report_rest(setup: &Setup, written: &Value, root: &Path, printer: &Printer) {
     let env = root.join(".env");
     if env.is_file() {
         printer.info("env: compose reads .env for interpolation");

@@ -492,3 +492,46 @@ fn on_a_terminal_init_asks_which_volumes_to_protect() {
     // The compose files are compose's own: nothing to ask about them.
     assert!(!shown.contains("Which compose file"), "{shown}");
 }
+
+#[test]
+fn init_takes_the_files_compose_file_in_dotenv_names() {
+    let fixture = Fixture::new("init-compose-file");
+    fixture
+        .write("base.yml", "services:\n  app:\n    image: {busybox}\n")
+        .write(
+            "dev.yml",
+            "services:\n  db:\n    image: mariadb:11\n    volumes: [sql:/var/lib/mysql]\nvolumes:\n  sql:\n",
+        )
+        .write("docker-compose.other.yml", "services:\n  a: {image: x}\n  b: {image: x}\n  c: {image: x}\n")
+        .write(".env", "COMPOSE_FILE=base.yml:dev.yml\n");
+    let stderr = init_checked(&fixture, "compose-file");
+    assert!(stderr.contains("named by COMPOSE_FILE in .env"), "{stderr}");
+    let default = profile(&fixture, "default");
+    assert_eq!(
+        strings(&default["compose"]["files"]),
+        ["base.yml", "dev.yml"]
+    );
+    assert_eq!(strings(&default["guard"]["protected_volumes"]), ["sql"]);
+}
+
+#[test]
+fn a_project_compose_cannot_read_is_a_clear_error_and_nothing_is_written() {
+    let fixture = Fixture::new("init-broken");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    image: {busybox}\n    env_file: [missing.env]\n",
+    );
+    let before = contents(&fixture.root());
+    let outcome = fixture.devctl().args(["init"]).run();
+    assert_eq!(outcome.code, Some(64), "{}", outcome.stderr);
+    assert!(
+        outcome
+            .stderr
+            .contains("error: compose cannot read compose.yaml")
+            && outcome.stderr.contains("missing.env")
+            && outcome.stderr.contains("hint:"),
+        "{}",
+        outcome.stderr
+    );
+    assert_eq!(contents(&fixture.root()), before);
+}
