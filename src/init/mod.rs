@@ -110,7 +110,8 @@ pub fn run(options: &Options, printer: &Printer) -> Result<ExitStatus> {
         compose,
         root: root.path().to_path_buf(),
     };
-    let ask = can_prompt() && !options.dry_run;
+    // Questions only when init is going to write: not for a dry run, nor where profiles/ is.
+    let ask = can_prompt() && !options.dry_run && !root.profiles_dir().exists();
     let chosen = choose_files(&reader, ask)?;
     let resolved = ComposeModel::new(reader.model(&chosen.files, true)?)?;
     let written = reader.model(&chosen.files, false)?;

@@ -491,6 +491,15 @@ fn on_a_terminal_init_asks_which_volumes_to_protect() {
     );
     // The compose files are compose's own: nothing to ask about them.
     assert!(!shown.contains("Which compose file"), "{shown}");
+    // Set up: a second run asks nothing and changes nothing.
+    let before = contents(&fixture.root());
+    let (code, shown) = crate::harness::typed_on_terminal(&fixture, "init", "");
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("already set up") && !shown.contains("Which volumes"),
+        "{shown}"
+    );
+    assert_eq!(contents(&fixture.root()), before);
 }
 
 #[test]
