@@ -206,7 +206,8 @@ fn store_of(image: &str, target: &str) -> Option<&'static str> {
 }
 
 /// Every mount of the model that holds database data, by service and mount order.
-pub fn database_mounts(model: &ComposeModel) -> Vec<DatabaseMount> {
+/// Bind mounts inside `root` are shown relative to it (`./data/postgres`).
+pub fn database_mounts(model: &ComposeModel, root: &Path) -> Vec<DatabaseMount> {
     let mut found = Vec::new();
     for service in model.service_names() {
         let image = model
@@ -223,7 +224,7 @@ pub fn database_mounts(model: &ComposeModel) -> Vec<DatabaseMount> {
             let source = match (mount.kind, mount.source) {
                 ("volume", Some(key)) => DataSource::Volume(key.to_string()),
                 ("volume", None) => DataSource::Anonymous,
-                ("bind", Some(path)) => DataSource::Bind(path.to_string()),
+                ("bind", Some(path)) => DataSource::Bind(shown(path, root)),
                 _ => continue,
             };
             found.push(DatabaseMount {
@@ -350,6 +351,15 @@ pub fn built_services(model: &ComposeModel, root: &Path) -> Vec<BuiltService> {
     built
 }
 
+/// A host path as the compose file would write it: `./…` inside `root`, else as it is.
+fn shown(path: &str, root: &Path) -> String {
+    match Path::new(path).strip_prefix(root) {
+        Ok(relative) if relative.as_os_str().is_empty() => ".".into(),
+        Ok(relative) => format!("./{}", relative.display()),
+        Err(_) => path.to_string(),
+    }
+}
+
 /// The name of the `number`th stage (1-based) when its `FROM` names it.
 fn named_stage(dockerfile: &Dockerfile, number: usize) -> Option<String> {
     let stage = dockerfile
@@ -384,12 +394,14 @@ mod tests {
                 {"type": "volume", "source": "static", "target": "/data"}]},
             "legacy": {"image": "registry.local:5000/team/custom-db:1", "volumes": [
                 {"type": "bind", "source": "/srv/pg", "target": "/var/lib/postgresql/data"}]},
+            "local": {"image": "mysql:8", "volumes": [
+                {"type": "bind", "source": "/srv/app/data/sql", "target": "/var/lib/mysql"}]},
             "maria": {"image": "mariadb:10.6", "volumes": [
                 {"type": "volume", "target": "/var/lib/mysql"}]},
             "mongo": {"image": "mongo:7"},
             "mongo-ui": {"image": "mongo-express"},
         }));
-        let found = database_mounts(&model);
+        let found = database_mounts(&model, Path::new("/srv/app"));
         let summary: Vec<(&str, &str, DataSource)> = found
             .iter()
             .map(|mount| (mount.service.as_str(), mount.store, mount.source.clone()))
@@ -400,6 +412,7 @@ mod tests {
                 ("cache", "redis", DataSource::Volume("cache".into())),
                 ("db", "postgres", DataSource::Volume("pg".into())),
                 ("legacy", "postgres", DataSource::Bind("/srv/pg".into())),
+                ("local", "mysql", DataSource::Bind("./data/sql".into())),
                 ("maria", "mysql", DataSource::Anonymous),
                 ("mongo", "mongo", DataSource::Unmounted),
             ]

@@ -330,7 +330,7 @@ fn setup(chosen: &ComposeFiles, model: &ComposeModel, root: &Path) -> Setup {
         ungated,
         compose_profiles,
         default_profiles,
-        databases: detect::database_mounts(model),
+        databases: detect::database_mounts(model, root),
         built: detect::built_services(model, root),
         ..Setup::default()
     }

@@ -194,15 +194,15 @@ pub fn default_profile(setup: &Setup) -> String {
     for mount in &setup.databases {
         match &mount.source {
             DataSource::Bind(path) => out.push_str(&format!(
-                "  # {} data of service {} is kept in the host folder {} (a bind mount): compose never\n  # deletes it (not even `down --volumes`), and devctl backup does not copy it; back it up\n  # from the host, or move it into a named volume to have devctl guard and back it up.\n",
+                "  # {} data of service {} is kept in the host folder {} (a bind mount): compose never deletes it (not even `down --volumes`), and devctl backup does not copy it; back it up from the host, or move it into a named volume to have devctl guard and back it up.\n",
                 mount.store, mount.service, path
             )),
             DataSource::Anonymous => out.push_str(&format!(
-                "  # {} data of service {} at {} is in an anonymous volume: it has no name to protect it\n  # by, and `down --volumes` or a recreation loses it; give it a named volume.\n",
+                "  # {} data of service {} at {} is in an anonymous volume: it has no name to protect it by, and `down --volumes` or a recreation loses it; give it a named volume.\n",
                 mount.store, mount.service, mount.target
             )),
             DataSource::Unmounted => out.push_str(&format!(
-                "  # {} data of service {} ({}) is in no volume of the compose file: it lives in the\n  # container (or an anonymous volume its image declares) and is lost with it; mount a\n  # named volume at {} to keep, guard and back it up.\n",
+                "  # {} data of service {} ({}) is in no volume of the compose file: it lives in the container (or an anonymous volume its image declares) and is lost with it; mount a named volume at {} to keep, guard and back it up.\n",
                 mount.store, mount.service, mount.image, mount.target
             )),
             DataSource::Volume(_) => {}
@@ -262,7 +262,7 @@ pub fn default_profile(setup: &Setup) -> String {
         for (service, stage, reason) in &targets {
             match stage {
                 Some(stage) => {
-                    out.push_str(&format!("    # {reason}.\n"));
+                    out.push_str(&format!("    # {service}: {reason}.\n"));
                     out.push_str(&format!("    {}: {}\n", scalar(service), scalar(stage)));
                 }
                 None => out.push_str(&format!("    # {service}: {reason} (it has no name).\n")),
@@ -285,6 +285,38 @@ pub fn default_profile(setup: &Setup) -> String {
         out.extend(mounts);
     }
     out.push_str("  keep_mounts: []\n");
+    wrap_comments(&out)
+}
+
+/// The widest a comment line is written (as in `profiles/reference.yaml`).
+const WIDTH: usize = 95;
+
+/// `text` with every comment line longer than `WIDTH` wrapped at spaces, each continuation
+/// with the line's indentation and `#`.
+fn wrap_comments(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let body = line.trim_start();
+        if line.chars().count() <= WIDTH || !body.starts_with("# ") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let prefix = format!("{}# ", &line[..line.len() - body.len()]);
+        let mut current = prefix.clone();
+        for word in body[2..].split(' ') {
+            let fits = current.chars().count() + word.chars().count() < WIDTH;
+            if !fits && current.len() > prefix.len() {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current = prefix.clone();
+            }
+            current.push_str(word);
+            current.push(' ');
+        }
+        out.push_str(current.trim_end());
+        out.push('\n');
+    }
     out
 }
 
@@ -387,6 +419,27 @@ mod tests {
             serde_saphyr::from_str(&tier_profile(&["tools".into(), "debug".into()])).unwrap();
         assert_eq!(tier.extends.as_deref(), Some("default"));
         assert_eq!(tier.compose.profiles.unwrap(), ["tools", "debug"]);
+    }
+
+    #[test]
+    fn long_comments_wrap_and_keys_do_not() {
+        let long = format!(
+            "  # {}\n  key: [{}]\n",
+            "word ".repeat(40).trim(),
+            "x, ".repeat(40)
+        );
+        let wrapped = wrap_comments(&long);
+        for line in wrapped
+            .lines()
+            .filter(|line| line.trim_start().starts_with('#'))
+        {
+            assert!(
+                line.len() <= WIDTH && line.starts_with("  # word"),
+                "{line}"
+            );
+        }
+        assert_eq!(wrapped.matches("word").count(), 40);
+        assert!(wrapped.ends_with(&format!("  key: [{}]\n", "x, ".repeat(40))));
     }
 
     #[test]
