@@ -254,7 +254,7 @@ fn choose_files(reader: &Reader, ask: bool) -> Result<ComposeFiles> {
     if ask && readable.len() > 1 {
         let items: Vec<String> = readable
             .iter()
-            .map(|(name, count)| format!("{name} ({count} services)"))
+            .map(|(name, count)| format!("{name} ({})", services(*count)))
             .collect();
         let default = readable
             .iter()
@@ -461,7 +461,7 @@ fn report_candidates(chosen: &ComposeFiles, setup: &Setup, printer: &Printer) {
                     .others
                     .iter()
                     .filter(|(name, _)| !chosen.files.contains(name))
-                    .map(|(name, count)| format!("{name} ({count} services)"))
+                    .map(|(name, count)| format!("{name} ({})", services(*count)))
                     .collect::<Vec<_>>()
                     .join(", "),
             }
@@ -565,6 +565,14 @@ fn report_rest(setup: &Setup, written: &Value, root: &Path, printer: &Printer) {
                 built.service
             ));
         }
+    }
+}
+
+/// `1 service`, `3 services`.
+fn services(count: usize) -> String {
+    match count {
+        1 => "1 service".into(),
+        count => format!("{count} services"),
     }
 }
 

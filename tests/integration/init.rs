@@ -207,7 +207,7 @@ fn init_chooses_among_compose_files_with_other_names() {
     let stderr = init_checked(&fixture, "named-files");
     assert!(
         stderr.contains("compose files: docker-compose.postgres.yml")
-            && stderr.contains("docker-compose.dev.yml (1 services)")
+            && stderr.contains("docker-compose.dev.yml (1 service)")
             && stderr.contains("To use another, edit compose.files"),
         "{stderr}"
     );
