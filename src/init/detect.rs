@@ -191,6 +191,25 @@ fn store_by_image(image: &str) -> Option<&'static Store> {
         .find(|store| store.images.iter().any(|word| repository.contains(word)))
 }
 
+/// Whether a service's name says it is a database (`db`, `app-db`, `database`, `postgres`).
+fn named_like_a_database(service: &str) -> bool {
+    const NAMES: [&str; 9] = [
+        "db",
+        "database",
+        "postgres",
+        "postgresql",
+        "pg",
+        "mysql",
+        "mariadb",
+        "mongo",
+        "mongodb",
+    ];
+    service
+        .to_lowercase()
+        .split(['-', '_', '.'])
+        .any(|word| NAMES.contains(&word))
+}
+
 /// The store whose data `target` holds in a service running `image`, if any.
 fn store_of(image: &str, target: &str) -> Option<&'static str> {
     if let Some(store) = store_by_image(image)
@@ -234,6 +253,24 @@ pub fn database_mounts(model: &ComposeModel, root: &Path) -> Vec<DatabaseMount> 
                 source,
                 target: mount.target.to_string(),
             });
+        }
+        if !mounted && store_by_image(&image).is_none() && named_like_a_database(&service) {
+            // An image devctl does not know, in a service named as a database: its volumes.
+            for mount in model.mounts(&service) {
+                let source = match (mount.kind, mount.source) {
+                    ("volume", Some(key)) => DataSource::Volume(key.to_string()),
+                    ("volume", None) => DataSource::Anonymous,
+                    _ => continue,
+                };
+                mounted = true;
+                found.push(DatabaseMount {
+                    service: service.clone(),
+                    image: image.clone(),
+                    store: "database",
+                    source,
+                    target: mount.target.to_string(),
+                });
+            }
         }
         if let (false, Some(store)) = (mounted, store_by_image(&image)) {
             found.push(DatabaseMount {
@@ -400,6 +437,11 @@ mod tests {
                 {"type": "volume", "target": "/var/lib/mysql"}]},
             "mongo": {"image": "mongo:7"},
             "mongo-ui": {"image": "mongo-express"},
+            "app-db": {"image": "registry.local/fake:1", "volumes": [
+                {"type": "volume", "source": "app-data", "target": "/var/lib/app"},
+                {"type": "bind", "source": "/srv/conf", "target": "/etc/app"}]},
+            "site": {"image": "nginx", "volumes": [
+                {"type": "volume", "source": "web-data", "target": "/srv"}]},
         }));
         let found = database_mounts(&model, Path::new("/srv/app"));
         let summary: Vec<(&str, &str, DataSource)> = found
@@ -409,6 +451,7 @@ mod tests {
         assert_eq!(
             summary,
             [
+                ("app-db", "database", DataSource::Volume("app-data".into())),
                 ("cache", "redis", DataSource::Volume("cache".into())),
                 ("db", "postgres", DataSource::Volume("pg".into())),
                 ("legacy", "postgres", DataSource::Bind("/srv/pg".into())),

@@ -164,8 +164,20 @@ fn the_demo_comes_up_healthy_with_the_profile_init_writes() {
         "the demo's compose file names its project"
     );
     std::fs::write(fixture.root().join("compose.yaml"), renamed).unwrap();
-    fixture.devctl().args(["init"]).status(0).run();
-    assert!(fixture.root().join("profiles/default.yaml").is_file());
+    let init = fixture.devctl().args(["init"]).status(0).run();
+    // The demo's database runs an image devctl does not know; its service's name says what
+    // it is.
+    assert!(
+        init.stderr
+            .contains("protected: volume db-data (database data of service db"),
+        "{}",
+        init.stderr
+    );
+    let profile = std::fs::read_to_string(fixture.root().join("profiles/default.yaml")).unwrap();
+    assert!(
+        profile.contains("protected_volumes: [db-data]"),
+        "{profile}"
+    );
     assert!(fixture.root().join("profiles/tools.yaml").is_file());
     fixture.devctl().args(["up"]).status(0).run();
     let status = fixture.status();
