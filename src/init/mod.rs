@@ -97,6 +97,8 @@ impl Reader {
     }
 }
 
+/// Sets up the project `options` name, or prints what it would write; exit 0 also where it
+/// is already set up.
 pub fn run(options: &Options, printer: &Printer) -> Result<ExitStatus> {
     let working = std::env::current_dir().context("cannot read the working directory")?;
     let directory = options
