@@ -328,7 +328,18 @@ impl Copy<'_> {
         bar: &ProgressBar,
     ) -> Result<Artifact> {
         let progress = |bytes: u64| bar.inc(bytes);
-        let (mut output, kind, failure) = match (&target.hook, helper) {
+        let destination = self.directory.join(&self.files[index]);
+        let store = |source: &mut dyn std::io::Read, kind| {
+            archive::store(
+                source,
+                &destination,
+                kind,
+                self.level,
+                self.workers,
+                &progress,
+            )
+        };
+        let (kind, stats) = match (&target.hook, helper) {
             (Some(hook), _) => {
                 let mut arguments =
                     vec!["exec".to_string(), "-T".to_string(), hook.service.clone()];
@@ -338,33 +349,25 @@ impl Copy<'_> {
                     ServiceScope::Profile,
                     &arguments,
                 );
-                let failure = format!("the backup hook of volume {} failed", target.key);
-                (command.output_reader()?, ArtifactKind::Stream, failure)
+                let failure = || format!("the backup hook of volume {} failed", target.key);
+                let mut output = command.output_reader()?;
+                let stats = store(&mut output, ArtifactKind::Stream).with_context(failure)?;
+                output.finish().with_context(failure)?;
+                (ArtifactKind::Stream, stats)
             }
             (None, Some(helper)) => {
-                let output = self
+                // Straight from the engine's archive endpoint: no `docker cp` in between.
+                let stats = self
                     .workspace
-                    .docker
-                    .copy_out(helper, &format!("/{ROOT}"))?;
-                (
-                    output,
-                    ArtifactKind::Tar,
-                    format!("cannot copy volume {}", target.name),
-                )
+                    .engine
+                    .copy_out(helper, &format!("/{ROOT}"), |source| {
+                        store(source, ArtifactKind::Tar)
+                    })
+                    .with_context(|| format!("cannot copy volume {}", target.name))?;
+                (ArtifactKind::Tar, stats)
             }
             (None, None) => unreachable!("every non-hook target has a helper container"),
         };
-        let destination = self.directory.join(&self.files[index]);
-        let stats = archive::store(
-            &mut output,
-            &destination,
-            kind,
-            self.level,
-            self.workers,
-            &progress,
-        )
-        .with_context(|| failure.clone())?;
-        output.finish().with_context(|| failure.clone())?;
         self.artifact(target, &self.files[index], kind, stats)
     }
 

@@ -499,7 +499,7 @@ pub struct DockerCli {
     context: Option<String>,
 }
 
-/// A running child whose standard output devctl reads (`docker cp … -`, a hook's dump).
+/// A running child whose standard output devctl reads (a hook's dump, `docker export`).
 pub struct StreamOut {
     handle: duct::ReaderHandle,
     line: String,
@@ -549,17 +549,6 @@ impl DockerCli {
             .collect::<Vec<_>>()
             .join(" ");
         (duct::cmd(&self.program, argv).unchecked(), line)
-    }
-
-    /// Starts `docker cp CONTAINER:PATH -`, whose output is a tar stream of PATH.
-    pub fn copy_out(&self, container: &str, path: &str) -> Result<StreamOut> {
-        let source = format!("{container}:{path}");
-        let (expression, line) = self.expression(&["cp", &source, "-"]);
-        let handle = expression
-            .stderr_capture()
-            .reader()
-            .with_context(|| format!("cannot start `{line}`"))?;
-        Ok(StreamOut { handle, line })
     }
 
     /// The first line `docker ARGUMENTS` prints, when it succeeds (`version`, `buildx version`).

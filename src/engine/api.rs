@@ -178,6 +178,64 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
         Ok(response.id)
     }
 
+    /// Streams the tar archive of `path` in `container` (as `docker cp CONTAINER:PATH -`
+    /// writes it) to `consume`, straight from the engine's archive endpoint: the answer is
+    /// received on a thread of its own while `consume` reads it on this one, so neither
+    /// waits for the other beyond a few chunks. A termination signal ends the stream with an
+    /// error.
+    pub fn copy_out<T>(
+        &self,
+        container: &str,
+        path: &str,
+        consume: impl FnOnce(&mut dyn std::io::Read) -> Result<T>,
+    ) -> Result<T> {
+        use bollard::query_parameters::DownloadFromContainerOptions;
+        let what = || format!("cannot copy {path} out of container {container}");
+        let signals_before = crate::system::signals::count();
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<std::io::Result<Chunk>>(CHUNKS);
+        std::thread::scope(|scope| {
+            let receiving = scope.spawn(move || {
+                let options = DownloadFromContainerOptions {
+                    path: path.to_string(),
+                };
+                self.runtime.block_on(async {
+                    let mut stream = self
+                        .docker
+                        .download_from_container(container, Some(options));
+                    while let Some(chunk) = stream.next().await {
+                        let chunk = match chunk {
+                            Ok(chunk) => Ok(chunk),
+                            Err(error) => Err(std::io::Error::other(error)),
+                        };
+                        let failed = chunk.is_err();
+                        if crate::system::signals::count() != signals_before {
+                            let _ = sender.send(Err(std::io::Error::new(
+                                std::io::ErrorKind::Interrupted,
+                                "interrupted",
+                            )));
+                            return;
+                        }
+                        // The reader stopped (it failed, or it has all it wants): stop too.
+                        if sender.send(chunk).is_err() || failed {
+                            return;
+                        }
+                    }
+                });
+            });
+            let mut reader = ChunkReader {
+                receiver,
+                chunk: Chunk::new(),
+                offset: 0,
+            };
+            let consumed = consume(&mut reader);
+            // Unblocks the receiving thread if `consume` stopped early.
+            drop(reader);
+            let _ = receiving.join();
+            consumed
+        })
+        .with_context(what)
+    }
+
     /// Creates (never starts) a container of `image`, only to list the image's files.
     pub fn create_inspector(&self, image: &str) -> Result<String> {
         use bollard::models::{ContainerCreateBody, HostConfig};
@@ -505,4 +563,37 @@ fn context_host(name: &str) -> Result<String> {
         .and_then(Value::as_str)
         .map(String::from)
         .ok_or_else(|| missing().into())
+}
+
+/// A piece of an archive as the engine sends it, or as devctl sends it to the engine.
+type Chunk = bytes::Bytes;
+
+/// How many chunks may wait between the engine's side and devctl's side of a copy.
+const CHUNKS: usize = 64;
+
+/// Reads the chunks a channel delivers as one byte stream; an error delivered is returned
+/// once, and the stream ends when the sending side is done.
+struct ChunkReader {
+    receiver: std::sync::mpsc::Receiver<std::io::Result<Chunk>>,
+    chunk: Chunk,
+    offset: usize,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        while self.offset == self.chunk.len() {
+            match self.receiver.recv() {
+                Ok(chunk) => {
+                    self.chunk = chunk?;
+                    self.offset = 0;
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let available = &self.chunk[self.offset..];
+        let count = available.len().min(buffer.len());
+        buffer[..count].copy_from_slice(&available[..count]);
+        self.offset += count;
+        Ok(count)
+    }
 }
