@@ -173,12 +173,47 @@ pub fn hash_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex::encode(hasher.hasher.finalize()), hasher.bytes))
 }
 
-/// Re-hashes `path`, then decompresses it and reads it through to its end; for a tar, every
-/// entry must stay inside the volume. Returns what was found.
+/// Decompresses `path` and reads it through to its end, hashing the stored bytes in the same
+/// pass (one read of the file); for a tar, every entry must stay inside the volume. Returns
+/// what was found.
 pub fn check(path: &Path, kind: ArtifactKind) -> Result<ArchiveStats> {
-    let (sha256, stored_bytes) = hash_file(path)?;
-    let file = open_artifact(path)?;
-    let decoder = zstd::stream::read::Decoder::new(file)
+    let mut hashing = HashingReader {
+        inner: open_artifact(path)?,
+        hasher: Sha256::new(),
+        bytes: 0,
+    };
+    let stats = read_through(path, kind, &mut hashing)?;
+    // Whatever the decompressor left unread counts too: the hash covers the whole file.
+    io::copy(&mut hashing, &mut io::sink())
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(ArchiveStats {
+        stored_bytes: hashing.bytes,
+        sha256: hex::encode(hashing.hasher.finalize()),
+        ..stats
+    })
+}
+
+/// A reader that hashes and counts what passes through it.
+struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.hasher.update(&buffer[..read]);
+        self.bytes += read as u64;
+        Ok(read)
+    }
+}
+
+/// Decompresses `stored` (the contents of `path`) to its end, counting raw bytes and, for a
+/// tar, admitting every entry; the stored size and hash are left to the caller.
+fn read_through(path: &Path, kind: ArtifactKind, stored: &mut dyn Read) -> Result<ArchiveStats> {
+    let buffered = io::BufReader::with_capacity(1 << 20, stored);
+    let decoder = zstd::stream::read::Decoder::with_buffer(buffered)
         .with_context(|| format!("cannot read {}", path.display()))?;
     let mut counter = CountingReader {
         inner: decoder,
@@ -213,9 +248,8 @@ pub fn check(path: &Path, kind: ArtifactKind) -> Result<ArchiveStats> {
     }
     Ok(ArchiveStats {
         raw_bytes: counter.bytes,
-        stored_bytes,
         entries,
-        sha256,
+        ..ArchiveStats::default()
     })
 }
 
@@ -610,6 +644,32 @@ mod tests {
         let mut out = Vec::new();
         unpack_into(&path, &mut out, &|_| {}).unwrap();
         assert_eq!(out, bytes);
+    }
+
+    #[test]
+    fn check_hashes_the_whole_file_in_its_one_pass() {
+        let bytes = tar_with(&[
+            ("devctl-volume/", tar::EntryType::Directory, None, b""),
+            (
+                "devctl-volume/a",
+                tar::EntryType::Regular,
+                None,
+                &[3; 70_000],
+            ),
+        ]);
+        let (_temp, path, stats) = stored(&bytes);
+        let found = check(&path, ArtifactKind::Stream).unwrap();
+        assert_eq!(found.sha256, hash_file(&path).unwrap().0);
+        assert_eq!(found.stored_bytes, stats.stored_bytes);
+        assert_eq!(found.raw_bytes, bytes.len() as u64);
+        // A second, empty zstd frame appended decodes to nothing, yet is in the hash.
+        let mut data = std::fs::read(&path).unwrap();
+        data.extend(zstd::encode_all(&b""[..], 1).unwrap());
+        std::fs::write(&path, &data).unwrap();
+        let found = check(&path, ArtifactKind::Tar).unwrap();
+        assert_eq!(found.stored_bytes, data.len() as u64);
+        assert_eq!(found.sha256, hash_file(&path).unwrap().0);
+        assert_ne!(found.sha256, stats.sha256);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use anyhow::{Context, Result};
 
 use crate::backup::archive;
 use crate::backup::id;
-use crate::backup::manifest::{BackupKind, MANIFEST, Manifest, check_file_name, shown_path};
+use crate::backup::manifest::{
+    Artifact, BackupKind, MANIFEST, Manifest, check_file_name, shown_path,
+};
 use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
@@ -345,24 +347,17 @@ impl StoredBackup {
                 ))
             })?;
             let path = self.directory.join(&artifact.file);
-            let (sha256, size) = archive::hash_file(&path)?;
-            if sha256 != artifact.stats.sha256 || size != artifact.stats.stored_bytes {
-                return Err(mismatch(format!(
-                    "{} does not match the manifest (SHA-256 {}, {} bytes; recorded {}, {} bytes)",
-                    shown_path(&path),
-                    &sha256[..12],
-                    size,
-                    escaped(
-                        artifact
-                            .stats
-                            .sha256
-                            .get(..12)
-                            .unwrap_or(&artifact.stats.sha256)
-                    ),
-                    artifact.stats.stored_bytes
-                )));
-            }
-            let found = archive::check(&path, artifact.kind)?;
+            // One pass hashes and reads the archive through; when it cannot be read, a hash
+            // that differs from the manifest's is the failure to report.
+            let found = match archive::check(&path, artifact.kind) {
+                Ok(found) => found,
+                Err(error) => {
+                    let (sha256, size) = archive::hash_file(&path)?;
+                    self.compare_hash(artifact, &path, &sha256, size)?;
+                    return Err(error);
+                }
+            };
+            self.compare_hash(artifact, &path, &found.sha256, found.stored_bytes)?;
             if found.raw_bytes != artifact.stats.raw_bytes
                 || found.entries != artifact.stats.entries
             {
@@ -377,6 +372,35 @@ impl StoredBackup {
             }
         }
         Ok(())
+    }
+}
+
+impl StoredBackup {
+    /// Fails unless `sha256` and `size` of `path` are what the manifest records of `artifact`.
+    fn compare_hash(
+        &self,
+        artifact: &Artifact,
+        path: &Path,
+        sha256: &str,
+        size: u64,
+    ) -> Result<()> {
+        if sha256 == artifact.stats.sha256 && size == artifact.stats.stored_bytes {
+            return Ok(());
+        }
+        Err(mismatch(format!(
+            "{} does not match the manifest (SHA-256 {}, {} bytes; recorded {}, {} bytes)",
+            shown_path(path),
+            &sha256[..12],
+            size,
+            escaped(
+                artifact
+                    .stats
+                    .sha256
+                    .get(..12)
+                    .unwrap_or(&artifact.stats.sha256)
+            ),
+            artifact.stats.stored_bytes
+        )))
     }
 }
 
