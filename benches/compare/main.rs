@@ -29,7 +29,8 @@
 //!    beforehand, into the same kind of helper, created and removed untimed); each run writes
 //!    into a freshly created, empty volume (target: ratio ≤ 1.3);
 //! 8. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
-//!    volume, restore, start and wait): median only.
+//!    volume, restore, start and wait) against the same raw `docker cp - HELPER:/ < FILE.tar`
+//!    as in 7 (target: ratio ≤ 2.5).
 //!
 //! The `--demo DIR` project is copied into a temporary directory, given the compose project
 //! name `devctl-bench-<pid>` and free host ports, and brought up once with devctl. The volume

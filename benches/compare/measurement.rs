@@ -46,8 +46,6 @@ pub(crate) enum Target {
     RatioAtMost(f64),
     /// Baseline median ÷ devctl median must be at least this: devctl that many times as fast.
     SpeedupAtLeast(f64),
-    /// Shown, not judged.
-    Untargeted,
 }
 
 /// One row of the report: the medians of devctl and of the command it is compared with.
@@ -77,7 +75,6 @@ impl Measurement {
             Target::DevctlUnder(limit) => format!("< {limit} ms"),
             Target::RatioAtMost(limit) => format!("≤ {limit:.2}"),
             Target::SpeedupAtLeast(limit) => format!("≥ {limit:.2}"),
-            Target::Untargeted => "-".to_string(),
         }
     }
 
@@ -86,7 +83,6 @@ impl Measurement {
             Target::DevctlUnder(limit) => Some(milliseconds(self.devctl_median) < limit),
             Target::RatioAtMost(limit) => self.ratio().map(|ratio| ratio <= limit),
             Target::SpeedupAtLeast(limit) => self.ratio().map(|ratio| ratio >= limit),
-            Target::Untargeted => None,
         }
     }
 }

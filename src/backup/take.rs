@@ -39,8 +39,21 @@ pub fn take(
             .into());
     }
     let started = Instant::now();
-    // One disk-usage query serves the room check and the progress bars.
-    let sizes = workspace.volume_sizes();
+    // One disk-usage query serves the room check and the progress bars; it runs while the
+    // helper containers are created, as neither needs the other.
+    let (sizes, helpers) = std::thread::scope(|scope| {
+        let sizes = scope.spawn(|| workspace.volume_sizes());
+        let helpers = create_helpers(workspace, targets);
+        let sizes = sizes
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (sizes, helpers)
+    });
+    // Removed when the copy is done, or on any way out before.
+    let helpers = Helpers {
+        workspace,
+        ids: helpers?,
+    };
     check_room(workspace, targets, sizes)?;
     let id = workspace.store.new_id(label);
     let partial = workspace.store.begin(&id)?;
@@ -49,7 +62,16 @@ pub fn take(
     let to_stop = services_to_stop(targets, &running_before);
     stop_for_copy(workspace, printer, &id, kind, &to_stop)?;
     let signals_before = crate::system::signals::count();
-    let copied = copy_all(workspace, printer, targets, partial.path(), &to_stop, sizes);
+    let copied = copy_all(
+        workspace,
+        printer,
+        targets,
+        &helpers.ids,
+        partial.path(),
+        &to_stop,
+        sizes,
+    );
+    drop(helpers);
     // Start again whatever was running before and is not now, even when the copy failed.
     let restarted = match to_stop.is_empty() {
         true => Ok(()),
@@ -214,11 +236,13 @@ fn manifest(
     }
 }
 
-/// Copies every target into `directory`, volumes in parallel within the machine's cores.
+/// Copies every target into `directory` (through its helper container of `helpers`, or its
+/// hook), volumes in parallel within the machine's cores.
 fn copy_all(
     workspace: &Workspace,
     printer: &Printer,
     targets: &[VolumeTarget],
+    helpers: &[Option<String>],
     directory: &Path,
     stopped: &[String],
     sizes: &BTreeMap<String, u64>,
@@ -233,7 +257,6 @@ fn copy_all(
         workers: (cores / threads).max(1) as u32,
         stopped,
     };
-    let helpers = create_helpers(workspace, targets)?;
     let progress = printer.progress();
     let next = AtomicUsize::new(0);
     let results: Vec<(usize, Result<Artifact>)> = std::thread::scope(|scope| {
@@ -261,7 +284,6 @@ fn copy_all(
             .flat_map(|handle| handle.join().unwrap_or_default())
             .collect()
     });
-    remove_helpers(workspace, &helpers);
     let mut ordered: Vec<(usize, Result<Artifact>)> = results;
     ordered.sort_by_key(|(index, _)| *index);
     ordered.into_iter().map(|(_, result)| result).collect()
@@ -295,6 +317,19 @@ fn create_helpers(workspace: &Workspace, targets: &[VolumeTarget]) -> Result<Vec
         }
     }
     Ok(helpers)
+}
+
+/// The helper containers of one backup, removed when dropped.
+struct Helpers<'a> {
+    workspace: &'a Workspace,
+    /// One per target, in order: `None` for a hook's target.
+    ids: Vec<Option<String>>,
+}
+
+impl Drop for Helpers<'_> {
+    fn drop(&mut self) {
+        remove_helpers(self.workspace, &self.ids);
+    }
 }
 
 fn remove_helpers(workspace: &Workspace, helpers: &[Option<String>]) {
