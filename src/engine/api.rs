@@ -565,7 +565,7 @@ fn context_host(name: &str) -> Result<String> {
         .ok_or_else(|| missing().into())
 }
 
-/// A piece of an archive as the engine sends it, or as devctl sends it to the engine.
+/// A piece of an archive as the engine sends it.
 type Chunk = bytes::Bytes;
 
 /// How many chunks may wait between the engine's side and devctl's side of a copy.
