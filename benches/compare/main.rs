@@ -30,7 +30,10 @@
 //!    into a freshly created, empty volume (target: ratio ≤ 1.3);
 //! 8. the full `devctl restore ID --confirm PROJECT` (verify, safety backup, replace the
 //!    volume, restore, start and wait) against the same raw `docker cp - HELPER:/ < FILE.tar`
-//!    as in 7 (target: ratio ≤ 2.5).
+//!    as in 7 (target: ratio ≤ 2.5);
+//! 9. `devctl backup drill ID` of the same backup (a sibling stack created, the volume
+//!    restored into it, its service waited for, everything removed) against the same raw
+//!    `docker cp - HELPER:/ < FILE.tar` (target: ratio ≤ 3).
 //!
 //! The `--demo DIR` project is copied into a temporary directory, given the compose project
 //! name `devctl-bench-<pid>` and free host ports, and brought up once with devctl. The volume

@@ -1,5 +1,5 @@
 //! The volume's part: a project holding a ~300 MiB volume, then devctl's backup, its restore
-//! step and its full restore against raw `docker cp` and `tar czf`.
+//! step, its full restore and a drill of it against raw `docker cp` and `tar czf`.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -356,8 +356,6 @@ archive::unpack_into({})) = docker cp -a - HELPER:/; Engine::remove_container(HE
         ];
         measure_sides("the full restore", runs, &mut sides)?
     };
-    sandbox.remove_restore_volume()?;
-    std::fs::remove_file(&tar_file)?;
     measurements.push(Measurement {
         name: "full restore",
         devctl_line: describe(&sandbox.devctl(&restore_arguments)),
@@ -368,6 +366,30 @@ archive::unpack_into({})) = docker cp -a - HELPER:/; Engine::remove_container(HE
         devctl_median: medians[0],
         baseline_median: Some(medians[1]),
         target: Target::RatioAtMost(2.5),
+    });
+
+    // A drill of the same backup (a sibling stack created, restored, waited for, removed)
+    // against the same raw `docker cp -` of the same tar.
+    let drill_arguments = ["backup", "drill", id.as_str()];
+    let medians = {
+        let mut sides: Vec<Side> = vec![
+            Box::new(|| run_timed(&mut sandbox.devctl(&drill_arguments))),
+            Box::new(|| raw_copy_in(&sandbox, &tar_file)),
+        ];
+        measure_sides("the drill", runs, &mut sides)?
+    };
+    sandbox.remove_restore_volume()?;
+    std::fs::remove_file(&tar_file)?;
+    measurements.push(Measurement {
+        name: "drill",
+        devctl_line: describe(&sandbox.devctl(&drill_arguments)),
+        baseline_line: Some(format!(
+            "docker cp - HELPER:/ < {} (as for the restore step)",
+            tar_file.display()
+        )),
+        devctl_median: medians[0],
+        baseline_median: Some(medians[1]),
+        target: Target::RatioAtMost(3.0),
     });
 
     Ok(VolumeReport {
