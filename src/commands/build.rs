@@ -7,24 +7,11 @@ use crate::cli::{BuildArgs, GlobalArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
 use crate::report::exit_status::ExitStatus;
-use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &BuildArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
-    let known = model.service_names();
-    if let Some(unknown) = args
-        .services
-        .iter()
-        .find(|service| !known.contains(service))
-    {
-        return Err(Failure::bad_input(format!(
-            "service `{unknown}` is not in profile `{}`",
-            project.profile.name
-        ))
-        .hint(format!("services: {}", known.join(", ")))
-        .into());
-    }
+    project.check_services(&model, &args.services)?;
     let mut arguments = vec!["build".to_string()];
     if args.no_cache {
         arguments.push("--no-cache".into());

@@ -8,19 +8,11 @@ use crate::cli::{ExecArgs, GlobalArgs};
 use crate::compose::verb_plan::VerbPlan;
 use crate::project::{Project, ServiceScope};
 use crate::report::exit_status::ExitStatus;
-use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &ExecArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
-    if model.service(&args.service).is_none() {
-        return Err(Failure::bad_input(format!(
-            "service `{}` is not in profile `{}`",
-            args.service, project.profile.name
-        ))
-        .hint(format!("services: {}", model.service_names().join(", ")))
-        .into());
-    }
+    project.check_services(&model, std::slice::from_ref(&args.service))?;
     let mut arguments = vec!["exec".to_string()];
     if args.no_tty || !std::io::stdin().is_terminal() {
         arguments.push("-T".into());

@@ -15,16 +15,7 @@ use crate::report::printer::Printer;
 pub fn run(args: &OpenArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::options::open(global, printer)?;
     let model = project.model(ServiceScope::Profile, false, printer)?;
-    if let Some(service) = &args.service
-        && model.service(service).is_none()
-    {
-        return Err(Failure::bad_input(format!(
-            "service `{service}` is not in profile `{}`",
-            project.profile.name
-        ))
-        .hint(format!("services: {}", model.service_names().join(", ")))
-        .into());
-    }
+    project.check_services(&model, args.service.as_slice())?;
     let engine = Engine::connect(project.context.as_deref())?;
     let containers = engine.project_containers(model.name())?;
     let rows = ServiceStatus::with_urls(ServiceStatus::collect(&model, &containers), engine.host());

@@ -10,24 +10,12 @@ use crate::compose::verb_plan::{VerbPlan, WaitPlan};
 use crate::engine::api::Engine;
 use crate::project::{Project, ServiceScope};
 use crate::report::exit_status::ExitStatus;
-use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 pub fn plan(project: &Project, args: &RestartArgs, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
+    project.check_services(&model, &args.services)?;
     let known = model.service_names();
-    if let Some(unknown) = args
-        .services
-        .iter()
-        .find(|service| !known.contains(service))
-    {
-        return Err(Failure::bad_input(format!(
-            "service `{unknown}` is not in profile `{}`",
-            project.profile.name
-        ))
-        .hint(format!("services: {}", known.join(", ")))
-        .into());
-    }
     let mut arguments = vec!["restart".to_string()];
     arguments.extend(args.services.iter().cloned());
     let command = project.command(&model, ServiceScope::Profile, &arguments);

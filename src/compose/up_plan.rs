@@ -8,7 +8,6 @@ use anyhow::Result;
 
 use crate::compose::verb_plan::{VerbPlan, WaitPlan};
 use crate::project::{Project, ServiceScope};
-use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 
 /// What `up` is asked to do.
@@ -34,19 +33,8 @@ const UP: &str = "up";
 /// The plan of `up` with `options` on `project`: an unknown service is bad input.
 pub fn plan(project: &Project, options: &UpOptions, printer: &Printer) -> Result<VerbPlan> {
     let model = project.model(ServiceScope::Profile, false, printer)?;
+    project.check_services(&model, &options.services)?;
     let known = model.service_names();
-    if let Some(unknown) = options
-        .services
-        .iter()
-        .find(|service| !known.contains(service))
-    {
-        return Err(Failure::bad_input(format!(
-            "service `{unknown}` is not in profile `{}`",
-            project.profile.name
-        ))
-        .hint(format!("services: {}", known.join(", ")))
-        .into());
-    }
     let mut commands = Vec::new();
     // A build without the cache, or pulling base images, runs first; the fidelity stack is
     // built at every up (a warm build is all cache hits).

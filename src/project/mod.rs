@@ -214,6 +214,20 @@ impl Project {
         }
     }
 
+    /// Refuses (bad input) the first of `services` that is not a service of `model`, the
+    /// profile's model, naming the profile and listing its services.
+    pub fn check_services(&self, model: &ComposeModel, services: &[String]) -> Result<(), Failure> {
+        let known = model.service_names();
+        match services.iter().find(|service| !known.contains(service)) {
+            None => Ok(()),
+            Some(unknown) => Err(Failure::bad_input(format!(
+                "service `{unknown}` is not in profile `{}`",
+                self.profile.name
+            ))
+            .hint(format!("services: {}", known.join(", ")))),
+        }
+    }
+
     /// The compose files compose reads for this profile, as they are on disk.
     pub fn compose_file_paths(&self) -> Vec<PathBuf> {
         with_included(self.listed_compose_files())
