@@ -4,6 +4,7 @@
 
 pub mod build_stage;
 pub mod inputs;
+pub mod labels;
 pub mod model;
 pub mod model_cache;
 pub mod program;

@@ -5,5 +5,6 @@ pub mod api;
 pub mod health_report;
 pub mod health_wait;
 pub mod port_check;
+pub mod project_list;
 pub mod service_status;
 pub mod urls;

@@ -10,6 +10,7 @@ use anyhow::Result;
 use bollard::models::ContainerSummary;
 
 use crate::compose::inputs::referenced_variables;
+use crate::compose::labels;
 use crate::compose::model::{ComposeModel, items, published_port, text};
 use crate::doctor::yaml_positions::YamlPositions;
 use crate::engine::api::Engine;
@@ -98,9 +99,9 @@ pub fn container_holder(
     containers: &[ContainerSummary],
 ) -> Option<Holder> {
     containers.iter().find_map(|container| {
-        let labels = container.labels.clone().unwrap_or_default();
-        let own = labels.get("com.docker.compose.project").map(String::as_str) == Some(project)
-            && labels.get("com.docker.compose.service") == Some(&wanted.service);
+        let tags = container.labels.clone().unwrap_or_default();
+        let own = tags.get(labels::PROJECT).map(String::as_str) == Some(project)
+            && tags.get(labels::SERVICE) == Some(&wanted.service);
         let publishes = container.ports.iter().flatten().any(|port| {
             port.public_port == Some(wanted.port)
                 && port.typ.map(|typ| typ.to_string()).as_deref() == Some(wanted.protocol.as_str())
@@ -113,10 +114,8 @@ pub fn container_holder(
                 .next()
                 .map(|name| name.trim_start_matches('/').to_string())
                 .unwrap_or_else(|| container.id.clone().unwrap_or_default()),
-            project: labels.get("com.docker.compose.project").cloned(),
-            checkout: labels
-                .get("com.docker.compose.project.working_dir")
-                .cloned(),
+            project: tags.get(labels::PROJECT).cloned(),
+            checkout: tags.get(labels::WORKING_DIR).cloned(),
         })
     })
 }

@@ -21,7 +21,7 @@ use crate::backup::workspace::Workspace;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 
-pub const WORKING_DIR_LABEL: &str = "com.docker.compose.project.working_dir";
+use crate::compose::labels::WORKING_DIR as WORKING_DIR_LABEL;
 
 /// The working directories recorded on `containers` that are not `expected`.
 pub fn foreign_working_dirs(

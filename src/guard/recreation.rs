@@ -10,17 +10,11 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 
+use crate::compose::labels::{
+    CONFIG_HASH as CONFIG_HASH_LABEL, PREFIX as COMPOSE_LABELS, PROJECT as PROJECT_LABEL,
+};
 use crate::compose::model::{ComposeModel, DeclaredVolume};
 use crate::engine::api::Engine;
-
-/// The label compose puts on every volume it creates, with the hash of its declaration.
-pub const CONFIG_HASH_LABEL: &str = "com.docker.compose.config-hash";
-
-/// The label compose puts on every volume it creates, with the project's name.
-pub const PROJECT_LABEL: &str = "com.docker.compose.project";
-
-/// Labels compose sets itself, which a declaration never holds.
-const COMPOSE_LABELS: &str = "com.docker.compose.";
 
 /// A declared volume whose existing volume no longer matches it.
 #[derive(Debug, Clone, PartialEq, Eq)]

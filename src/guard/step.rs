@@ -198,9 +198,7 @@ impl GuardedStep {
             ));
         }
         let mut arguments = self.arguments.clone();
-        let at = classifier::classify(&arguments)
-            .position
-            .map_or(0, |at| at + 1);
+        let at = classification.position.map_or(0, |at| at + 1);
         arguments.insert(at.min(arguments.len()), "--yes".into());
         Ok(Cow::Owned(GuardedStep {
             tier: Tier::Data,
