@@ -206,6 +206,24 @@ pub fn open_url(url: &str) -> bool {
 
 /// Identifies the binaries a probe depends on (path, size, mtime), so a changed install is
 /// probed again.
+/// Starts `program arguments` as a byte stream for the engine's API (`ssh … docker system
+/// dial-stdio`): standard input and output piped to the caller, standard error piped for its
+/// message, killed when dropped. Needs a tokio runtime with I/O.
+pub fn spawn_stream(program: &Path, arguments: &[String]) -> Result<tokio::process::Child> {
+    let line = std::iter::once(program.display().to_string())
+        .chain(arguments.iter().map(|argument| shell_quote(argument)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    tokio::process::Command::new(program)
+        .args(arguments)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start `{line}`"))
+}
+
 fn fingerprint(candidates: &[Vec<String>]) -> String {
     let mut files: Vec<PathBuf> = candidates
         .iter()

@@ -85,7 +85,7 @@ pub(crate) fn check(context: Option<&str>) -> (Vec<Check>, Option<Engine>) {
                     engine
                         .server_version()
                         .unwrap_or_else(|| "version unknown".into()),
-                    engine.host()
+                    engine.endpoint().describe()
                 ),
             ));
             Some(engine)

@@ -6,19 +6,15 @@
 //! `$DOCKER_CONFIG/config.json`, else the local socket.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use bollard::Docker;
 use bollard::models::ContainerInspectResponse;
 use bollard::query_parameters::{ListContainersOptions, LogsOptions};
 use futures_util::StreamExt;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
+use crate::engine::endpoint::{Endpoint, Transport};
 use crate::report::failure::Failure;
-
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
 /// Label on every helper container devctl creates, and the project it serves.
 const HELPER_LABEL: &str = "dev.devctl.helper";
@@ -31,44 +27,107 @@ const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 pub struct Engine {
     docker: Docker,
     runtime: tokio::runtime::Runtime,
-    host: String,
+    endpoint: Endpoint,
+}
+
+/// How long a request may take before bollard gives up on it, in seconds.
+const REQUEST_TIMEOUT: u64 = 120;
+
+/// The failure for an engine that cannot be reached at `endpoint`, with what to do.
+fn unreachable(endpoint: &Endpoint, detail: String) -> Failure {
+    let hint = match endpoint.transport() {
+        _ if detail.contains("HTTP request to an HTTPS server") => format!(
+            "the engine at {} speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the folder with ca.pem, cert.pem, key.pem), or use a docker context made with `ca=`, `cert=` and `key=`",
+            endpoint.host
+        ),
+        Transport::Ssh => format!(
+            "check `ssh {}` logs in without a question and that `docker` there reaches its engine (`docker system dial-stdio` is what devctl runs); keys and known hosts come from your ssh configuration",
+            endpoint.host.trim_start_matches("ssh://")
+        ),
+        Transport::Tls => "check the engine listens there with --tlsverify and that the CA, certificate and key belong to it".to_string(),
+        _ => "start it: `sudo systemctl start docker` or `dockerd` (Linux), Docker Desktop (macOS, Windows); \
+scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a running engine".to_string(),
+    };
+    Failure::engine(format!(
+        "the Docker engine at {} is not answering: {detail}",
+        endpoint.label()
+    ))
+    .hint(hint)
 }
 
 impl Engine {
-    /// Connects and checks the engine answers.
+    /// Connects to the endpoint the docker CLI would use (see `engine::endpoint`) over its
+    /// transport (local socket, plain TCP, TLS or ssh) and checks the engine answers.
     pub fn connect(context: Option<&str>) -> Result<Engine> {
-        let host = endpoint(context)?;
+        let endpoint = Endpoint::resolve(context)?;
+        let host = endpoint.host.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let unreachable = |detail: String| {
-            Failure::engine(format!("the Docker engine at {host} is not answering: {detail}")).hint(
-                "start it: `sudo systemctl start docker` or `dockerd` (Linux), Docker Desktop (macOS, Windows); \
-scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a running engine",
+        let mut ssh_stderr = None;
+        let docker = match (endpoint.transport(), &endpoint.tls) {
+            (Transport::Ssh, _) => {
+                let destination = crate::engine::ssh::Destination::parse(&host)?;
+                let (docker, stderr) = {
+                    let _entered = runtime.enter();
+                    crate::engine::ssh::connect(&destination)?
+                };
+                ssh_stderr = Some(stderr);
+                docker
+            }
+            (Transport::Tls, Some(tls)) => Docker::connect_with_ssl(
+                &host,
+                &tls.key,
+                &tls.cert,
+                &tls.ca,
+                REQUEST_TIMEOUT,
+                bollard::API_DEFAULT_VERSION,
             )
+            .map_err(|error| unreachable(&endpoint, error.to_string()))?,
+            _ => Docker::connect_with_host(&host)
+                .map_err(|error| unreachable(&endpoint, error.to_string()))?,
         };
-        let docker =
-            Docker::connect_with_host(&host).map_err(|error| unreachable(error.to_string()))?;
         // An endpoint that accepts connections but never answers (a stuck daemon, a wrong
         // port, a dead ssh tunnel) is reported within seconds, not after bollard's two minutes.
         let limit = crate::report::units::duration_from_environment(
             "DEVCTL_ENGINE_TIMEOUT",
             ANSWER_TIMEOUT,
         )?;
-        let docker = runtime
-            .block_on(async { tokio::time::timeout(limit, docker.negotiate_version()).await })
-            .map_err(|_| {
-                unreachable(format!(
-                    "no answer within {} (DEVCTL_ENGINE_TIMEOUT)",
-                    humantime::format_duration(limit)
-                ))
-            })?
-            .map_err(|error| unreachable(error.to_string()))?;
+        let answer = runtime
+            .block_on(async { tokio::time::timeout(limit, docker.negotiate_version()).await });
+        let ssh_said = || {
+            ssh_stderr
+                .as_ref()
+                .map(|stderr| {
+                    let kept = stderr.lock().unwrap_or_else(|poison| poison.into_inner());
+                    String::from_utf8_lossy(&kept).trim().to_string()
+                })
+                .filter(|text| !text.is_empty())
+                .map(|text| format!(" (ssh said: {text})"))
+                .unwrap_or_default()
+        };
+        let docker = match answer {
+            Err(_) => {
+                return Err(unreachable(
+                    &endpoint,
+                    format!(
+                        "no answer within {} (DEVCTL_ENGINE_TIMEOUT){}",
+                        humantime::format_duration(limit),
+                        ssh_said()
+                    ),
+                )
+                .into());
+            }
+            Ok(Err(error)) => {
+                return Err(unreachable(&endpoint, format!("{error}{}", ssh_said())).into());
+            }
+            Ok(Ok(docker)) => docker,
+        };
         Ok(Engine {
             docker,
             runtime,
-            host,
+            endpoint,
         })
     }
 
@@ -81,7 +140,12 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
     }
 
     pub fn host(&self) -> &str {
-        &self.host
+        &self.endpoint.host
+    }
+
+    /// The endpoint this engine was reached at, and how.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
     }
 
     /// Every container (running or not) of compose project `project`, inspected.
@@ -103,7 +167,7 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
                 .with_context(|| {
                     format!(
                         "cannot list the containers of project {project} on {}",
-                        self.host
+                        self.host()
                     )
                 })?;
             let inspections = summaries
@@ -295,7 +359,7 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
         };
         self.runtime
             .block_on(self.docker.list_containers(Some(options)))
-            .with_context(|| format!("cannot list the containers on {}", self.host))
+            .with_context(|| format!("cannot list the containers on {}", self.host()))
     }
 
     /// Every running container on the engine, as listed (names, labels, published ports).
@@ -305,13 +369,13 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
                 self.docker
                     .list_containers(Some(ListContainersOptions::default())),
             )
-            .with_context(|| format!("cannot list the containers on {}", self.host))
+            .with_context(|| format!("cannot list the containers on {}", self.host()))
     }
 
     /// Whether the engine runs on this machine (a local socket): its published ports are
     /// this machine's.
     pub fn is_local(&self) -> bool {
-        self.host.starts_with("unix://") || self.host.starts_with("npipe://")
+        self.endpoint.transport() == Transport::Socket
     }
 
     /// Removes helper containers an interrupted run of `project` left behind.
@@ -505,64 +569,9 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
     }
 }
 
-/// The engine address the docker CLI would use: `--context`, else `DOCKER_HOST`, else
-/// `DOCKER_CONTEXT`, else the current context of the CLI's config, else the local socket.
+/// The engine address the docker CLI would use (see `Endpoint::resolve`).
 pub fn endpoint(context: Option<&str>) -> Result<String> {
-    let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty());
-    if let (None, Some(host)) = (context, &host) {
-        return Ok(host.clone());
-    }
-    let context = context
-        .map(String::from)
-        .or_else(|| {
-            std::env::var("DOCKER_CONTEXT")
-                .ok()
-                .filter(|c| !c.is_empty())
-        })
-        .or_else(current_context);
-    match context.as_deref() {
-        None | Some("default") => Ok(host.unwrap_or_else(|| DEFAULT_HOST.to_string())),
-        Some(name) => context_host(name),
-    }
-}
-
-fn docker_config_dir() -> Option<PathBuf> {
-    std::env::var_os("DOCKER_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| dirs::home_dir().map(|home| home.join(".docker")))
-}
-
-fn current_context() -> Option<String> {
-    let text = std::fs::read_to_string(docker_config_dir()?.join("config.json")).ok()?;
-    let config: Value = serde_json::from_str(&text).ok()?;
-    config["currentContext"]
-        .as_str()
-        .filter(|c| !c.is_empty())
-        .map(String::from)
-}
-
-/// Reads a named context's docker endpoint from the CLI's context store.
-fn context_host(name: &str) -> Result<String> {
-    let missing = || {
-        Failure::engine(format!("docker context `{name}` not found")).hint(
-            "list contexts with `docker context ls`; choose one with --context or DOCKER_CONTEXT",
-        )
-    };
-    let directory = docker_config_dir().ok_or_else(missing)?;
-    let digest = hex::encode(Sha256::digest(name.as_bytes()));
-    let meta = directory
-        .join("contexts")
-        .join("meta")
-        .join(digest)
-        .join("meta.json");
-    let text = std::fs::read_to_string(&meta).map_err(|_| missing())?;
-    let value: Value = serde_json::from_str(&text)
-        .with_context(|| format!("cannot read docker context file {}", meta.display()))?;
-    value
-        .pointer("/Endpoints/docker/Host")
-        .and_then(Value::as_str)
-        .map(String::from)
-        .ok_or_else(|| missing().into())
+    Ok(Endpoint::resolve(context)?.host)
 }
 
 /// A piece of an archive as the engine sends it.
