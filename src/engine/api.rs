@@ -40,10 +40,13 @@ fn unreachable(endpoint: &Endpoint, detail: String) -> Failure {
             "the engine at {} speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the folder with ca.pem, cert.pem, key.pem), or use a docker context made with `ca=`, `cert=` and `key=`",
             endpoint.host
         ),
-        Transport::Ssh => format!(
-            "check `ssh {}` logs in without a question and that `docker` there reaches its engine (`docker system dial-stdio` is what devctl runs); keys and known hosts come from your ssh configuration",
-            endpoint.host.trim_start_matches("ssh://")
-        ),
+        Transport::Ssh => match crate::engine::ssh::Destination::parse(&endpoint.host) {
+            Ok(destination) => format!(
+                "`{} docker version` must work without a question (devctl runs `docker system dial-stdio` there, as the docker CLI does); keys, agent and known hosts come from your ssh configuration",
+                destination.login()
+            ),
+            Err(failure) => failure.message,
+        },
         Transport::Tls => "check the engine listens there with --tlsverify and that the CA, certificate and key belong to it".to_string(),
         _ => "start it: `sudo systemctl start docker` or `dockerd` (Linux), Docker Desktop (macOS, Windows); \
 scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a running engine".to_string(),
@@ -96,6 +99,7 @@ impl Engine {
         )?;
         let answer = runtime
             .block_on(async { tokio::time::timeout(limit, docker.negotiate_version()).await });
+        // ssh's own words (`Permission denied (publickey)`) say more than hyper's.
         let ssh_said = || {
             ssh_stderr
                 .as_ref()
@@ -104,8 +108,6 @@ impl Engine {
                     String::from_utf8_lossy(&kept).trim().to_string()
                 })
                 .filter(|text| !text.is_empty())
-                .map(|text| format!(" (ssh said: {text})"))
-                .unwrap_or_default()
         };
         let docker = match answer {
             Err(_) => {
@@ -115,12 +117,17 @@ impl Engine {
                         "no answer within {} (DEVCTL_ENGINE_TIMEOUT){}",
                         humantime::format_duration(limit),
                         ssh_said()
+                            .map(|text| format!("; ssh said: {text}"))
+                            .unwrap_or_default()
                     ),
                 )
                 .into());
             }
             Ok(Err(error)) => {
-                return Err(unreachable(&endpoint, format!("{error}{}", ssh_said())).into());
+                let detail = ssh_said()
+                    .map(|text| format!("ssh said: {text}"))
+                    .unwrap_or_else(|| error.to_string());
+                return Err(unreachable(&endpoint, detail).into());
             }
             Ok(Ok(docker)) => docker,
         };

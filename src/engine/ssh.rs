@@ -82,6 +82,20 @@ impl Destination {
         })
     }
 
+    /// The ssh command line that logs in there: `ssh -p 2222 me@build-box`.
+    pub(crate) fn login(&self) -> String {
+        let mut line = "ssh".to_string();
+        if let Some(port) = self.port {
+            line.push_str(&format!(" -p {port}"));
+        }
+        line.push(' ');
+        if let Some(user) = &self.user {
+            line.push_str(&format!("{user}@"));
+        }
+        line.push_str(&self.host);
+        line
+    }
+
     /// The arguments of `ssh` the docker CLI passes for this destination.
     pub(crate) fn arguments(&self) -> Vec<String> {
         let mut arguments = vec![
@@ -288,6 +302,12 @@ mod tests {
         for (url, expected) in cases {
             let destination = Destination::parse(url).unwrap();
             assert_eq!(destination.arguments().join(" "), expected, "{url}");
+        }
+        for (url, expected) in [
+            ("ssh://build-box", "ssh build-box"),
+            ("ssh://me@10.0.0.5:2222", "ssh -p 2222 me@10.0.0.5"),
+        ] {
+            assert_eq!(Destination::parse(url).unwrap().login(), expected);
         }
     }
 
