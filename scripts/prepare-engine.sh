@@ -14,6 +14,8 @@
 #      apt uses here, and `docker import`ed. Its entrypoint initialises $PGDATA
 #      on first start (trust auth, database $POSTGRES_DB, default "app") and
 #      execs postgres as the postgres user, listening on all addresses.
+#   6. openssl and Debian's openssh-server (apt), which the remote-engine tests
+#      use (scripts/remote-engine.sh); the system's own sshd is not started.
 #
 # All messages go to stderr. When everything is already in place it changes
 # nothing and prints a single "engine ready: ..." line.
@@ -446,6 +448,36 @@ ensure_postgres_image() {
     log "built $PG_IMAGE in $((SECONDS - started))s: PostgreSQL ${version:-?}, $size; postgres user uid $uid, gid $gid"
 }
 
+# ---------------------------------------------------- 6. remote-engine tools
+# openssl makes the second engine's certificates, sshd serves its ssh:// endpoint
+# (scripts/remote-engine.sh). Installing openssh-server must not start the
+# system's sshd: without a policy-rc.d already in place, one that forbids
+# starting services is put there for the install and removed after it.
+ensure_remote_tools() {
+    local missing=()
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+    [ "${#missing[@]}" -gt 0 ] || return 0
+
+    log "installing ${missing[*]} (for the remote-engine tests)"
+    local policy=/usr/sbin/policy-rc.d placed=0
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# prepare-engine.sh: start no service while it installs packages\nexit 101\n' |
+            as_root tee "$policy" >/dev/null
+        as_root chmod 755 "$policy"
+        placed=1
+    fi
+    local status=0
+    apt_install "${missing[@]}" || status=$?
+    if [ "$placed" -eq 1 ]; then
+        as_root rm -f "$policy"
+    fi
+    [ "$status" -eq 0 ] || die "installing ${missing[*]} failed"
+    hash -r
+    [ -x /usr/sbin/sshd ] || die "openssh-server installed but /usr/sbin/sshd is missing"
+    command -v openssl >/dev/null 2>&1 || die "openssl installed but not on PATH"
+}
+
 # ------------------------------------------------------------------- main
 main() {
     ensure_engine_installed
@@ -453,6 +485,7 @@ main() {
     ensure_compose
     ensure_base_image
     ensure_postgres_image
+    ensure_remote_tools
 
     local engine compose
     engine="$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
