@@ -3,7 +3,8 @@
 //! devctl run without the caller's DEVCTL_* settings, and, when dropped, the removal of all
 //! the project left on the engine.
 //!
-//! Included with `#[path]` by tests/integration/main.rs and benches/compare/main.rs.
+//! Included with `#[path]` by tests/integration/main.rs, tests/remote/main.rs and
+//! benches/compare/main.rs.
 
 use std::io;
 use std::net::TcpListener;
@@ -148,6 +149,11 @@ pub fn free_ports(count: usize) -> io::Result<Vec<u16>> {
 /// Removes a compose project's containers (with their anonymous volumes), networks and
 /// volumes from the engine. Every step is tried; the first failure is returned.
 pub fn remove_project(project: &str) -> io::Result<()> {
+    remove_project_from(None, project)
+}
+
+/// `remove_project` on the engine of the docker context `context` (None: the default one).
+pub fn remove_project_from(context: Option<&str>, project: &str) -> io::Result<()> {
     let label = format!("label=com.docker.compose.project={project}");
     let mut outcome = Ok(());
     for (list, remove) in [
@@ -156,14 +162,18 @@ pub fn remove_project(project: &str) -> io::Result<()> {
         (&["network", "ls", "-q"], &["network", "rm"]),
         (&["volume", "ls", "-q"], &["volume", "rm", "-f"]),
     ] {
-        let removed = docker(Command::new("docker").args(list).args(["--filter", &label]))
-            .and_then(|listed| {
-                let ids: Vec<&str> = listed.split_whitespace().collect();
-                if ids.is_empty() {
-                    return Ok(());
-                }
-                docker(Command::new("docker").args(remove).args(&ids)).map(drop)
-            });
+        let removed = docker(
+            docker_command(context)
+                .args(list)
+                .args(["--filter", &label]),
+        )
+        .and_then(|listed| {
+            let ids: Vec<&str> = listed.split_whitespace().collect();
+            if ids.is_empty() {
+                return Ok(());
+            }
+            docker(docker_command(context).args(remove).args(&ids)).map(drop)
+        });
         outcome = outcome.and(removed);
     }
     outcome
@@ -172,8 +182,13 @@ pub fn remove_project(project: &str) -> io::Result<()> {
 /// Removes the images tagged `<project>-…` or `<project>/…`: those the builds of the project
 /// and of its fidelity stack tagged.
 pub fn remove_images(project: &str) -> io::Result<()> {
+    remove_images_from(None, project)
+}
+
+/// `remove_images` on the engine of the docker context `context` (None: the default one).
+pub fn remove_images_from(context: Option<&str>, project: &str) -> io::Result<()> {
     let listed =
-        docker(Command::new("docker").args(["images", "--format", "{{.Repository}}:{{.Tag}}"]))?;
+        docker(docker_command(context).args(["images", "--format", "{{.Repository}}:{{.Tag}}"]))?;
     let tags: Vec<&str> = listed
         .lines()
         .filter(|tag| {
@@ -181,9 +196,18 @@ pub fn remove_images(project: &str) -> io::Result<()> {
         })
         .collect();
     if !tags.is_empty() {
-        docker(Command::new("docker").args(["rmi", "-f"]).args(&tags))?;
+        docker(docker_command(context).args(["rmi", "-f"]).args(&tags))?;
     }
     Ok(())
+}
+
+/// `docker`, or `docker --context CONTEXT`.
+fn docker_command(context: Option<&str>) -> Command {
+    let mut command = Command::new("docker");
+    if let Some(context) = context {
+        command.args(["--context", context]);
+    }
+    command
 }
 
 /// Runs a docker command to its end; its stdout, or an error with its stderr.

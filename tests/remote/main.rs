@@ -1,0 +1,54 @@
+//! Tests on a second engine that behaves like a remote one (scripts/remote-engine.sh),
+//! reached through docker contexts over TLS and over ssh. The engine is started once, before
+//! the first selected test, and stopped after the last one, also when tests fail; a run that
+//! selects no test (a filter, `--list`) does not start it.
+
+mod engine;
+mod fixture;
+#[allow(dead_code, unused_macros, unused_imports)]
+#[path = "../integration/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "../support/sandbox.rs"]
+mod sandbox;
+mod smoke;
+
+use libtest_mimic::{Arguments, Trial};
+
+/// Each test as `module::name`, as libtest names them.
+macro_rules! trials {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        vec![$(Trial::test(concat!(stringify!($module), "::", stringify!($name)), || {
+            $module::$name();
+            Ok(())
+        })),*]
+    };
+}
+
+fn main() -> std::process::ExitCode {
+    let arguments = Arguments::from_args();
+    let trials = trials![
+        smoke::contexts_reach_the_second_engine,
+        smoke::the_second_engine_cannot_see_the_tests_folders,
+        smoke::a_remote_fixture_is_removed_from_both_engines,
+    ];
+    let selected = !arguments.list
+        && trials
+            .iter()
+            .any(|trial| !arguments.is_filtered_out(trial) && !arguments.is_ignored(trial));
+    let engine = selected.then(|| {
+        harness::require_engine();
+        engine::RemoteEngine::start()
+    });
+    let started = std::time::Instant::now();
+    let conclusion = libtest_mimic::run(&arguments, trials);
+    if let Some(engine) = engine {
+        eprintln!(
+            "remote tests: {:.1}s (temporary home {})",
+            started.elapsed().as_secs_f64(),
+            engine.home().display()
+        );
+        drop(engine);
+    }
+    conclusion.exit_code()
+}
