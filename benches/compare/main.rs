@@ -33,7 +33,11 @@
 //!    as in 7 (target: ratio ≤ 2.5);
 //! 9. `devctl backup drill ID` of the same backup (a sibling stack created, the volume
 //!    restored into it, its service waited for, everything removed) against the same raw
-//!    `docker cp - HELPER:/ < FILE.tar` (target: ratio ≤ 3).
+//!    `docker cp - HELPER:/ < FILE.tar` (target: ratio ≤ 3);
+//! 10. backup over TLS: the same volume project on a second engine reached through a docker
+//!     context over TLS (scripts/remote-engine.sh starts it, and stops it after unless it was
+//!     running), `devctl --context X backup --volume data` against
+//!     `docker --context X cp APP:/data - > /dev/null` (target: ratio ≤ 1.3).
 //!
 //! The `--demo DIR` project is copied into a temporary directory, given the compose project
 //! name `devctl-bench-<pid>` and free host ports, and brought up once with devctl. The volume
@@ -59,6 +63,7 @@
 mod demo;
 mod measurement;
 mod options;
+mod remote;
 mod report;
 #[path = "../../tests/support/sandbox.rs"]
 mod sandbox;

@@ -15,6 +15,7 @@ use devctl::engine::api::Engine;
 
 use crate::measurement::{Measurement, Side, Target, describe, measure_sides, median, run_timed};
 use crate::options::Options;
+use crate::remote::{self, RemoteEngine};
 use crate::report::VolumeReport;
 use crate::sandbox::{self, Sandbox};
 use crate::volume_data::{Generator, write_text_tree};
@@ -53,13 +54,18 @@ struct VolumeSandbox {
     restore_volume: String,
     engine: Engine,
     docker: DockerCli,
+    /// The docker context of the engine the project lives on; none for the local one.
+    context: Option<String>,
 }
 
 impl VolumeSandbox {
-    fn create(compression_level: Option<i32>) -> Result<VolumeSandbox> {
-        let engine = Engine::connect(None)?;
-        let docker = DockerCli::locate(None)?;
-        let project = format!("devctl-bench-vol-{}", std::process::id());
+    fn create(compression_level: Option<i32>, context: Option<&str>) -> Result<VolumeSandbox> {
+        let engine = Engine::connect(context)?;
+        let docker = DockerCli::locate(context)?;
+        let project = match context {
+            None => format!("devctl-bench-vol-{}", std::process::id()),
+            Some(_) => format!("devctl-bench-remote-{}", std::process::id()),
+        };
         let sandbox = Sandbox::new("devctl-bench-vol-", project.clone())?;
         let directory = sandbox.path().join("project");
         let scratch = sandbox.path().join("scratch");
@@ -82,8 +88,18 @@ impl VolumeSandbox {
             scratch,
             engine,
             docker,
+            context: context.map(String::from),
             sandbox,
         })
+    }
+
+    /// `docker`, with `--context` for a project on another engine.
+    fn docker_command(&self) -> Command {
+        let mut command = Command::new("docker");
+        if let Some(context) = &self.context {
+            command.args(["--context", context]);
+        }
+        command
     }
 
     fn project(&self) -> &str {
@@ -93,6 +109,9 @@ impl VolumeSandbox {
     /// `devctl ARGUMENTS`, run in the project with the bench's state and backup directories.
     fn devctl(&self, arguments: &[&str]) -> Command {
         let mut command = sandbox::devctl(&self.directory);
+        if let Some(context) = &self.context {
+            command.args(["--context", context]);
+        }
         command
             .args(arguments)
             .env("DEVCTL_STATE_DIR", &self.state)
@@ -119,7 +138,10 @@ impl VolumeSandbox {
 while [ $i -le 10 ]; do \
 dd if=/dev/urandom of=/data/blobs/blob-$size-$i.bin bs=1048576 count=$size 2>/dev/null || exit 1; \
 i=$((i + 1)); done; done";
-        run_timed(Command::new("docker").args(["exec", container, "sh", "-c", random]))?;
+        run_timed(
+            self.docker_command()
+                .args(["exec", container, "sh", "-c", random]),
+        )?;
         let mut generator = Generator {
             state: 0x5eed_1234_abcd_0001,
         };
@@ -186,6 +208,11 @@ impl Drop for VolumeSandbox {
         if let Err(error) = self.engine.remove_stale_helpers(self.project()) {
             failures.push(error);
         }
+        if let Some(context) = &self.context
+            && let Err(error) = sandbox::remove_project_from(Some(context), self.project())
+        {
+            failures.push(error.into());
+        }
         let removed = self
             .engine
             .volume(&self.restore_volume)
@@ -207,7 +234,7 @@ impl Drop for VolumeSandbox {
 
 /// The backup and restore measurements on the volume project.
 pub(crate) fn measure_volume(options: &Options) -> Result<VolumeReport> {
-    let sandbox = VolumeSandbox::create(options.compression_level)?;
+    let sandbox = VolumeSandbox::create(options.compression_level, None)?;
     let runs = options.volume_runs;
     eprintln!("bringing up {} with devctl …", sandbox.project());
     run_timed(&mut sandbox.devctl(&["up"]))?;
@@ -392,6 +419,8 @@ archive::unpack_into({})) = docker cp -a - HELPER:/; Engine::remove_container(HE
         target: Target::RatioAtMost(3.0),
     });
 
+    measurements.push(measure_backup_over_tls(options)?);
+
     Ok(VolumeReport {
         project: sandbox.project().to_string(),
         directory: sandbox.directory.clone(),
@@ -430,4 +459,46 @@ fn raw_copy_in(sandbox: &VolumeSandbox, tar_file: &std::path::Path) -> Result<st
     let elapsed = copied?;
     removed?;
     Ok(elapsed)
+}
+
+/// devctl's backup of the same kind of volume on a second engine reached over TLS, against
+/// `docker --context X cp CONTAINER:/data -` of it, both over the same connection.
+fn measure_backup_over_tls(options: &Options) -> Result<Measurement> {
+    let _engine = RemoteEngine::start(&PathBuf::from(env!("CARGO_MANIFEST_DIR")))?;
+    let sandbox = VolumeSandbox::create(options.compression_level, Some(remote::CONTEXT))?;
+    eprintln!(
+        "bringing up {} on the second engine (context {}) …",
+        sandbox.project(),
+        remote::CONTEXT
+    );
+    run_timed(&mut sandbox.devctl(&["up"]))?;
+    let container = sandbox.app_container()?;
+    eprintln!("filling volume {} over TLS with ~300 MiB …", sandbox.volume);
+    sandbox.fill(&container)?;
+    let backup_arguments = ["backup", "--volume", "data"];
+    let mut docker_copy = sandbox.docker_command();
+    docker_copy.args(["cp", &format!("{container}:/data"), "-"]);
+    let docker_copy_line = format!(
+        "{} > /dev/null (from the running app container)",
+        describe(&docker_copy)
+    );
+    let medians = {
+        let mut sides: Vec<Side> = vec![
+            Box::new(|| {
+                let elapsed = run_timed(&mut sandbox.devctl(&backup_arguments))?;
+                sandbox.remove_backups(None)?;
+                Ok(elapsed)
+            }),
+            Box::new(|| run_timed(docker_copy.stdout(Stdio::null()))),
+        ];
+        measure_sides("backup over TLS", options.volume_runs, &mut sides)?
+    };
+    Ok(Measurement {
+        name: "backup over TLS",
+        devctl_line: describe(&sandbox.devctl(&backup_arguments)),
+        baseline_line: Some(docker_copy_line),
+        devctl_median: medians[0],
+        baseline_median: Some(medians[1]),
+        target: Target::RatioAtMost(1.3),
+    })
 }
