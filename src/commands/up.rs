@@ -9,6 +9,7 @@ use crate::cli::{GlobalArgs, UpArgs};
 use crate::compose::up_plan::{self, UpOptions};
 use crate::compose::verb_plan::WaitPlan;
 use crate::engine::api::Engine;
+use crate::engine::bind_sources;
 use crate::engine::health_report;
 use crate::engine::health_wait::{self, WaitOutcome};
 use crate::guard::passthrough;
@@ -62,11 +63,21 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         plan.model.name(),
         printer,
     )?;
-    // A published port something else holds would fail compose half-way: said first.
     let starting = match args.services.is_empty() {
         true => plan.model.service_names(),
         false => plan.model.with_dependencies(&args.services),
     };
+    // A folder of this machine the engine does not have would be an empty one there.
+    let project = &workspace.project;
+    let advice = bind_sources::Advice {
+        profile: &project.profile.name,
+        file: project.profile.source.as_deref(),
+        root: project.root.path(),
+        stack: project.stack(),
+        allowed: project.profile.allow_unshared_bind_sources,
+    };
+    bind_sources::check(&workspace.engine, &plan.model, &starting, &advice, printer)?;
+    // A published port something else holds would fail compose half-way: said first.
     crate::engine::port_check::check(
         &workspace.engine,
         &plan.model,

@@ -23,6 +23,18 @@ const HELPER_PROJECT_LABEL: &str = "dev.devctl.project";
 /// How long the engine has to answer devctl's first call, unless `DEVCTL_ENGINE_TIMEOUT` says.
 const ANSWER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
+/// An image no engine has: the bind source probe's containers are never created.
+const PROBE_IMAGE: &str = "devctl-bind-source-probe:absent";
+
+/// Who an engine is, by its `/info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineIdentity {
+    /// The engine's ID (`WNKR:WFPW:…` on older engines, a UUID on newer ones).
+    pub id: Option<String>,
+    /// The engine's name: the host name of the machine it runs on.
+    pub name: Option<String>,
+}
+
 /// A connection to the engine devctl's compose calls talk to.
 pub struct Engine {
     docker: Docker,
@@ -554,6 +566,100 @@ impl Engine {
             .context("cannot list images")?;
         images.sort_by_key(|image| image.size);
         Ok(images.first().map(|image| image.id.clone()))
+    }
+
+    /// Of `sources` (absolute paths), those the engine's host does not have, in the order
+    /// given. The engine itself is asked, all at once: a container of an image that does not
+    /// exist, bind-mounting the path, is created; the engine refuses a missing bind source
+    /// before it looks for the image, so `No such image` means the path is there. Nothing
+    /// is created (a container that is, should the image exist after all, is removed).
+    pub fn missing_bind_sources(&self, sources: &[String]) -> Result<Vec<String>> {
+        let probes = sources.iter().map(|source| self.probe_bind_source(source));
+        let answers = self
+            .runtime
+            .block_on(futures_util::future::join_all(probes));
+        let mut missing = Vec::new();
+        for (source, answer) in sources.iter().zip(answers) {
+            if !answer? {
+                missing.push(source.clone());
+            }
+        }
+        Ok(missing)
+    }
+
+    /// Whether the engine's host has `source` (see `missing_bind_sources`).
+    async fn probe_bind_source(&self, source: &str) -> Result<bool> {
+        use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType};
+        use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
+        let body = ContainerCreateBody {
+            image: Some(PROBE_IMAGE.to_string()),
+            labels: Some(HashMap::from([(
+                HELPER_LABEL.to_string(),
+                "bind-source-probe".to_string(),
+            )])),
+            network_disabled: Some(true),
+            host_config: Some(HostConfig {
+                mounts: Some(vec![Mount {
+                    target: Some("/probe".to_string()),
+                    source: Some(source.to_string()),
+                    typ: Some(MountType::BIND),
+                    read_only: Some(true),
+                    ..Default::default()
+                }]),
+                network_mode: Some("none".to_string()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = self
+            .docker
+            .create_container(None::<CreateContainerOptions>, body)
+            .await;
+        match created {
+            Ok(response) => {
+                let options = RemoveContainerOptions {
+                    force: true,
+                    ..Default::default()
+                };
+                self.docker
+                    .remove_container(&response.id, Some(options))
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "cannot remove the container {} that probed {source}",
+                            response.id
+                        )
+                    })?;
+                Ok(true)
+            }
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.contains("bind source path does not exist") =>
+            {
+                Ok(false)
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(true),
+            Err(error) => Err(error).with_context(|| {
+                format!(
+                    "cannot ask the engine at {} whether it has {source}",
+                    self.host()
+                )
+            }),
+        }
+    }
+
+    /// The engine's identity as its `/info` gives it: its ID and its name (the host name of
+    /// the machine it runs on), each when given.
+    pub fn identity(&self) -> Result<EngineIdentity> {
+        let info = self
+            .runtime
+            .block_on(self.docker.info())
+            .with_context(|| format!("cannot ask the engine at {} who it is", self.host()))?;
+        Ok(EngineIdentity {
+            id: info.id.filter(|id| !id.is_empty()),
+            name: info.name.filter(|name| !name.is_empty()),
+        })
     }
 
     /// The last `lines` lines of a container's log (stdout and stderr).

@@ -2,6 +2,7 @@
 //! status.
 
 pub mod api;
+pub mod bind_sources;
 pub mod endpoint;
 pub mod health_report;
 pub mod health_wait;

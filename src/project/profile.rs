@@ -35,6 +35,9 @@ pub struct Profile {
     pub compose_profiles: Vec<String>,
     #[serde(serialize_with = "serialize_duration")]
     pub wait_timeout: Duration,
+    /// `up.allow_unshared_bind_sources`: start services whose bind sources the engine's host
+    /// does not have.
+    pub allow_unshared_bind_sources: bool,
     pub backup_dir: Option<String>,
     pub state_dir: Option<String>,
     pub backup: BackupSettings,
@@ -159,6 +162,7 @@ impl Profile {
             env_files: file.compose.env_files.unwrap_or_default(),
             compose_profiles: file.compose.profiles.unwrap_or_default(),
             wait_timeout,
+            allow_unshared_bind_sources: file.up.allow_unshared_bind_sources.unwrap_or(false),
             backup_dir: file.paths.backup_dir,
             state_dir: file.paths.state_dir,
             backup,

@@ -88,6 +88,9 @@ pub struct UpSection {
     /// How long to wait for health, e.g. `90s` or `2m`.
     #[serde(default, deserialize_with = "deserialize_duration")]
     pub wait_timeout: Option<String>,
+    /// Start services whose bind-mounted folders the engine's host does not have (default:
+    /// refused; the engine would run them on empty folders of its own).
+    pub allow_unshared_bind_sources: Option<bool>,
 }
 
 /// Where devctl keeps backups and per-project state.
@@ -277,6 +280,10 @@ impl ProfileFile {
             },
             up: UpSection {
                 wait_timeout: self.up.wait_timeout.or(parent.up.wait_timeout),
+                allow_unshared_bind_sources: self
+                    .up
+                    .allow_unshared_bind_sources
+                    .or(parent.up.allow_unshared_bind_sources),
             },
             paths: PathsSection {
                 backup_dir: self.paths.backup_dir.or(parent.paths.backup_dir),
@@ -464,6 +471,29 @@ mod tests {
             position[1].parse::<u32>().is_ok() && position[2].parse::<u32>().is_ok(),
             "{}",
             failure.message
+        );
+    }
+
+    #[test]
+    fn unshared_bind_sources_are_allowed_by_a_boolean_and_inherited() {
+        let child = parse("up:\n  wait_timeout: 1m\n").unwrap();
+        let parent = parse("up:\n  allow_unshared_bind_sources: true\n").unwrap();
+        assert_eq!(
+            child.merge(parent).up.allow_unshared_bind_sources,
+            Some(true)
+        );
+        let failure = parse("up:\n  allow_unshared_bind_sources: sometimes\n").unwrap_err();
+        assert!(
+            failure.message.starts_with("profiles/dev.yaml:2:"),
+            "{}",
+            failure.message
+        );
+        let failure = parse("up:\n  allow_unshared_bind_source: true\n").unwrap_err();
+        assert!(
+            failure
+                .hint
+                .unwrap()
+                .contains("did you mean `allow_unshared_bind_sources`?")
         );
     }
 

@@ -64,6 +64,10 @@ fn compose(profile: &Profile) -> Vec<Setting> {
             "up.wait_timeout",
             humantime::format_duration(profile.wait_timeout).to_string(),
         ),
+        setting(
+            "up.allow_unshared_bind_sources",
+            profile.allow_unshared_bind_sources.to_string(),
+        ),
     ]
 }
 

@@ -317,6 +317,28 @@ impl Test {
         self
     }
 
+    /// Runs devctl through `wrapper` (a program and its first arguments, e.g. `unshare …
+    /// sh -c SCRIPT`), which gets devctl's path and arguments after its own; the directory
+    /// and the environment stay as set.
+    pub fn inside(mut self, wrapper: &[&str]) -> Test {
+        let mut command = Command::new(wrapper[0]);
+        command
+            .args(&wrapper[1..])
+            .arg(self.command.get_program())
+            .args(self.command.get_args());
+        for (key, value) in self.command.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(directory) = self.command.get_current_dir() {
+            command.current_dir(directory);
+        }
+        self.command = command;
+        self
+    }
+
     /// Starts devctl without waiting (stdout and stderr piped).
     pub fn spawn(mut self) -> Child {
         self.command

@@ -24,6 +24,7 @@ mod postgres;
 mod private_state;
 mod profiles;
 mod recreation;
+mod remote_engine;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod snapshots;
