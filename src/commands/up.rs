@@ -84,6 +84,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         &starting,
         &workspace.project.compose_file_paths(),
         workspace.project.root.path(),
+        printer,
     )?;
     // Whose checkout the project is, and which volumes compose would recreate: the guard
     // decides before compose runs, and compose asks nothing itself.

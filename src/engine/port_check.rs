@@ -14,8 +14,10 @@ use crate::compose::labels;
 use crate::compose::model::{ComposeModel, items, published_port, text};
 use crate::doctor::yaml_positions::YamlPositions;
 use crate::engine::api::Engine;
+use crate::engine::urls::{engine_address, is_this_machine};
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
+use crate::report::printer::Printer;
 use crate::system::listeners::{is_taken, tcp_owner};
 
 /// One published port a service asks for.
@@ -161,31 +163,55 @@ pub fn source(published: &Published, files: &[(PathBuf, String)], root: &Path) -
     })
 }
 
+/// Who holds `port` of project `project`: a running container of `containers` other than the
+/// service's own, or else — only when the engine runs on this machine (`here`), whose ports
+/// are then this machine's — a process that `taken_here` finds here. A process on a remote
+/// engine's host cannot be seen from here, and a port of this machine says nothing of it.
+pub fn holder(
+    port: &Published,
+    project: &str,
+    containers: &[ContainerSummary],
+    here: bool,
+    taken_here: impl Fn(&Published) -> bool,
+) -> Option<Holder> {
+    container_holder(port, project, containers).or_else(|| {
+        // The service's own container holds it through the engine's proxy: no conflict.
+        let own = container_holder(port, "", containers).is_some();
+        (!own && here && taken_here(port)).then(|| Holder::Process(tcp_owner(port.port)))
+    })
+}
+
 /// Refuses, starting nothing, when a port `services` of `model` publish is taken: by a
-/// running container other than the service's own, or — on a local engine — by a process
-/// here. `files` are the compose files (under `root`), to name the line and variable.
+/// running container other than the service's own, or — on an engine on this machine — by
+/// a process here. On a remote engine, processes of its host are not seen: a note says so.
+/// `files` are the compose files (under `root`), to name the line and variable.
 pub fn check(
     engine: &Engine,
     model: &ComposeModel,
     services: &[String],
     files: &[PathBuf],
     root: &Path,
+    printer: &Printer,
 ) -> Result<()> {
     let wanted = published(model, services);
     if wanted.is_empty() {
         return Ok(());
     }
     let containers = engine.running_containers()?;
+    let here = is_this_machine(engine.host());
+    if !here {
+        printer.info(format!(
+            "the engine runs on {}: its published ports are checked against its containers only (a process of that host holding one is not seen from here)",
+            engine_address(engine.host())
+        ));
+    }
     let mut taken = Vec::new();
     for port in wanted {
-        let holder = container_holder(&port, model.name(), &containers).or_else(|| {
-            // The service's own container holds it through the engine's proxy: no conflict.
-            let own = container_holder(&port, "", &containers).is_some();
-            (!own && engine.is_local() && is_taken(port.host_ip, port.port, &port.protocol))
-                .then(|| Holder::Process(tcp_owner(port.port)))
+        let found = holder(&port, model.name(), &containers, here, |port| {
+            is_taken(port.host_ip, port.port, &port.protocol)
         });
-        if let Some(holder) = holder {
-            taken.push((port, holder));
+        if let Some(found) = found {
+            taken.push((port, found));
         }
     }
     if taken.is_empty() {
@@ -309,6 +335,50 @@ mod tests {
         );
         assert_eq!(
             container_holder(wanted, "shop", &[container("blog", "web", 8081)]),
+            None
+        );
+    }
+
+    #[test]
+    fn a_port_of_this_machine_is_a_conflict_only_for_an_engine_on_this_machine() {
+        let wanted = &published(&model(), &["web".into()])[0];
+        let taken_here = |_: &Published| true;
+        assert!(matches!(
+            holder(wanted, "shop", &[], true, taken_here),
+            Some(Holder::Process(_))
+        ));
+        // A remote engine: this machine's ports are not asked about at all.
+        let asked = std::cell::Cell::new(false);
+        let found = holder(wanted, "shop", &[], false, |_| {
+            asked.set(true);
+            true
+        });
+        assert_eq!(found, None);
+        assert!(!asked.get());
+        // Its containers are still seen, through the engine.
+        assert_eq!(
+            holder(
+                wanted,
+                "shop",
+                &[container("blog", "web", 8080)],
+                false,
+                taken_here
+            ),
+            Some(Holder::Container {
+                name: "blog-web-1".into(),
+                project: Some("blog".into()),
+                checkout: Some("/src/blog".into()),
+            })
+        );
+        // The service's own container holds it: no conflict, whoever holds it here.
+        assert_eq!(
+            holder(
+                wanted,
+                "shop",
+                &[container("shop", "web", 8080)],
+                true,
+                taken_here
+            ),
             None
         );
     }

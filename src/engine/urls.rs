@@ -24,6 +24,17 @@ pub fn engine_address(endpoint: &str) -> String {
     }
 }
 
+/// Whether the engine at `endpoint` runs on this machine, so that its published ports are
+/// this machine's: a local socket, or a `tcp://`/`ssh://` address on the loopback interface.
+/// A port held by a process there can be seen from here only then.
+pub fn is_this_machine(endpoint: &str) -> bool {
+    let address = engine_address(endpoint);
+    address.eq_ignore_ascii_case("localhost")
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The URLs of `ports` (as `ServiceStatus` shows them: `127.0.0.1:8080->80/tcp`,
 /// `[::]:8080->80/tcp`, `8080->80/tcp`): one per published TCP port, with `address` for
 /// the wildcard and loopback bindings, the bound address otherwise.
@@ -77,6 +88,29 @@ mod tests {
         assert_eq!(engine_address("ssh://me@build-box:2222"), "build-box");
         assert_eq!(engine_address("tcp://[fd00::5]:2376"), "fd00::5");
         assert_eq!(engine_address("nonsense"), "127.0.0.1");
+    }
+
+    #[test]
+    fn only_a_local_socket_or_a_loopback_address_is_this_machine() {
+        for here in [
+            "unix:///var/run/docker.sock",
+            "npipe:////./pipe/docker_engine",
+            "tcp://127.0.0.1:2376",
+            "tcp://localhost:2375",
+            "tcp://[::1]:2376",
+            "ssh://me@localhost:2222",
+        ] {
+            assert!(is_this_machine(here), "{here}");
+        }
+        for remote in [
+            "tcp://10.0.0.5:2376",
+            "tcp://build-box:2376",
+            "ssh://me@build-box",
+            "ssh://build-box:22",
+            "tcp://[fd00::5]:2376",
+        ] {
+            assert!(!is_this_machine(remote), "{remote}");
+        }
     }
 
     #[test]
