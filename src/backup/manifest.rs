@@ -60,8 +60,14 @@ pub struct Manifest {
     /// UTC, RFC 3339.
     pub created: String,
     pub label: Option<String>,
-    /// The engine it was taken from.
+    /// The endpoint of the engine it was taken from, without credentials.
     pub engine: String,
+    /// That engine's ID, as its `/info` gives it; absent from older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_id: Option<String>,
+    /// That engine's name (the host name of its machine); absent from older manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_name: Option<String>,
     pub artifacts: Vec<Artifact>,
 }
 
@@ -172,6 +178,15 @@ impl Manifest {
         ];
         for (field, value) in plain {
             plain_text(field, value)?;
+        }
+        let recorded = [
+            ("engine_id", &self.engine_id),
+            ("engine_name", &self.engine_name),
+        ];
+        for (field, value) in recorded {
+            if let Some(value) = value {
+                plain_text(field, value)?;
+            }
         }
         let mut files: Vec<&str> = Vec::new();
         for (index, artifact) in self.artifacts.iter().enumerate() {
@@ -337,6 +352,8 @@ mod tests {
             created: "2026-11-22T14:30:07Z".into(),
             label: Some("Before\nupgrade".into()),
             engine: "unix:///var/run/docker.sock".into(),
+            engine_id: Some("WNKR:WFPW:X3KU:5UWM".into()),
+            engine_name: Some("laptop".into()),
             artifacts: vec![artifact("data.tar.zst")],
         }
     }
@@ -396,6 +413,14 @@ mod tests {
             (Box::new(|m| m.created = "2026\u{1b}[2K".into()), "created"),
             (Box::new(|m| m.profile = "a\u{202e}b".into()), "profile"),
             (Box::new(|m| m.engine = "x\ry".into()), "engine"),
+            (
+                Box::new(|m| m.engine_name = Some("box\nerror: x".into())),
+                "engine_name",
+            ),
+            (
+                Box::new(|m| m.engine_id = Some("a\u{202e}b".into())),
+                "engine_id",
+            ),
             (Box::new(|m| m.artifacts[0].file = "../x".into()), "file"),
             (
                 Box::new(|m| m.artifacts[0].file = "/etc/passwd".into()),
@@ -446,6 +471,22 @@ mod tests {
             assert!(refusal.contains(field), "{refusal} (expected {field})");
             assert!(!refusal.contains('\n'), "{refusal}");
         }
+    }
+
+    #[test]
+    fn a_manifest_without_the_engine_s_identity_still_reads() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut old = serde_json::to_value(manifest()).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        fields.remove("engine_id");
+        fields.remove("engine_name");
+        let text = serde_json::to_vec_pretty(&old).unwrap();
+        std::fs::write(temp.path().join(MANIFEST), &text).unwrap();
+        let digest = format!("{}  {MANIFEST}\n", hex::encode(Sha256::digest(&text)));
+        std::fs::write(temp.path().join(MANIFEST_DIGEST), digest).unwrap();
+        let read = Manifest::read(temp.path()).unwrap();
+        assert_eq!((read.engine_id, read.engine_name), (None, None));
+        assert_eq!(read.engine, "unix:///var/run/docker.sock");
     }
 
     #[test]

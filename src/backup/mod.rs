@@ -11,6 +11,7 @@ pub mod id;
 pub mod journal;
 pub mod last_restore;
 pub mod manifest;
+pub mod origin;
 pub mod restore;
 pub mod store;
 pub mod take;

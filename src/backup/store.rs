@@ -445,6 +445,8 @@ mod tests {
             created: "2026-11-22T00:00:00Z".into(),
             label: None,
             engine: "unix:///var/run/docker.sock".into(),
+            engine_id: None,
+            engine_name: None,
             artifacts: Vec::new(),
         }
     }

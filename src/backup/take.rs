@@ -16,6 +16,7 @@ use crate::backup::manifest::{Artifact, BackupKind, FORMAT_VERSION, Manifest};
 use crate::backup::store::StoredBackup;
 use crate::backup::target::VolumeTarget;
 use crate::backup::workspace::Workspace;
+use crate::engine::urls::without_credentials;
 use crate::project::ServiceScope;
 use crate::project::profile_file::BackupMethod;
 use crate::report::command_line::Stack;
@@ -222,6 +223,9 @@ fn manifest(
     label: Option<&str>,
     artifacts: Vec<Artifact>,
 ) -> Manifest {
+    // Who the engine is, so that a restore elsewhere can say it crosses engines; a backup
+    // is not lost for want of it.
+    let identity = workspace.engine.identity().unwrap_or_default();
     Manifest {
         format_version: FORMAT_VERSION,
         devctl_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -231,7 +235,9 @@ fn manifest(
         profile: workspace.project.profile.name.clone(),
         created: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         label: label.map(String::from),
-        engine: workspace.engine.host().to_string(),
+        engine: without_credentials(workspace.engine.host()),
+        engine_id: identity.id,
+        engine_name: identity.name,
         artifacts,
     }
 }

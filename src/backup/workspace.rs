@@ -178,11 +178,12 @@ impl Workspace {
         }
         self.engine.any_image()?.ok_or_else(|| {
             Failure::engine(format!(
-                "the engine has no image to mount volume {} with",
+                "the engine at {} has no image to mount volume {} with",
+                self.engine.host(),
                 target.name
             ))
             .hint(format!(
-                "build or pull any image first (`{}` does), then try again",
+                "a restore streams the data in through a container of any image, never started; bring the project up on that engine first (`{}` builds or pulls its images), then restore again",
                 self.project.stack().devctl("up")
             ))
             .into()

@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::backup::drill;
 use crate::backup::drill_record::{DrillRecord, DrillResult, DrillState};
 use crate::backup::journal;
-use crate::backup::manifest::BackupKind;
+use crate::backup::manifest::{BackupKind, Manifest};
+use crate::backup::origin::EngineOrigin;
 use crate::backup::store::StoredBackup;
 use crate::backup::take;
 use crate::backup::workspace::Workspace;
@@ -144,6 +145,11 @@ fn drill_backup(
 
 fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<ExitStatus> {
     let listed = workspace.store.list()?;
+    let here = EngineOrigin::reached(workspace.engine.host(), &workspace.engine.identity()?);
+    let elsewhere = |manifest: &Manifest| {
+        let made = EngineOrigin::of_backup(manifest);
+        made.is_other_than(&here).then_some(made)
+    };
     match format {
         Format::Json => {
             let backups: Vec<serde_json::Value> = listed
@@ -158,6 +164,12 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                         "volumes": manifest.artifacts.iter().map(|a| &a.key).collect::<Vec<_>>(),
                         "raw_bytes": manifest.raw_bytes(),
                         "stored_bytes": manifest.stored_bytes(),
+                        "engine": {
+                            "host": manifest.engine,
+                            "id": manifest.engine_id,
+                            "name": manifest.engine_name,
+                            "other": elsewhere(manifest).is_some(),
+                        },
                         "directory": entry.directory,
                         "drill": drill_json(&DrillRecord::state(&entry.directory, &entry.id)),
                     }),
@@ -187,7 +199,14 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                 ));
                 return Ok(ExitStatus::Success);
             }
-            let rows: Vec<Vec<String>> = listed
+            // Which engine a backup was made on is shown only when one was made on another.
+            let crossing = listed.iter().any(|entry| {
+                entry
+                    .manifest
+                    .as_ref()
+                    .is_ok_and(|manifest| elsewhere(manifest).is_some())
+            });
+            let mut rows: Vec<Vec<String>> = listed
                 .iter()
                 .map(|entry| match &entry.manifest {
                     Ok(manifest) => vec![
@@ -213,10 +232,18 @@ fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<Exit
                     ],
                 })
                 .collect();
-            printer.data(crate::report::table::render(
-                &["ID", "KIND", "CREATED", "VOLUMES", "STORED", "DRILL"],
-                &rows,
-            ));
+            let mut headers = vec!["ID", "KIND", "CREATED", "VOLUMES", "STORED", "DRILL"];
+            if crossing {
+                headers.push("ENGINE");
+                for (row, entry) in rows.iter_mut().zip(&listed) {
+                    let made = entry.manifest.as_ref().ok().and_then(elsewhere);
+                    row.push(made.map_or_else(
+                        || "this one".to_string(),
+                        |made| format!("other: {}", made.describe()),
+                    ));
+                }
+            }
+            printer.data(crate::report::table::render(&headers, &rows));
         }
     }
     Ok(ExitStatus::Success)

@@ -24,6 +24,20 @@ pub fn engine_address(endpoint: &str) -> String {
     }
 }
 
+/// `endpoint` without the user and password it may carry (`ssh://me@build-box:22` →
+/// `ssh://build-box:22`), as it may be written where others read it (a backup's manifest).
+pub fn without_credentials(endpoint: &str) -> String {
+    let Some((scheme, rest)) = endpoint.split_once("://") else {
+        return endpoint.to_string();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
+}
+
 /// Whether the engine at `endpoint` runs on this machine, so that its published ports are
 /// this machine's: a local socket, or a `tcp://`/`ssh://` address on the loopback interface.
 /// A port held by a process there can be seen from here only then.
@@ -88,6 +102,27 @@ mod tests {
         assert_eq!(engine_address("ssh://me@build-box:2222"), "build-box");
         assert_eq!(engine_address("tcp://[fd00::5]:2376"), "fd00::5");
         assert_eq!(engine_address("nonsense"), "127.0.0.1");
+    }
+
+    #[test]
+    fn credentials_are_left_out_of_an_endpoint() {
+        for (endpoint, shown) in [
+            ("ssh://me@build-box:2222", "ssh://build-box:2222"),
+            ("ssh://me:secret@build-box", "ssh://build-box"),
+            (
+                "tcp://user:pa@ss@10.0.0.5:2376/v1",
+                "tcp://10.0.0.5:2376/v1",
+            ),
+            ("tcp://10.0.0.5:2376", "tcp://10.0.0.5:2376"),
+            ("unix:///var/run/docker.sock", "unix:///var/run/docker.sock"),
+            (
+                "unix:///home/me@work/docker.sock",
+                "unix:///home/me@work/docker.sock",
+            ),
+            ("nonsense", "nonsense"),
+        ] {
+            assert_eq!(without_credentials(endpoint), shown, "{endpoint}");
+        }
     }
 
     #[test]

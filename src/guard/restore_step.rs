@@ -11,6 +11,7 @@ use bollard::models::ContainerInspectResponse;
 use crate::backup::journal::{Journal, Operation};
 use crate::backup::last_restore::LastRestore;
 use crate::backup::manifest::Artifact;
+use crate::backup::origin::{EngineOrigin, crossing_note};
 use crate::backup::restore::{self, RestoreRequest};
 use crate::backup::store::{BackupStore, StoredBackup};
 use crate::backup::target::VolumeTarget;
@@ -73,6 +74,11 @@ pub fn run(
         escaped(&backup.manifest.created),
         replaced.join(", ")
     ));
+    let identity = workspace.engine.identity()?;
+    let here = EngineOrigin::reached(workspace.engine.host(), &identity);
+    if let Some(note) = crossing_note(&backup.manifest, &here) {
+        printer.info(note);
+    }
     let hooks = check_hooks(
         workspace,
         &backup,
