@@ -4,7 +4,9 @@
 
 use anyhow::Result;
 
+use crate::backup::workspace::Workspace;
 use crate::cli::{ComposeArgs, GlobalArgs};
+use crate::engine::bind_sources;
 use crate::guard::passthrough::{self, Route};
 use crate::project::ServiceScope;
 use crate::report::exit_status::ExitStatus;
@@ -31,7 +33,26 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
         Route::Guarded(step) => {
             let workspace =
                 super::options::open_workspace(global, printer, ServiceScope::Everything, true)?;
+            if let (Some(named), false) = (
+                passthrough::created_services(&args.arguments),
+                global.dry_run,
+            ) {
+                check_bind_sources(&workspace, &named, printer)?;
+            }
             step.run(&workspace, &super::options::guard_options(global), printer)
         }
     }
+}
+
+/// Refuses, as `up` does, containers of `named` (all of the profile's when empty) and what
+/// they depend on when the engine does not have a folder of this machine they bind-mount.
+fn check_bind_sources(workspace: &Workspace, named: &[String], printer: &Printer) -> Result<()> {
+    let project = &workspace.project;
+    let model = project.model(ServiceScope::Profile, false, printer)?;
+    let services = match named.is_empty() {
+        true => model.service_names(),
+        false => model.with_dependencies(named),
+    };
+    let advice = bind_sources::Advice::of(project);
+    bind_sources::check(&workspace.engine, &model, &services, &advice, printer)
 }

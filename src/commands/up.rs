@@ -68,14 +68,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
         false => plan.model.with_dependencies(&args.services),
     };
     // A folder of this machine the engine does not have would be an empty one there.
-    let project = &workspace.project;
-    let advice = bind_sources::Advice {
-        profile: &project.profile.name,
-        file: project.profile.source.as_deref(),
-        root: project.root.path(),
-        stack: project.stack(),
-        allowed: project.profile.allow_unshared_bind_sources,
-    };
+    let advice = bind_sources::Advice::of(&workspace.project);
     bind_sources::check(&workspace.engine, &plan.model, &starting, &advice, printer)?;
     // A published port something else holds would fail compose half-way: said first.
     crate::engine::port_check::check(

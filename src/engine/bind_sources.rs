@@ -11,6 +11,7 @@ use anyhow::Result;
 
 use crate::compose::model::ComposeModel;
 use crate::engine::api::Engine;
+use crate::project::Project;
 use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
@@ -77,6 +78,19 @@ pub struct Advice<'a> {
     pub stack: Stack,
     /// Whether the profile allows it (`up.allow_unshared_bind_sources`).
     pub allowed: bool,
+}
+
+impl Advice<'_> {
+    /// The advice for `project`'s profile and stack.
+    pub fn of(project: &Project) -> Advice<'_> {
+        Advice {
+            profile: &project.profile.name,
+            file: project.profile.source.as_deref(),
+            root: project.root.path(),
+            stack: project.stack(),
+            allowed: project.profile.allow_unshared_bind_sources,
+        }
+    }
 }
 
 /// Asks the engine about every bind source of `services` that exists on this machine and

@@ -95,6 +95,18 @@ pub fn route(arguments: &[String], variables: &[&str], stack: Stack) -> Result<R
     Ok(Route::Guarded(compose_step(arguments, classification)))
 }
 
+/// The services whose containers compose's command line `arguments` creates, when it creates
+/// any: those `up` and `create` name (empty: all of the profile's), the one `run` names.
+/// What they depend on is started too.
+pub fn created_services(arguments: &[String]) -> Option<Vec<String>> {
+    let classification = classifier::classify(arguments);
+    match classification.subcommand.as_deref()? {
+        "up" | "create" => Some(classification.operands),
+        "run" => Some(classification.operands.into_iter().take(1).collect()),
+        _ => None,
+    }
+}
+
 /// The first of `globals` (compose's global flags, as written) that retargets the command.
 fn retargeting_flag(globals: &[String]) -> Option<&str> {
     globals
@@ -208,6 +220,24 @@ mod tests {
             Ok(Route::Guarded(step)) => step,
             other => panic!("`{line}`: {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_services_a_command_line_creates_containers_of_are_named() {
+        let created = |line: &str| created_services(&words(line));
+        assert_eq!(created("up -d"), Some(Vec::new()));
+        assert_eq!(
+            created("-p x up --build web worker"),
+            Some(vec!["web".to_string(), "worker".to_string()])
+        );
+        assert_eq!(created("create web"), Some(vec!["web".to_string()]));
+        assert_eq!(
+            created("run --rm web sh -c true"),
+            Some(vec!["web".to_string()])
+        );
+        assert_eq!(created("ps"), None);
+        assert_eq!(created("restart web"), None);
+        assert_eq!(created("down -v"), None);
     }
 
     #[test]

@@ -72,6 +72,18 @@ fn a_source_folder_the_engine_cannot_see_is_refused_unless_allowed_and_fidelity_
         refused,
         [(r"the engine \S+ at \S+ ", "the engine [ENGINE] at [HOST] ")]
     );
+    // compose's own `up`, `create` and `run`, through devctl, are refused alike.
+    for command in [
+        &["compose", "up", "-d"][..],
+        &["compose", "create", "web"],
+        &["compose", "run", "--rm", "web", "true"],
+    ] {
+        hidden(&fixture, &files)
+            .args(command)
+            .status(77)
+            .stderr("these bind mounts' sources are not on its host: service web: ./src → /app;")
+            .run();
+    }
     assert!(
         fixture.containers().is_empty(),
         "{:?}",
