@@ -17,7 +17,7 @@ use crate::report::text::escaped;
 pub const RECORD: &str = "drill.json";
 
 /// The largest record devctl reads.
-const RECORD_LIMIT: u64 = 256 * 1024;
+pub const RECORD_LIMIT: u64 = 256 * 1024;
 
 /// How a drill ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 //! progress.
 
 pub mod archive;
+pub mod bundle;
 pub mod drill;
 pub mod drill_leftovers;
 pub mod drill_record;
