@@ -265,12 +265,56 @@ pub enum BackupAction {
         #[arg(long, env = "DEVCTL_WAIT_TIMEOUT", value_parser = crate::report::units::parse_duration, value_name = "DURATION")]
         wait_timeout: Option<Duration>,
     },
+    /// Write one backup into a portable bundle file: the backup, the compose model (secret
+    /// values and the env files' values masked), the services' image references and ids, and
+    /// the images when asked.
+    Export {
+        /// The backup to export: an id from `devctl backup list`.
+        #[arg(value_name = "ID", required_unless_present = "latest")]
+        id: Option<String>,
+
+        /// Export the newest manual or pre-delete backup.
+        #[arg(long, conflicts_with = "id")]
+        latest: bool,
+
+        /// The bundle file to write (never replaced without --force).
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+
+        /// Which images the bundle carries (`docker save`): none (only their references and
+        /// ids), those the project builds, or all its services run.
+        #[arg(long, value_enum, default_value_t = BundleImages::None, value_name = "WHICH")]
+        images: BundleImages,
+
+        /// Replace FILE when it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a bundle file whole, then store its backup in this project's store and load the
+    /// images it carries; prints the command that restores it.
+    Import {
+        /// The bundle file `devctl backup export` wrote.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+
+        /// Import a bundle of another project into this one, named here to confirm.
+        #[arg(long, value_name = "PROJECT")]
+        into_project: Option<String>,
+    },
     /// Remove old backups, keeping the newest N (asks first).
     Prune {
         /// How many of the newest backups to keep (at least 1).
         #[arg(long, value_name = "N")]
         keep: usize,
     },
+}
+
+/// Which images a bundle carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BundleImages {
+    None,
+    Built,
+    All,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -549,8 +549,12 @@ impl BundleReader<'_> {
         } else if parsed.name != name {
             match member_limit(&parsed.name) {
                 Err(why) if parsed.name != INDEX && parsed.name != DIGEST => format!(
-                    "member `{}` is not one a bundle holds ({why}); the index expects `{}` there",
+                    "member `{}` is not one a bundle holds{}; the index expects `{}` there",
                     escaped(&parsed.name),
+                    match parsed.name.starts_with(BACKUP_PREFIX) {
+                        true => format!(" ({why})"),
+                        false => String::new(),
+                    },
                     escaped(name)
                 ),
                 _ => format!(

@@ -1,9 +1,11 @@
 //! Backups of the project's volumes: the workspace they work in, targets, taking, restoring,
-//! restore drills, the archive format, the manifest, the store and the journal of a run in
-//! progress.
+//! restore drills, the archive format, the manifest, the store, the journal of a run in
+//! progress, and portable bundles (export and import).
 
 pub mod archive;
 pub mod bundle;
+pub mod bundle_export;
+pub mod bundle_import;
 pub mod drill;
 pub mod drill_leftovers;
 pub mod drill_record;

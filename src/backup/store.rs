@@ -108,6 +108,41 @@ impl BackupStore {
         })
     }
 
+    /// A private directory in the store's folder, for a backup being received (`backup
+    /// import`): hidden from `list`, removed when dropped, and by the next run that holds the
+    /// lock when a killed run left it.
+    pub fn staging(&self) -> Result<tempfile::TempDir> {
+        crate::system::files::create_private_directories(&self.directory)?;
+        tempfile::Builder::new()
+            .prefix(&format!("{PARTIAL_PREFIX}import-"))
+            .tempdir_in(&self.directory)
+            .with_context(|| format!("cannot create a directory in {}", self.directory.display()))
+    }
+
+    /// Moves the complete, verified backup in `directory` (on the store's file system, its
+    /// files synced) into place as `manifest.id`; refuses an id the store holds already.
+    pub fn adopt(&self, directory: &Path, manifest: &Manifest) -> Result<StoredBackup> {
+        id::check(&manifest.id)
+            .map_err(|why| anyhow::anyhow!("backup id {}: {why}", escaped(&manifest.id)))?;
+        let target = self.directory.join(&manifest.id);
+        if std::fs::symlink_metadata(&target).is_ok() {
+            anyhow::bail!("{} exists already", target.display());
+        }
+        sync_directory(directory)?;
+        std::fs::rename(directory, &target).with_context(|| {
+            format!(
+                "cannot move {} to {}",
+                directory.display(),
+                target.display()
+            )
+        })?;
+        sync_directory(&self.directory)?;
+        Ok(StoredBackup {
+            directory: target,
+            manifest: manifest.clone(),
+        })
+    }
+
     /// Removes what interrupted runs left (call while holding the project's lock).
     pub fn clean_partials(&self) -> Result<Vec<String>> {
         let mut removed = Vec::new();

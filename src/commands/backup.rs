@@ -1,9 +1,12 @@
 //! `devctl backup`: back up the volumes the profile's services use (and drill the backup with
-//! `--drill`); `list`, `verify`, `drill`, `prune`.
+//! `--drill`); `list`, `verify`, `drill`, `export`, `import`, `prune`.
 
 use anyhow::Result;
 use serde_json::json;
 
+use crate::backup::bundle::ImageRecord;
+use crate::backup::bundle_export::{self, ExportRequest, ImageSelection};
+use crate::backup::bundle_import::{self, ImportRequest};
 use crate::backup::drill;
 use crate::backup::drill_record::{DrillRecord, DrillResult, DrillState};
 use crate::backup::journal;
@@ -12,7 +15,7 @@ use crate::backup::origin::EngineOrigin;
 use crate::backup::store::StoredBackup;
 use crate::backup::take;
 use crate::backup::workspace::Workspace;
-use crate::cli::{BackupAction, BackupArgs, Format, GlobalArgs};
+use crate::cli::{BackupAction, BackupArgs, BundleImages, Format, GlobalArgs};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::guard::audit_log::AuditEntry;
 use crate::guard::classifier::Tier;
@@ -44,6 +47,29 @@ pub fn run(args: &BackupArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             };
             let timeout = wait_timeout.unwrap_or(workspace.project.profile.wait_timeout);
             drill_backup(&workspace, &backup, timeout, printer)
+        }
+        Some(BackupAction::Export {
+            id,
+            latest: _,
+            output,
+            images,
+            force,
+        }) => {
+            let _lock = workspace.lock("backup export", printer)?;
+            let backup = match id {
+                Some(id) => workspace.store.get(id)?,
+                None => workspace.store.latest()?,
+            };
+            let images = match images {
+                BundleImages::None => ImageSelection::None,
+                BundleImages::Built => ImageSelection::Built,
+                BundleImages::All => ImageSelection::All,
+            };
+            export(&workspace, &backup, output, images, *force, printer)
+        }
+        Some(BackupAction::Import { file, into_project }) => {
+            let _lock = workspace.lock("backup import", printer)?;
+            import(&workspace, file, into_project.as_deref(), printer)
         }
         Some(BackupAction::Prune { keep }) => prune(&workspace, *keep, global, printer),
     }
@@ -141,6 +167,115 @@ fn drill_backup(
         }
         DrillResult::Failed => Err(drill::failed(&record, workspace.project.stack()).into()),
     }
+}
+
+fn export(
+    workspace: &Workspace,
+    backup: &StoredBackup,
+    output: &std::path::Path,
+    images: ImageSelection,
+    force: bool,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let exported = bundle_export::export(
+        workspace,
+        printer,
+        &ExportRequest {
+            backup,
+            output,
+            images,
+            force,
+        },
+    )?;
+    let carried: Vec<&str> = exported
+        .images
+        .iter()
+        .filter(|image| image.saved)
+        .map(|image| image.reference.as_str())
+        .collect();
+    printer.data(format!("{}\n", exported.path.display()));
+    printer.info(format!(
+        "✔ backup {} exported to {} ({}{})",
+        backup.manifest.id,
+        escaped(&exported.path.display().to_string()),
+        human_bytes(exported.bytes),
+        match carried.is_empty() {
+            true => ", no images".to_string(),
+            false => format!(", images {}", carried.join(", ")),
+        }
+    ));
+    printer.info(format!(
+        "import it where it goes with: {}",
+        workspace.project.stack().devctl(&format!(
+            "backup import {}",
+            shell_quote(&exported.path.display().to_string())
+        ))
+    ));
+    Ok(ExitStatus::Success)
+}
+
+fn import(
+    workspace: &Workspace,
+    file: &std::path::Path,
+    into_project: Option<&str>,
+    printer: &Printer,
+) -> Result<ExitStatus> {
+    let imported =
+        bundle_import::import(workspace, printer, &ImportRequest { file, into_project })?;
+    let id = &imported.backup.manifest.id;
+    let project = workspace.model.name();
+    match imported.stored {
+        true => printer.info(format!(
+            "✔ backup {id} of project {} stored in {}",
+            escaped(&imported.project),
+            imported.backup.directory.display()
+        )),
+        false => printer.info(format!(
+            "backup {id} is already in {}: nothing to store",
+            workspace.store.directory().display()
+        )),
+    }
+    for image in &imported.loaded {
+        printer.info(format!(
+            "✔ image {} loaded ({})",
+            escaped(&image.reference),
+            image.id.as_deref().map(escaped).unwrap_or_default()
+        ));
+    }
+    printer.data(format!("{id}\n"));
+    let stack = workspace.project.stack();
+    let missing: Vec<&ImageRecord> = imported
+        .images
+        .iter()
+        .filter(|image| !workspace.engine.has_image(&image.reference))
+        .collect();
+    if workspace.running_services()?.is_empty() {
+        let up = match missing.iter().any(|image| image.built) {
+            true => "up --build",
+            false => "up",
+        };
+        let missing: Vec<String> = missing
+            .iter()
+            .map(|image| escaped(&image.reference))
+            .collect();
+        printer.info(format!(
+            "bring the stack up first: {}{}",
+            stack.devctl(up),
+            match missing.is_empty() {
+                true => String::new(),
+                false => format!(" (the engine lacks {})", missing.join(", ")),
+            }
+        ));
+    }
+    printer.info(format!(
+        "restore it with: {}",
+        stack.devctl(&format!(
+            "restore {} --confirm {}",
+            shell_quote(id),
+            shell_quote(project)
+        ))
+    ));
+    Ok(ExitStatus::Success)
 }
 
 fn list(workspace: &Workspace, format: Format, printer: &Printer) -> Result<ExitStatus> {

@@ -593,6 +593,27 @@ impl DockerCli {
         Ok(StreamOut { handle, line })
     }
 
+    /// Starts `docker save REFERENCE…`, whose output is one archive of those images.
+    pub fn save(&self, references: &[String]) -> Result<StreamOut> {
+        let mut arguments = vec!["save"];
+        arguments.extend(references.iter().map(String::as_str));
+        let (expression, line) = self.expression(&arguments);
+        let handle = expression
+            .stderr_capture()
+            .reader()
+            .with_context(|| format!("cannot start `{line}`"))?;
+        Ok(StreamOut { handle, line })
+    }
+
+    /// Runs `docker load` and lets `feed` write the image archive to its standard input.
+    pub fn load(
+        &self,
+        feed: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<u64>,
+    ) -> Result<u64> {
+        let (expression, line) = self.expression(&["load"]);
+        run_fed(expression, &line, feed)
+    }
+
     /// Runs `docker cp -a - CONTAINER:PATH` (ownership kept) and lets `feed` write the tar
     /// stream to its standard input.
     pub fn copy_in(

@@ -244,6 +244,29 @@ impl Masking {
     }
 }
 
+/// A copy of `value` (a masked model) in which every string that holds one of `values` (those
+/// of at least `SHORTEST_SEARCHED` characters), whatever its name, is the mask: for a model
+/// carried to another machine, whose receiver brings its own env file.
+pub(crate) fn without_values(value: &Value, values: &[String]) -> Value {
+    let searched: Vec<&str> = values
+        .iter()
+        .map(String::as_str)
+        .filter(|value| value.chars().count() >= SHORTEST_SEARCHED)
+        .collect();
+    let holds = |text: &str| searched.iter().any(|value| text.contains(value));
+    fn walk(value: &mut Value, holds: &dyn Fn(&str) -> bool) {
+        match value {
+            Value::String(text) if holds(text) => *text = MASK.to_string(),
+            Value::Array(items) => items.iter_mut().for_each(|item| walk(item, holds)),
+            Value::Object(map) => map.values_mut().for_each(|item| walk(item, holds)),
+            _ => {}
+        }
+    }
+    let mut copy = value.clone();
+    walk(&mut copy, &holds);
+    copy
+}
+
 /// The `NAME`, value pairs of a map of variables or a list of `NAME=value` with a value.
 fn assignments(variables: &Value) -> Vec<(String, String)> {
     match variables {
@@ -306,6 +329,26 @@ fn mask_url_passwords(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_carried_model_holds_no_value_of_the_env_file_whatever_its_name() {
+        let model = json!({
+            "services": {"app": {
+                "environment": {"GREETING": "hello-from-dotenv", "SHORT": "on"},
+                "command": ["sh", "-c", "echo hello-from-dotenv"],
+                "labels": {"note": "x hello-from-dotenv y"},
+                "ports": [{"published": "on"}],
+            }},
+        });
+        let carried = without_values(&model, &["hello-from-dotenv".into(), "on".into()]);
+        let text = carried.to_string();
+        assert!(!text.contains("hello-from-dotenv"), "{text}");
+        assert_eq!(carried["services"]["app"]["environment"]["GREETING"], MASK);
+        assert_eq!(carried["services"]["app"]["command"][0], "sh");
+        assert_eq!(carried["services"]["app"]["command"][2], MASK);
+        // Values too short to search for stay: they would match by chance.
+        assert_eq!(carried["services"]["app"]["environment"]["SHORT"], "on");
+    }
 
     #[test]
     fn secret_names() {

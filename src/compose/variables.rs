@@ -182,6 +182,13 @@ pub fn env_file_names(text: &str) -> BTreeMap<String, usize> {
 /// The variables set for compose: the env files, then the process environment (which wins,
 /// as in compose). Missing files are skipped.
 pub fn defined_variables(env_files: &[PathBuf]) -> BTreeMap<String, String> {
+    let mut defined = env_file_variables(env_files);
+    defined.extend(std::env::vars());
+    defined
+}
+
+/// The variables the env files set (the later file wins). Missing files are skipped.
+pub fn env_file_variables(env_files: &[PathBuf]) -> BTreeMap<String, String> {
     let mut defined = BTreeMap::new();
     for file in env_files {
         let Ok(text) = std::fs::read_to_string(file) else {
@@ -199,7 +206,6 @@ pub fn defined_variables(env_files: &[PathBuf]) -> BTreeMap<String, String> {
             }
         }
     }
-    defined.extend(std::env::vars());
     defined
 }
 

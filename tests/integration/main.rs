@@ -3,6 +3,7 @@
 mod atomic_restore;
 mod backup;
 mod bad_input;
+mod bundle;
 mod checkouts;
 mod cli;
 mod demo;
