@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::harness::Fixture;
+use crate::harness::{Fixture, Test};
 use crate::sandbox;
 
 pub struct Remote {
@@ -19,6 +19,22 @@ impl Remote {
 
     pub fn name(&self) -> &str {
         &self.fixture.name
+    }
+
+    /// devctl on this project, with `--context`.
+    pub fn devctl(&self) -> Test {
+        self.fixture.devctl().args(["--context", self.context])
+    }
+
+    /// Runs `sh -c script` in the first container of `service` on the second engine.
+    pub fn shell(&self, service: &str, script: &str) -> String {
+        output(docker_on(Some(self.context)).args([
+            "exec",
+            &format!("{}-{service}-1", self.fixture.name),
+            "sh",
+            "-c",
+            script,
+        ]))
     }
 
     /// The names of this project's containers, networks and volumes on the engine of

@@ -12,6 +12,7 @@ mod harness;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod smoke;
+mod verbs;
 
 use libtest_mimic::{Arguments, Trial};
 
@@ -31,6 +32,8 @@ fn main() -> std::process::ExitCode {
         smoke::contexts_reach_the_second_engine,
         smoke::the_second_engine_cannot_see_the_tests_folders,
         smoke::a_remote_fixture_is_removed_from_both_engines,
+        verbs::every_verb_over_tls,
+        verbs::every_verb_over_ssh,
     ];
     let selected = !arguments.list
         && trials
