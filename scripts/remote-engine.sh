@@ -11,7 +11,7 @@
 #
 # The engine runs beside the first one (never touched here) with its own data root,
 # exec root (so its own managed containerd), pidfile and socket, in a mount namespace
-# of its own where a tmpfs hides /tmp (and $TMPDIR, and DEVCTL_REMOTE_HIDE), and where
+# of its own where a tmpfs hides /tmp (and $TMPDIR, root's home, DEVCTL_REMOTE_HIDE), and where
 # /etc/docker is its own (its own engine ID, not the first one's daemon.json): like a
 # remote host, it cannot see the folders the tests create there, so a bind mount of
 # one fails on it. Its user networks come from an address pool of their own, apart
@@ -187,10 +187,13 @@ clear_stale() {
     fi
 }
 
-# The folders the engine must not see: /tmp, $TMPDIR, DEVCTL_REMOTE_HIDE.
+# The folders the engine must not see: /tmp, $TMPDIR, DEVCTL_REMOTE_HIDE, and root's home
+# (a login over ssh starts there without this machine's shell start-up files, as on
+# another host, and quickly).
 hidden_folders() {
-    local folder
-    for folder in /tmp ${TMPDIR:+"$TMPDIR"} ${DEVCTL_REMOTE_HIDE:-}; do
+    local folder home
+    home="$(getent passwd 0 | cut -d: -f6)"
+    for folder in /tmp ${TMPDIR:+"$TMPDIR"} ${home:+"$home"} ${DEVCTL_REMOTE_HIDE:-}; do
         [ -d "$folder" ] && printf '%s\n' "$folder"
     done | sort -u
 }
