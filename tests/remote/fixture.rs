@@ -28,13 +28,7 @@ impl Remote {
 
     /// Runs `sh -c script` in the first container of `service` on the second engine.
     pub fn shell(&self, service: &str, script: &str) -> String {
-        output(docker_on(Some(self.context)).args([
-            "exec",
-            &format!("{}-{service}-1", self.fixture.name),
-            "sh",
-            "-c",
-            script,
-        ]))
+        shell_on(Some(self.context), &self.fixture.name, service, script)
     }
 
     /// The names of this project's containers, networks and volumes on the engine of
@@ -84,6 +78,18 @@ pub fn output(command: &mut Command) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `sh -c script` in the container `<project>-<service>-1` on `context` (None: the
+/// local engine).
+pub fn shell_on(context: Option<&str>, project: &str, service: &str, script: &str) -> String {
+    output(docker_on(context).args([
+        "exec",
+        &format!("{project}-{service}-1"),
+        "sh",
+        "-c",
+        script,
+    ]))
 }
 
 /// The containers, networks and volumes of the compose project `project` on `context`, as

@@ -3,6 +3,7 @@
 //! the first selected test, and stopped after the last one, also when tests fail; a run that
 //! selects no test (a filter, `--list`) does not start it.
 
+mod cross_engine;
 mod engine;
 mod fixture;
 #[allow(dead_code, unused_macros, unused_imports)]
@@ -34,6 +35,7 @@ fn main() -> std::process::ExitCode {
         smoke::a_remote_fixture_is_removed_from_both_engines,
         verbs::every_verb_over_tls,
         verbs::every_verb_over_ssh,
+        cross_engine::a_backup_restores_across_engines_both_ways,
     ];
     let selected = !arguments.list
         && trials
