@@ -13,6 +13,7 @@ mod harness;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod smoke;
+mod transport;
 mod verbs;
 
 use libtest_mimic::{Arguments, Trial};
@@ -36,6 +37,10 @@ fn main() -> std::process::ExitCode {
         verbs::every_verb_over_tls,
         verbs::every_verb_over_ssh,
         cross_engine::a_backup_restores_across_engines_both_ways,
+        transport::tls_named_by_the_docker_variables_reaches_the_engine,
+        transport::a_tls_port_spoken_to_in_plain_http_is_explained,
+        transport::a_refused_ssh_login_is_reported_in_ssh_s_words,
+        transport::doctor_names_the_engine_and_the_transport,
     ];
     let selected = !arguments.list
         && trials
