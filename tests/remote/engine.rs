@@ -174,6 +174,8 @@ impl RemoteEngine {
             std::env::set_var("HOME", home);
             std::env::set_var("DOCKER_CONFIG", &docker);
             std::env::set_var("PATH", std::env::join_paths(paths).unwrap());
+            // For tests that use the certificates without a context.
+            std::env::set_var("DEVCTL_REMOTE_CERT_DIR", &self.endpoints.cert_dir);
             for variable in [
                 "DOCKER_HOST",
                 "DOCKER_CONTEXT",

@@ -4,6 +4,7 @@
 //! selects no test (a filter, `--list`) does not start it.
 
 mod cross_engine;
+mod endpoint;
 mod engine;
 mod fixture;
 #[allow(dead_code, unused_macros, unused_imports)]
@@ -41,6 +42,8 @@ fn main() -> std::process::ExitCode {
         transport::a_tls_port_spoken_to_in_plain_http_is_explained,
         transport::a_refused_ssh_login_is_reported_in_ssh_s_words,
         transport::doctor_names_the_engine_and_the_transport,
+        endpoint::docker_context_and_the_current_context_pick_the_second_engine,
+        endpoint::bad_tls_or_ssh_material_is_refused_with_its_cause,
     ];
     let selected = !arguments.list
         && trials
