@@ -70,6 +70,25 @@ scripts/prepare-engine.sh starts one here; or point DOCKER_HOST / --context at a
     .hint(hint)
 }
 
+/// `error` and each error under it (`source`), as `error: cause: cause`, without a cause
+/// its error already quotes and without the trailing blank lines an engine's message can
+/// carry: hyper's `client error (Connect)` alone hides whether the engine's certificate,
+/// the address or the network failed.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string().trim_end().to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        let cause_text = cause_text.trim_end();
+        if !cause_text.is_empty() && !text.contains(cause_text) {
+            text.push_str(": ");
+            text.push_str(cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl Engine {
     /// Connects to the endpoint the docker CLI would use (see `engine::endpoint`) over its
     /// transport (local socket, plain TCP, TLS or ssh) and checks the engine answers.
@@ -99,9 +118,9 @@ impl Engine {
                 REQUEST_TIMEOUT,
                 bollard::API_DEFAULT_VERSION,
             )
-            .map_err(|error| unreachable(&endpoint, error.to_string()))?,
+            .map_err(|error| unreachable(&endpoint, with_causes(&error)))?,
             _ => Docker::connect_with_host(&host)
-                .map_err(|error| unreachable(&endpoint, error.to_string()))?,
+                .map_err(|error| unreachable(&endpoint, with_causes(&error)))?,
         };
         // An endpoint that accepts connections but never answers (a stuck daemon, a wrong
         // port, a dead ssh tunnel) is reported within seconds, not after bollard's two minutes.
@@ -138,7 +157,7 @@ impl Engine {
             Ok(Err(error)) => {
                 let detail = ssh_said()
                     .map(|text| format!("ssh said: {text}"))
-                    .unwrap_or_else(|| error.to_string());
+                    .unwrap_or_else(|| with_causes(&error));
                 return Err(unreachable(&endpoint, detail).into());
             }
             Ok(Ok(docker)) => docker,
@@ -717,5 +736,48 @@ impl std::io::Read for ChunkReader {
         buffer[..count].copy_from_slice(&available[..count]);
         self.offset += count;
         Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_causes;
+
+    /// An error with a message and an optional cause.
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|cause| cause as _)
+        }
+    }
+
+    #[test]
+    fn every_cause_is_named_once_without_trailing_blank_lines() {
+        let certificate = Layer("invalid peer certificate: UnknownIssuer", None);
+        let connect = Layer("client error (Connect)", Some(Box::new(certificate)));
+        let top = Layer(
+            "Error in the hyper legacy client: client error (Connect)",
+            Some(Box::new(connect)),
+        );
+        assert_eq!(
+            with_causes(&top),
+            "Error in the hyper legacy client: client error (Connect): invalid peer certificate: UnknownIssuer"
+        );
+        let status = Layer(
+            "Docker responded with status code 400: Client sent an HTTP request to an HTTPS server.\n\n",
+            None,
+        );
+        assert_eq!(
+            with_causes(&status),
+            "Docker responded with status code 400: Client sent an HTTP request to an HTTPS server."
+        );
     }
 }
