@@ -4,6 +4,7 @@
 //! selects no test (a filter, `--list`) does not start it.
 
 mod cross_engine;
+mod dropped_link;
 mod endpoint;
 mod engine;
 mod fixture;
@@ -44,6 +45,7 @@ fn main() -> std::process::ExitCode {
         transport::doctor_names_the_engine_and_the_transport,
         endpoint::docker_context_and_the_current_context_pick_the_second_engine,
         endpoint::bad_tls_or_ssh_material_is_refused_with_its_cause,
+        dropped_link::a_link_cut_during_a_backup_fails_cleanly,
     ];
     let selected = !arguments.list
         && trials
