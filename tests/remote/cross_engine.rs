@@ -1,5 +1,6 @@
 //! A backup moves between engines: made on the second engine (over TLS) it restores into
-//! the same project on the local engine with identical data, and the reverse.
+//! the same project on the local engine with identical data, and the reverse, each restore
+//! saying that it crosses engines.
 
 use crate::engine::TLS;
 use crate::fixture::{Remote, shell_on};
@@ -18,6 +19,14 @@ fn backup(remote: &Remote, context: Option<&str>) -> String {
         .to_string()
 }
 
+/// Restore said the backup crosses engines.
+fn crossing(stderr: &str) {
+    assert!(
+        stderr.contains("was made on") && stderr.contains("restoring into"),
+        "restore does not say the backup crosses engines:\n{stderr}"
+    );
+}
+
 pub fn a_backup_restores_across_engines_both_ways() {
     let remote = Remote::new(built_project("cross"), TLS);
     let name = remote.name().to_string();
@@ -30,12 +39,13 @@ pub fn a_backup_restores_across_engines_both_ways() {
 
     remote.fixture.devctl().args(["up"]).status(0).run();
     shell_on(None, &name, "app", "echo local only > /data/local");
-    remote
+    let restored = remote
         .fixture
         .devctl()
         .args(["restore", &id, "--confirm", &name])
         .status(0)
         .run();
+    crossing(&restored.stderr);
     assert_eq!(listing(None), on_tls, "TLS engine → local engine");
 
     // The reverse: changed locally, backed up there, restored on the TLS engine.
@@ -48,10 +58,11 @@ pub fn a_backup_restores_across_engines_both_ways() {
     let local = listing(None);
     assert_ne!(local, on_tls);
     let id = backup(&remote, None);
-    remote
+    let restored = remote
         .devctl()
         .args(["restore", &id, "--confirm", &name])
         .status(0)
         .run();
+    crossing(&restored.stderr);
     assert_eq!(listing(Some(TLS)), local, "local engine → TLS engine");
 }
