@@ -3,6 +3,8 @@
 //! the first selected test, and stopped after the last one, also when tests fail; a run that
 //! selects no test (a filter, `--list`) does not start it.
 
+mod bind_source;
+mod bundle;
 mod cross_engine;
 mod dropped_link;
 mod endpoint;
@@ -46,6 +48,8 @@ fn main() -> std::process::ExitCode {
         endpoint::docker_context_and_the_current_context_pick_the_second_engine,
         endpoint::bad_tls_or_ssh_material_is_refused_with_its_cause,
         dropped_link::a_link_cut_during_a_backup_fails_cleanly,
+        bind_source::an_unseen_bind_source_is_refused_and_fidelity_comes_up,
+        bundle::a_bundle_brings_the_same_image_and_data_to_another_engine,
     ];
     let selected = !arguments.list
         && trials

@@ -1,0 +1,63 @@
+//! A bind mount whose source the engine cannot see: on the second engine (which cannot see
+//! the tests' folders), `up` refuses, naming the source and pointing at `--fidelity`, while
+//! the same project's fidelity stack, which ships the source in its image, comes up there.
+
+use crate::engine::TLS;
+use crate::fixture::{Remote, resources};
+use crate::harness::{Fixture, service_row};
+
+/// A project whose `app` is built from ./app and live-mounts ./app/www, which the image
+/// also copies.
+fn source_mounted_project() -> Fixture {
+    let fixture = Fixture::new("bind");
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "app/Dockerfile",
+        "FROM {busybox}\nCOPY www/ /app/www/\nCMD [\"sleep\", \"600\"]\n",
+    );
+    fixture.write("app/www/index.html", "shipped\n");
+    fixture.write(
+        "compose.yaml",
+        "services:\n  app:\n    build: ./app\n    init: true\n    volumes: [./app/www:/app/www]\n    healthcheck:\n      test: [CMD, test, -f, /app/www/index.html]\n      interval: 1s\n      retries: 30\n",
+    );
+    fixture
+}
+
+pub fn an_unseen_bind_source_is_refused_and_fidelity_comes_up() {
+    let remote = Remote::new(source_mounted_project(), TLS);
+    let name = remote.name().to_string();
+    let refused = remote.devctl().args(["up"]).status(77).run();
+    assert!(
+        refused.stderr.contains("./app/www"),
+        "the refusal does not name the source:\n{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("hint:") && refused.stderr.contains("--fidelity"),
+        "no hint at --fidelity:\n{}",
+        refused.stderr
+    );
+    assert_eq!(resources(Some(TLS), &name), Vec::<String>::new());
+
+    remote.devctl().args(["up", "--fidelity"]).status(0).run();
+    let status = remote
+        .devctl()
+        .args(["status", "--json", "--fidelity"])
+        .status(0)
+        .run()
+        .json();
+    let row = service_row(&status, "app");
+    assert_eq!(row["health"], "healthy", "{row:#}");
+    assert_eq!(
+        crate::fixture::shell_on(
+            Some(TLS),
+            &format!("{name}-fidelity"),
+            "app",
+            "cat /app/www/index.html"
+        ),
+        "shipped\n"
+    );
+}

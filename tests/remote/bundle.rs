@@ -1,0 +1,143 @@
+//! A portable bundle carries an environment between engines: `backup export --images=built`
+//! on the second engine (over TLS), carried as a file to another checkout of the project,
+//! `backup import` there, then `up` and `restore` on the local engine: the service runs the
+//! same image id, built on the other engine and never rebuilt, and the data is identical.
+//! The bundle holds no secret from `.env`, and a copy with one flipped byte is refused
+//! before anything is stored or loaded.
+
+use crate::engine::TLS;
+use crate::fixture::{Remote, docker_on, output, shell_on};
+use crate::harness::Fixture;
+use crate::verbs::{FILL, LISTING, built_project};
+
+/// The image id the container of `service` runs on `context`.
+fn image_id(context: Option<&str>, project: &str, service: &str) -> String {
+    output(docker_on(context).args([
+        "inspect",
+        "--format",
+        "{{.Image}}",
+        &format!("{project}-{service}-1"),
+    ]))
+    .trim()
+    .to_string()
+}
+
+/// Another checkout of `source`'s project (its compose file, Dockerfile and profile) in a
+/// folder of its own, with backups and state of its own: the receiving side.
+fn receiver(source: &Fixture) -> Fixture {
+    let checkout = Fixture::new("bundle-receiver");
+    for file in [
+        "profiles/default.yaml",
+        "compose.yaml",
+        "app/Dockerfile",
+        ".env",
+    ] {
+        let text = std::fs::read_to_string(source.root().join(file)).unwrap();
+        checkout.write(file, &text);
+    }
+    checkout
+}
+
+pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
+    let project = built_project("bundle");
+    let secret = format!("s3cret-{}", project.name);
+    project.write(".env", &format!("API_TOKEN={secret}\n"));
+    let compose = std::fs::read_to_string(project.root().join("compose.yaml")).unwrap();
+    project.write(
+        "compose.yaml",
+        &compose.replace(
+            "    init: true\n",
+            "    init: true\n    environment:\n      API_TOKEN: ${API_TOKEN}\n",
+        ),
+    );
+    let remote = Remote::new(project, TLS);
+    let name = remote.name().to_string();
+    remote.devctl().args(["up"]).status(0).run();
+    assert_eq!(
+        remote.shell("app", "echo \"$API_TOKEN\""),
+        format!("{secret}\n"),
+        "the service does not get the secret, so its absence from the bundle proves nothing"
+    );
+    remote.shell("app", FILL);
+    let data = remote.shell("app", LISTING);
+    let image = image_id(Some(TLS), &name, "app");
+    let id = remote
+        .devctl()
+        .args(["backup"])
+        .status(0)
+        .run()
+        .stdout
+        .trim()
+        .to_string();
+    let bundle = remote.fixture.root().join("../environment.bundle");
+    remote
+        .devctl()
+        .args(["backup", "export", &id, "--images=built", "-o"])
+        .args([&bundle])
+        .status(0)
+        .run();
+    let local_image = || output(docker_on(None).args(["images", "-q", &format!("{name}-app")]));
+    assert!(
+        local_image().is_empty(),
+        "the local engine had the image before the import"
+    );
+    let bytes = std::fs::read(&bundle).unwrap();
+    assert!(
+        !bytes
+            .windows(secret.len())
+            .any(|window| window == secret.as_bytes()),
+        "the bundle holds the secret from .env"
+    );
+
+    let checkout = receiver(&remote.fixture);
+    // One flipped byte, in the middle: refused, nothing stored, no image loaded.
+    let damaged = remote.fixture.root().join("../damaged.bundle");
+    let mut flipped = bytes.clone();
+    flipped[bytes.len() / 2] ^= 0x01;
+    std::fs::write(&damaged, flipped).unwrap();
+    let refused = checkout
+        .devctl()
+        .args(["backup", "import"])
+        .args([&damaged])
+        .run();
+    assert_ne!(refused.code, Some(0), "{}", refused.stderr);
+    assert!(
+        !checkout.backup_dir().join(&id).exists(),
+        "a damaged bundle was stored"
+    );
+    assert!(
+        local_image().is_empty(),
+        "a damaged bundle loaded its image"
+    );
+
+    let imported = checkout
+        .devctl()
+        .args(["backup", "import"])
+        .args([&bundle])
+        .status(0)
+        .run();
+    let restore_line = format!("devctl restore {id}");
+    assert!(
+        format!("{}{}", imported.stdout, imported.stderr).contains(&restore_line),
+        "import does not print the restore command:\n{}{}",
+        imported.stdout,
+        imported.stderr
+    );
+    checkout.devctl().args(["up"]).status(0).run();
+    assert_eq!(
+        image_id(None, &name, "app"),
+        image,
+        "the local engine runs another image than the bundle's"
+    );
+    let restored = checkout
+        .devctl()
+        .args(["restore", &id, "--confirm", &name])
+        .status(0)
+        .run();
+    assert!(
+        restored.stderr.contains("was made on") && restored.stderr.contains("restoring into"),
+        "restore does not say the backup crosses engines:\n{}",
+        restored.stderr
+    );
+    assert_eq!(shell_on(None, &name, "app", LISTING), data);
+}
