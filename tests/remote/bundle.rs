@@ -1,13 +1,16 @@
 //! A portable bundle carries an environment between engines: `backup export --images=built`
-//! on the second engine (over TLS), carried as a file to another checkout of the project,
-//! `backup import` there, then `up` and `restore` on the local engine: the service runs the
-//! same image id, built on the other engine and never rebuilt, and the data is identical.
+//! on one engine, carried as a file to another checkout of the project, `backup import`
+//! there, then `up` and `restore` on the other engine: the service runs the same image id,
+//! built on the first engine and never rebuilt, and the data is identical. From the second
+//! engine over TLS to the local one, and from the local one to the second over ssh (the
+//! images loaded through `docker system dial-stdio`).
 //! The bundle holds no secret from `.env`, and a copy with one flipped byte is refused
 //! before anything is stored or loaded.
 
-use crate::engine::TLS;
+use crate::engine::{SSH, TLS};
 use crate::fixture::{Remote, docker_on, output, shell_on};
 use crate::harness::Fixture;
+use crate::harness::Test;
 use crate::verbs::{FILL, LISTING, built_project};
 
 /// The image id the container of `service` runs on `context`.
@@ -38,7 +41,26 @@ fn receiver(source: &Fixture) -> Fixture {
     checkout
 }
 
-pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
+/// devctl in `fixture`, aimed at `context` (None: the local engine).
+fn devctl_on(fixture: &Fixture, context: Option<&str>) -> Test {
+    let test = fixture.devctl();
+    match context {
+        Some(context) => test.args(["--context", context]),
+        None => test,
+    }
+}
+
+pub fn a_bundle_carries_image_and_data_from_tls_to_the_local_engine() {
+    carry(Some(TLS), None, TLS);
+}
+
+pub fn a_bundle_carries_image_and_data_from_the_local_engine_over_ssh() {
+    carry(None, Some(SSH), SSH);
+}
+
+/// Exports on `from`, imports, brings up and restores on `to`; `remote` is the second
+/// engine's context among them, whose clean-up the fixture takes care of.
+fn carry(from: Option<&'static str>, to: Option<&'static str>, remote: &'static str) {
     let project = built_project("bundle");
     let secret = format!("s3cret-{}", project.name);
     project.write(".env", &format!("API_TOKEN={secret}\n"));
@@ -50,19 +72,22 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
             "    init: true\n    environment:\n      API_TOKEN: ${API_TOKEN}\n",
         ),
     );
-    let remote = Remote::new(project, TLS);
+    let remote = Remote::new(project, remote);
     let name = remote.name().to_string();
-    remote.devctl().args(["up"]).status(0).run();
+    let source = |script: &str| shell_on(from, &name, "app", script);
+    devctl_on(&remote.fixture, from)
+        .args(["up"])
+        .status(0)
+        .run();
     assert_eq!(
-        remote.shell("app", "echo \"$API_TOKEN\""),
+        source("echo \"$API_TOKEN\""),
         format!("{secret}\n"),
         "the service does not get the secret, so its absence from the bundle proves nothing"
     );
-    remote.shell("app", FILL);
-    let data = remote.shell("app", LISTING);
-    let image = image_id(Some(TLS), &name, "app");
-    let id = remote
-        .devctl()
+    source(FILL);
+    let data = source(LISTING);
+    let image = image_id(from, &name, "app");
+    let id = devctl_on(&remote.fixture, from)
         .args(["backup"])
         .status(0)
         .run()
@@ -70,16 +95,15 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
         .trim()
         .to_string();
     let bundle = remote.fixture.root().join("../environment.bundle");
-    remote
-        .devctl()
+    devctl_on(&remote.fixture, from)
         .args(["backup", "export", &id, "--images=built", "-o"])
         .args([&bundle])
         .status(0)
         .run();
-    let local_image = || output(docker_on(None).args(["images", "-q", &format!("{name}-app")]));
+    let target_image = || output(docker_on(to).args(["images", "-q", &format!("{name}-app")]));
     assert!(
-        local_image().is_empty(),
-        "the local engine had the image before the import"
+        target_image().is_empty(),
+        "the other engine had the image before the import"
     );
     let bytes = std::fs::read(&bundle).unwrap();
     assert!(
@@ -95,8 +119,7 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
     let mut flipped = bytes.clone();
     flipped[bytes.len() / 2] ^= 0x01;
     std::fs::write(&damaged, flipped).unwrap();
-    let refused = checkout
-        .devctl()
+    let refused = devctl_on(&checkout, to)
         .args(["backup", "import"])
         .args([&damaged])
         .run();
@@ -106,12 +129,11 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
         "a damaged bundle was stored"
     );
     assert!(
-        local_image().is_empty(),
+        target_image().is_empty(),
         "a damaged bundle loaded its image"
     );
 
-    let imported = checkout
-        .devctl()
+    let imported = devctl_on(&checkout, to)
         .args(["backup", "import"])
         .args([&bundle])
         .status(0)
@@ -123,14 +145,13 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
         imported.stdout,
         imported.stderr
     );
-    checkout.devctl().args(["up"]).status(0).run();
+    devctl_on(&checkout, to).args(["up"]).status(0).run();
     assert_eq!(
-        image_id(None, &name, "app"),
+        image_id(to, &name, "app"),
         image,
-        "the local engine runs another image than the bundle's"
+        "the other engine runs another image than the bundle's"
     );
-    let restored = checkout
-        .devctl()
+    let restored = devctl_on(&checkout, to)
         .args(["restore", &id, "--confirm", &name])
         .status(0)
         .run();
@@ -139,5 +160,5 @@ pub fn a_bundle_brings_the_same_image_and_data_to_another_engine() {
         "restore does not say the backup crosses engines:\n{}",
         restored.stderr
     );
-    assert_eq!(shell_on(None, &name, "app", LISTING), data);
+    assert_eq!(shell_on(to, &name, "app", LISTING), data);
 }

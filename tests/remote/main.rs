@@ -49,7 +49,8 @@ fn main() -> std::process::ExitCode {
         endpoint::bad_tls_or_ssh_material_is_refused_with_its_cause,
         dropped_link::a_link_cut_during_a_backup_fails_cleanly,
         bind_source::an_unseen_bind_source_is_refused_and_fidelity_comes_up,
-        bundle::a_bundle_brings_the_same_image_and_data_to_another_engine,
+        bundle::a_bundle_carries_image_and_data_from_tls_to_the_local_engine,
+        bundle::a_bundle_carries_image_and_data_from_the_local_engine_over_ssh,
     ];
     let selected = !arguments.list
         && trials
