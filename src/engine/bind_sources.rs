@@ -106,7 +106,17 @@ pub fn check(
     if binds.is_empty() {
         return Ok(());
     }
-    let missing = engine.missing_bind_sources(&distinct_sources(&binds))?;
+    // An engine that answers the probe otherwise than Docker's does is not held against the
+    // project: said, and compose goes on as it would.
+    let missing = match engine.missing_bind_sources(&distinct_sources(&binds)) {
+        Ok(missing) => missing,
+        Err(error) => {
+            printer.warn(format!(
+                "the bind-mounted folders were not checked on the engine: {error:#}"
+            ));
+            return Ok(());
+        }
+    };
     let unshared: Vec<BindSource> = binds
         .into_iter()
         .filter(|bind| missing.contains(&bind.source))
