@@ -122,6 +122,33 @@ fn forge(index: &Index, members: &[(String, Vec<u8>)]) -> Vec<u8> {
     writer.finish().unwrap()
 }
 
+/// A `docker save` archive whose manifest also tags its image `tag`.
+fn retagged(archive: &[u8], tag: &str) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut reader = tar::Archive::new(archive);
+    for entry in reader.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let mut header = entry.header().clone();
+        let path = entry.path().unwrap().into_owned();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut data).unwrap();
+        if path == Path::new("manifest.json") {
+            let mut manifest: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            manifest[0]["RepoTags"]
+                .as_array_mut()
+                .unwrap()
+                .push(tag.into());
+            data = serde_json::to_vec(&manifest).unwrap();
+            header.set_size(data.len() as u64);
+            header.set_cksum();
+        }
+        builder
+            .append_data(&mut header, &path, data.as_slice())
+            .unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
 /// Asserts the backup store of `fixture` holds nothing: no backup, no staging folder.
 fn store_is_empty(fixture: &Fixture, context: &str) {
     assert!(listed(fixture).is_empty(), "{context}: a backup was stored");
@@ -272,6 +299,25 @@ fn a_bundle_brings_the_same_image_and_data_to_an_engine_without_them_and_any_fli
         .status(INTEGRITY)
         .stderr("truncated")
         .run();
+    // An image archive that would also take another image's name, with an index and digest
+    // made to match: refused before `docker load` reads it.
+    let (index, carried) = members(&bytes);
+    let evil = format!("{}-evil:latest", fixture.name);
+    let forged: Vec<(String, Vec<u8>)> = carried
+        .iter()
+        .map(|(name, data)| match name.as_str() {
+            bundle::IMAGES => (name.clone(), retagged(data, &evil)),
+            _ => (name.clone(), data.clone()),
+        })
+        .collect();
+    std::fs::write(&flipped_path, forge(&index, &forged)).unwrap();
+    fixture
+        .devctl()
+        .args(["backup", "import", &flipped_path.display().to_string()])
+        .status(INTEGRITY)
+        .stderr(&format!("would tag image {evil}"))
+        .run();
+    assert_eq!(image_id(&evil), None, "the forged archive was loaded");
     store_is_empty(&fixture, "after the refused bundles");
     assert_eq!(image_id(&image), None, "a refused bundle loaded its image");
 
