@@ -196,17 +196,24 @@ impl Index {
         Ok(())
     }
 
-    /// The bytes the whole file must have: every header, member and padding, and the end.
-    pub fn file_size(&self, index_size: u64) -> u64 {
-        let member = |size: u64| BLOCK as u64 + padded(size);
-        member(index_size)
-            + self.members.iter().map(|m| member(m.size)).sum::<u64>()
-            + member(DIGEST_SIZE)
-            + 2 * BLOCK as u64
+    /// The bytes the whole file must have: every header, member and padding, and the end;
+    /// `None` when the sizes the index declares add up to more than any file can hold.
+    pub fn file_size(&self, index_size: u64) -> Option<u64> {
+        let member = |size: u64| {
+            size.checked_next_multiple_of(BLOCK as u64)?
+                .checked_add(BLOCK as u64)
+        };
+        let mut total = member(index_size)?
+            .checked_add(member(DIGEST_SIZE)?)?
+            .checked_add(2 * BLOCK as u64)?;
+        for declared in &self.members {
+            total = total.checked_add(member(declared.size)?)?;
+        }
+        Some(total)
     }
 }
 
-/// `size` rounded up to whole blocks.
+/// `size` rounded up to whole blocks (a size that was checked to fit in a file).
 fn padded(size: u64) -> u64 {
     size.div_ceil(BLOCK as u64) * BLOCK as u64
 }
@@ -417,7 +424,14 @@ pub fn read(
     let index: Index = serde_json::from_slice(&text)
         .map_err(|error| refused(file, format!("its index cannot be read: {error}")))?;
     index.check().map_err(|why| refused(file, why))?;
-    let expected = index.file_size(index_size);
+    let Some(expected) = index.file_size(index_size) else {
+        return Err(refused(
+            file,
+            format!(
+                "its index declares members larger than any file can hold, and the file has {length} bytes"
+            ),
+        ));
+    };
     if expected != length {
         return Err(refused(
             file,
@@ -880,6 +894,18 @@ mod tests {
         changed[3].1[10] ^= 1;
         let error = read_all(&forged_with_index(&self::index(&members), &changed)).unwrap_err();
         assert!(error.contains("does not match the index"), "{error}");
+    }
+
+    #[test]
+    fn a_declared_size_no_file_can_hold_is_refused_without_overflow() {
+        let members = members();
+        for size in [u64::MAX, u64::MAX - 511, u64::MAX / 2 + 1] {
+            let mut index = index(&members);
+            let images = index.members.len() - 1;
+            index.members[images].size = size;
+            let error = read_all(&write(&index, &members)).unwrap_err();
+            assert!(error.contains("declares"), "{size}: {error}");
+        }
     }
 
     #[test]
