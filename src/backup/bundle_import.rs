@@ -2,8 +2,8 @@
 //! whole file is read and checked (`backup::bundle`) into a private staging folder of the
 //! store, then the backup in it is checked as `restore` checks a backup (manifest, hashes,
 //! every archive entry); only then is the backup stored under its id (unless the store has
-//! it) and the carried images loaded (`docker load`) and compared with the ids the bundle
-//! records.
+//! it) and the carried images loaded (`docker load`), their archive first checked to tag
+//! only the images the bundle carries, and compared with the ids the bundle records.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -115,9 +115,17 @@ pub fn import(
         }
     }
 
-    if index.images.iter().any(|image| image.saved) {
-        check_image_names(&staging.path().join("images.tar"), &index.images)
-            .map_err(|why| refused(&shown, format!("its {IMAGES}: {why}")))?;
+    let carried: Vec<ImageRecord> = index
+        .images
+        .iter()
+        .filter(|image| image.saved)
+        .cloned()
+        .collect();
+    if !carried.is_empty() {
+        let images = staging.path().join("images.tar");
+        let mut archive = std::io::BufReader::new(crate::backup::archive::open_artifact(&images)?);
+        crate::backup::image_archive::check(&mut archive, &carried)
+            .map_err(|why| refused(&shown, why))?;
     }
 
     // Checked once the bundle is known whole and sound: a damaged one is said to be damaged.
@@ -362,115 +370,6 @@ fn load_images(
     Ok(carried)
 }
 
-/// The most an image archive's `manifest.json`, `repositories` or `index.json` may hold.
-const IMAGE_LIST_LIMIT: u64 = 1 << 20;
-
-/// Checks, before `docker load` reads it, that the image archive at `path` names no image but
-/// the references the bundle carries: `docker load` tags what the archive's `manifest.json`,
-/// `repositories` and `index.json` name, and a forged archive could take the name of any
-/// other image on the engine (`postgres:16`, the base of a build).
-fn check_image_names(path: &Path, images: &[ImageRecord]) -> Result<(), String> {
-    let allowed: Vec<String> = images
-        .iter()
-        .filter(|image| image.saved)
-        .map(|image| normalized(&image.reference))
-        .collect();
-    let file = crate::backup::archive::open_artifact(path).map_err(|error| format!("{error:#}"))?;
-    let mut archive = tar::Archive::new(std::io::BufReader::new(file));
-    let mut names: Vec<String> = Vec::new();
-    let mut listed = false;
-    let entries = archive
-        .entries()
-        .map_err(|error| format!("it cannot be read as a tar: {error}"))?;
-    for entry in entries {
-        let entry = entry.map_err(|error| format!("it cannot be read as a tar: {error}"))?;
-        let path = entry
-            .path()
-            .map_err(|error| format!("it cannot be read as a tar: {error}"))?
-            .display()
-            .to_string();
-        let path = path.trim_start_matches("./").to_string();
-        if !matches!(
-            path.as_str(),
-            "manifest.json" | "repositories" | "index.json"
-        ) {
-            continue;
-        }
-        if entry.size() > IMAGE_LIST_LIMIT {
-            return Err(format!(
-                "its {path} is larger than {IMAGE_LIST_LIMIT} bytes"
-            ));
-        }
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::Read::take(entry, IMAGE_LIST_LIMIT), &mut text)
-            .map_err(|error| format!("its {path} cannot be read: {error}"))?;
-        let value: serde_json::Value = serde_json::from_slice(&text)
-            .map_err(|error| format!("its {path} cannot be read: {error}"))?;
-        match path.as_str() {
-            "manifest.json" => {
-                listed = true;
-                for image in value.as_array().into_iter().flatten() {
-                    for tag in image["RepoTags"].as_array().into_iter().flatten() {
-                        names.push(tag.as_str().unwrap_or_default().to_string());
-                    }
-                }
-            }
-            "repositories" => {
-                for (repository, tags) in value.as_object().into_iter().flatten() {
-                    for tag in tags.as_object().into_iter().flatten().map(|(tag, _)| tag) {
-                        names.push(format!("{repository}:{tag}"));
-                    }
-                }
-            }
-            _ => {
-                for manifest in value["manifests"].as_array().into_iter().flatten() {
-                    for key in [
-                        "io.containerd.image.name",
-                        "org.opencontainers.image.ref.name",
-                    ] {
-                        if let Some(name) = manifest["annotations"][key].as_str() {
-                            // A bare tag (`latest`) names nothing on its own.
-                            if name.contains(':') || name.contains('/') {
-                                names.push(name.to_string());
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    if !listed {
-        return Err("it is not a `docker save` archive: it has no manifest.json".into());
-    }
-    match names
-        .iter()
-        .find(|name| !allowed.contains(&normalized(name)))
-    {
-        Some(name) => Err(format!(
-            "it would tag image {}, which the bundle does not carry (it carries {})",
-            escaped(name),
-            allowed.join(", ")
-        )),
-        None => Ok(()),
-    }
-}
-
-/// An image reference as `docker save` lists it: with its tag (`:latest` when it has none),
-/// without Docker Hub's implicit `docker.io/` and `library/`.
-fn normalized(reference: &str) -> String {
-    let short = reference.strip_prefix("docker.io/").unwrap_or(reference);
-    let short = short.strip_prefix("library/").unwrap_or(short);
-    let tagged = short.contains('@')
-        || short
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.contains(':'));
-    match tagged {
-        true => short.to_string(),
-        false => format!("{short}:latest"),
-    }
-}
-
 struct ProgressWriter<'a> {
     inner: &'a mut dyn Write,
     bar: &'a ProgressBar,
@@ -496,86 +395,4 @@ fn refused(file: &str, message: impl AsRef<str>) -> anyhow::Error {
     )
     .hint("nothing was stored or loaded; export the bundle again and carry it whole")
     .into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(reference: &str) -> ImageRecord {
-        ImageRecord {
-            service: "app".into(),
-            reference: reference.into(),
-            id: Some(format!("sha256:{}", "a".repeat(64))),
-            built: true,
-            saved: true,
-        }
-    }
-
-    /// An image archive holding `files` (name, JSON text).
-    fn archive(files: &[(&str, &str)]) -> tempfile::NamedTempFile {
-        let mut builder = tar::Builder::new(Vec::new());
-        for (name, text) in files {
-            let mut header = tar::Header::new_ustar();
-            header.set_size(text.len() as u64);
-            header.set_mode(0o644);
-            header.set_cksum();
-            builder
-                .append_data(&mut header, name, text.as_bytes())
-                .unwrap();
-        }
-        let file = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(file.path(), builder.into_inner().unwrap()).unwrap();
-        file
-    }
-
-    #[test]
-    fn an_image_archive_may_tag_only_the_images_the_bundle_carries() {
-        let images = [record("shop-app"), record("docker.io/library/postgres:16")];
-        let fine = archive(&[
-            (
-                "manifest.json",
-                r#"[{"Config":"x.json","RepoTags":["shop-app:latest","postgres:16"],"Layers":[]}]"#,
-            ),
-            ("repositories", r#"{"shop-app":{"latest":"x"}}"#),
-            (
-                "index.json",
-                r#"{"manifests":[{"annotations":{"io.containerd.image.name":"docker.io/library/shop-app:latest","org.opencontainers.image.ref.name":"latest"}}]}"#,
-            ),
-        ]);
-        check_image_names(fine.path(), &images).unwrap();
-        for (name, text, why) in [
-            (
-                "manifest.json",
-                r#"[{"Config":"x.json","RepoTags":["shop-app:latest","busybox:1"],"Layers":[]}]"#,
-                "would tag image busybox:1",
-            ),
-            (
-                "repositories",
-                r#"{"postgres":{"15":"x"}}"#,
-                "would tag image postgres:15",
-            ),
-            (
-                "index.json",
-                r#"{"manifests":[{"annotations":{"io.containerd.image.name":"docker.io/library/redis:7"}}]}"#,
-                "would tag image docker.io/library/redis:7",
-            ),
-        ] {
-            let mut files = vec![(
-                "manifest.json",
-                r#"[{"Config":"x.json","RepoTags":["shop-app:latest"],"Layers":[]}]"#,
-            )];
-            files.retain(|(file, _)| *file != name);
-            files.push((name, text));
-            let forged = archive(&files);
-            let refusal = check_image_names(forged.path(), &images).unwrap_err();
-            assert!(refusal.contains(why), "{refusal}");
-        }
-        let unlisted = archive(&[("repositories", r#"{}"#)]);
-        assert!(
-            check_image_names(unlisted.path(), &images)
-                .unwrap_err()
-                .contains("no manifest.json")
-        );
-    }
 }

@@ -1,6 +1,6 @@
 //! Backups of the project's volumes: the workspace they work in, targets, taking, restoring,
 //! restore drills, the archive format, the manifest, the store, the journal of a run in
-//! progress, and portable bundles (export and import).
+//! progress, and portable bundles (export and import, and the check of their image archive).
 
 pub mod archive;
 pub mod bundle;
@@ -11,6 +11,7 @@ pub mod drill_leftovers;
 pub mod drill_record;
 pub mod drill_sibling;
 pub mod id;
+pub mod image_archive;
 pub mod journal;
 pub mod last_restore;
 pub mod manifest;

@@ -480,3 +480,78 @@ fn hostile_bundles_and_other_projects_are_refused_before_anything_is_stored() {
         .run();
     assert_eq!(other.shell("app", "cat /data/file"), "one\n");
 }
+
+/// Tags and images a test made on the engine, removed when it ends however it ends.
+struct Images(Vec<String>);
+
+impl Drop for Images {
+    fn drop(&mut self) {
+        for reference in &self.0 {
+            let _ = Command::new("docker")
+                .args(["image", "rm", "--force", reference])
+                .output();
+        }
+    }
+}
+
+#[test]
+fn an_image_archive_that_tags_other_images_than_the_index_says_is_refused_before_it_is_loaded() {
+    require_engine();
+    let fixture = volume_project("bundle-image-tags", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo one > /data/file");
+    let id = backup(&fixture, &[]);
+    let path = bundle_path(&fixture, "plain.bundle");
+    let shown = path.display().to_string();
+    fixture
+        .devctl()
+        .args(["backup", "export", &id, "-o", &shown])
+        .status(0)
+        .run();
+    let (mut index, mut carried) = members(&std::fs::read(&path).unwrap());
+
+    // A tag the user has (the victim), and another image a hostile archive gives that tag.
+    let victim = format!("devctl-victim-{}:1", fixture.name);
+    let hostile = format!("devctl-hostile-{}:1", fixture.name);
+    let _images = Images(vec![victim.clone(), hostile.clone()]);
+    assert!(docker(&["tag", crate::harness::BUSYBOX, &victim]).0);
+    let victim_id = image_id(&victim).unwrap();
+    fixture.write(
+        "hostile/Dockerfile",
+        "FROM {busybox}\nRUN echo hostile > /hostile\n",
+    );
+    let context = fixture.root().join("hostile").display().to_string();
+    assert!(docker(&["build", "-q", "-t", &hostile, &context]).0);
+    let hostile_id = image_id(&hostile).unwrap();
+    let archive = bundle_path(&fixture, "images.tar");
+    assert!(docker(&["tag", &hostile, &victim]).0);
+    assert!(docker(&["save", "-o", &archive.display().to_string(), &victim]).0);
+    assert!(docker(&["tag", crate::harness::BUSYBOX, &victim]).0);
+
+    // The index says the archive holds the project's own image, with the archive's id.
+    index.images = vec![bundle::ImageRecord {
+        service: "app".into(),
+        reference: format!("{}-app:latest", fixture.name),
+        id: Some(hostile_id),
+        built: true,
+        saved: true,
+    }];
+    carried.push((bundle::IMAGES.into(), std::fs::read(&archive).unwrap()));
+    let other = volume_project("bundle-image-tags-into", "");
+    let file = bundle_path(&other, "hostile.bundle");
+    std::fs::write(&file, forge(&index, &carried)).unwrap();
+    other
+        .devctl()
+        .args(["backup", "import", &file.display().to_string()])
+        .args(["--into-project", &other.name])
+        .status(INTEGRITY)
+        .stderr(&victim)
+        .stderr("nothing was stored or loaded")
+        .run();
+    assert_eq!(
+        image_id(&victim).as_deref(),
+        Some(victim_id.as_str()),
+        "the import retagged an image the bundle does not name"
+    );
+    store_is_empty(&other, "after the hostile image archive");
+}
