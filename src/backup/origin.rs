@@ -20,10 +20,11 @@ pub struct EngineOrigin {
 }
 
 impl EngineOrigin {
-    /// The engine `manifest` records.
+    /// The engine `manifest` records (an older manifest may hold the endpoint with its user:
+    /// it is shown and compared without).
     pub fn of_backup(manifest: &Manifest) -> EngineOrigin {
         EngineOrigin {
-            host: manifest.engine.clone(),
+            host: without_credentials(&manifest.engine),
             id: manifest.engine_id.clone(),
             name: manifest.engine_name.clone(),
         }
@@ -151,5 +152,12 @@ mod tests {
         let reached = EngineOrigin::reached("ssh://me@build-box", &EngineIdentity::default());
         assert_eq!(reached.host, "ssh://build-box");
         assert_eq!(crossing_note(&elsewhere, &reached), None);
+        let with_user = manifest("ssh://me@build-box", None, None);
+        assert_eq!(crossing_note(&with_user, &reached), None);
+        assert!(
+            !crossing_note(&with_user, &laptop())
+                .unwrap()
+                .contains("me@")
+        );
     }
 }
