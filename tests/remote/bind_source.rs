@@ -2,7 +2,7 @@
 //! the tests' folders), `up` refuses, naming the source and pointing at `--fidelity`, while
 //! the same project's fidelity stack, which ships the source in its image, comes up there.
 
-use crate::engine::TLS;
+use crate::engine::{SSH, TLS};
 use crate::fixture::{Remote, resources};
 use crate::harness::{Fixture, service_row};
 
@@ -41,6 +41,19 @@ pub fn an_unseen_bind_source_is_refused_and_fidelity_comes_up() {
         refused.stderr
     );
     assert_eq!(resources(Some(TLS), &name), Vec::<String>::new());
+    // Over ssh the engine is asked the same way, through `docker system dial-stdio`.
+    let over_ssh = Remote::new(source_mounted_project(), SSH);
+    over_ssh
+        .devctl()
+        .args(["up"])
+        .status(77)
+        .stderr(
+            "these bind mounts' sources are not on its host: service app: ./app/www → /app/www;",
+        )
+        .stderr(" at ssh://")
+        .run();
+    assert_eq!(resources(Some(SSH), over_ssh.name()), Vec::<String>::new());
+    assert_eq!(resources(None, over_ssh.name()), Vec::<String>::new());
 
     remote.devctl().args(["up", "--fidelity"]).status(0).run();
     let status = remote
