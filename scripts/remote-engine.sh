@@ -44,6 +44,10 @@ IMAGES="${DEVCTL_REMOTE_IMAGES:-devctl-test/busybox:1 devctl-test/postgres:15}"
 
 TLS_DIR="$CONFIG_DIR/tls"
 SSH_DIR="$CONFIG_DIR/ssh"
+# What a client needs (the CA, the client certificate and key, the ssh key, the host's
+# public key), owned by the user who ran this script through sudo: tls/ and ssh/ hold the
+# CA's and the servers' keys and stay root's.
+CLIENT_DIR="$CONFIG_DIR/client"
 EXEC_ROOT="$RUN_DIR/exec"
 SOCKET="$RUN_DIR/docker.sock"
 DOCKERD_PID="$RUN_DIR/dockerd.pid"
@@ -170,6 +174,30 @@ PrintMotd no
 SetEnv DOCKER_HOST=unix://$SOCKET
 EOF
     mv "$SSHD_CONFIG.new" "$SSHD_CONFIG"
+}
+
+# Copies the client's material into $CLIENT_DIR, owned by the user sudo ran this for.
+# Unchanged material is left as it is (another test run may be reading it).
+copy_client_material() {
+    local owner=${SUDO_UID:-0}:${SUDO_GID:-0} file current=1
+    for file in "$TLS_DIR/ca.pem" "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" \
+        "$SSH_DIR/id_ed25519" "$SSH_DIR/host_ed25519_key.pub"; do
+        cmp -s "$file" "$CLIENT_DIR/${file##*/}" || current=0
+    done
+    if [ "$current" -eq 1 ] && [ "$(stat -c %u:%g "$CLIENT_DIR")" = "$owner" ]; then
+        return 0
+    fi
+    rm -rf "$CLIENT_DIR.new"
+    mkdir -p "$CLIENT_DIR.new"
+    cp "$TLS_DIR/ca.pem" "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" \
+        "$SSH_DIR/id_ed25519" "$SSH_DIR/host_ed25519_key.pub" "$CLIENT_DIR.new/"
+    chmod 644 "$CLIENT_DIR.new/ca.pem" "$CLIENT_DIR.new/cert.pem" \
+        "$CLIENT_DIR.new/host_ed25519_key.pub"
+    chmod 600 "$CLIENT_DIR.new/key.pem" "$CLIENT_DIR.new/id_ed25519"
+    chmod 700 "$CLIENT_DIR.new"
+    chown -R "$owner" "$CLIENT_DIR.new"
+    rm -rf "$CLIENT_DIR"
+    mv "$CLIENT_DIR.new" "$CLIENT_DIR"
 }
 
 # ------------------------------------------------------------------ engine
@@ -304,12 +332,12 @@ print_env() {
 DEVCTL_REMOTE_SOCKET=$SOCKET
 DEVCTL_REMOTE_TLS_HOST=tcp://127.0.0.1:$TLS_PORT
 DEVCTL_REMOTE_TLS_PORT=$TLS_PORT
-DEVCTL_REMOTE_CERT_DIR=$TLS_DIR
+DEVCTL_REMOTE_CERT_DIR=$CLIENT_DIR
 DEVCTL_REMOTE_SSH_HOST=ssh://root@127.0.0.1:$SSH_PORT
 DEVCTL_REMOTE_SSH_PORT=$SSH_PORT
 DEVCTL_REMOTE_SSH_USER=root
-DEVCTL_REMOTE_SSH_KEY=$SSH_DIR/id_ed25519
-DEVCTL_REMOTE_SSH_HOST_KEY=$SSH_DIR/host_ed25519_key.pub
+DEVCTL_REMOTE_SSH_KEY=$CLIENT_DIR/id_ed25519
+DEVCTL_REMOTE_SSH_HOST_KEY=$CLIENT_DIR/host_ed25519_key.pub
 DEVCTL_REMOTE_DOCKERD_LOG=$DOCKERD_LOG
 DEVCTL_REMOTE_SSHD_LOG=$SSHD_LOG
 EOF
@@ -319,6 +347,7 @@ start() {
     clear_stale
     make_certificates
     make_ssh_keys
+    copy_client_material
     write_sshd_config
     start_engine
     start_sshd
@@ -376,7 +405,7 @@ stop() {
 
 main() {
     mkdir -p "$CONFIG_DIR" "$RUN_DIR"
-    chmod 700 "$CONFIG_DIR"
+    chmod 755 "$CONFIG_DIR"
     case "${1:-}" in
     start | stop)
         # One start or stop at a time.
