@@ -18,10 +18,12 @@ use crate::backup::manifest::{MANIFEST, MANIFEST_DIGEST, MANIFEST_LIMIT};
 use crate::backup::store::StoredBackup;
 use crate::backup::workspace::Workspace;
 use crate::compose::secrets::{self, Masking};
+use crate::report::exit_status::ExitStatus;
 use crate::report::failure::Failure;
 use crate::report::printer::Printer;
 use crate::report::text::escaped;
 use crate::report::units::human_bytes;
+use crate::system::signals::Interruptible;
 
 /// Which images a bundle carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,10 +182,15 @@ pub fn export(
                 writer.member(&member.name, member.size, &mut bytes.as_slice(), &|_| {})?
             }
             Source::File(path) => {
-                let mut file = crate::backup::archive::open_artifact(path)?;
-                writer.member(&member.name, member.size, &mut file, &|bytes| {
+                let mut file = Interruptible::new(crate::backup::archive::open_artifact(path)?);
+                let written = writer.member(&member.name, member.size, &mut file, &|bytes| {
                     bar.inc(bytes)
-                })?
+                });
+                if let Some(signal) = file.signal() {
+                    bar.finish_and_clear();
+                    return Err(interrupted(signal));
+                }
+                written?
             }
         };
         if found != member.sha256 {
@@ -222,6 +229,15 @@ pub fn export(
         bytes,
         images,
     })
+}
+
+/// The failure of an export a signal stopped.
+fn interrupted(signal: i32) -> anyhow::Error {
+    Failure::new(
+        ExitStatus::Interrupted(signal),
+        "interrupted during the export; nothing was written",
+    )
+    .into()
 }
 
 fn in_memory(name: &str, bytes: Vec<u8>) -> (Member, Source) {
@@ -327,15 +343,22 @@ fn save_images(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix("images");
-    let mut saving = workspace.docker.save(&references)?;
+    let mut saving = Interruptible::new(workspace.docker.save(&references)?);
     let mut digest = Sha256::new();
     let mut size = 0u64;
     let mut sink = BufWriter::with_capacity(1 << 20, spool.as_file());
     let mut buffer = vec![0u8; 1 << 20];
     loop {
-        let read = saving
-            .read(&mut buffer)
-            .context("cannot read what `docker save` printed")?;
+        let read = match saving.read(&mut buffer) {
+            Ok(read) => read,
+            Err(_) if saving.signal().is_some() => {
+                bar.finish_and_clear();
+                return Err(interrupted(saving.signal().unwrap_or(libc::SIGINT)));
+            }
+            Err(error) => {
+                return Err(error).context("cannot read what `docker save` printed");
+            }
+        };
         if read == 0 {
             break;
         }
@@ -349,7 +372,7 @@ fn save_images(
         .with_context(|| format!("cannot write {}", spool.path().display()))?;
     drop(sink);
     bar.finish_and_clear();
-    saving.finish()?;
+    saving.into_inner().finish()?;
     printer.detail(format!("images saved: {}", human_bytes(size)));
     Ok((
         spool,

@@ -81,11 +81,21 @@ pub fn import(
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_prefix("checking bundle");
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, source);
+    let mut reader = std::io::BufReader::with_capacity(
+        1 << 20,
+        crate::system::signals::Interruptible::new(source),
+    );
     let read = bundle::read(&mut reader, length, &shown, &mut open_member, &|bytes| {
         bar.inc(bytes)
     });
     bar.finish_and_clear();
+    if let Some(signal) = reader.get_ref().signal() {
+        return Err(Failure::new(
+            ExitStatus::Interrupted(signal),
+            format!("interrupted while reading bundle {shown}; nothing was stored or loaded"),
+        )
+        .into());
+    }
     let index = read?;
 
     let backup = check_backup(workspace, &index, &backup_directory, &shown)?;

@@ -4,7 +4,8 @@
 //! killing it. A signal that another process sent to devctl alone (`kill -INT`) is forwarded
 //! to the running child; a Ctrl-C typed at a terminal already reaches the whole foreground
 //! process group, child included, so it is not sent a second time. Either way devctl records
-//! the signal, waits for the child, and exits 128 + n.
+//! the signal, waits for the child, and exits 128 + n. A long copy devctl makes itself reads
+//! through `Interruptible`, which stops it at the next read.
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -68,5 +69,41 @@ pub fn received() -> Option<i32> {
     match RECEIVED.load(Ordering::SeqCst) {
         0 => None,
         signal => Some(signal),
+    }
+}
+
+/// A reader that fails once a termination signal arrives after it was made, so that a long
+/// copy devctl makes itself (with no child to forward the signal to) stops at its next read.
+/// (The error is not `ErrorKind::Interrupted`, which readers retry.)
+pub struct Interruptible<R> {
+    inner: R,
+    before: usize,
+}
+
+impl<R> Interruptible<R> {
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    pub fn new(inner: R) -> Interruptible<R> {
+        install();
+        Interruptible {
+            inner,
+            before: count(),
+        }
+    }
+
+    /// The signal that arrived since the reader was made, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        (count() != self.before).then(received).flatten()
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Interruptible<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if count() != self.before {
+            return Err(std::io::Error::other("interrupted by a signal"));
+        }
+        self.inner.read(buffer)
     }
 }

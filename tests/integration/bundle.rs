@@ -555,3 +555,100 @@ fn an_image_archive_that_tags_other_images_than_the_index_says_is_refused_before
     );
     store_is_empty(&other, "after the hostile image archive");
 }
+
+#[test]
+fn an_import_stopped_by_a_signal_stores_nothing() {
+    require_engine();
+    let fixture = volume_project("bundle-signal", "");
+    // A bundle whose index declares a member of 4 GiB, the file as long as the index says
+    // (sparse: zeros): reading it through would take minutes, the signal stops it at once.
+    let id = "20261130T000000Z";
+    let large: u64 = 4 << 30;
+    let small = vec![
+        (bundle::MODEL.to_string(), b"{}".to_vec()),
+        ("backup/manifest.json".to_string(), b"{}".to_vec()),
+        ("backup/manifest.json.sha256".to_string(), b"x".to_vec()),
+    ];
+    let mut members: Vec<Member> = small
+        .iter()
+        .map(|(name, bytes)| Member {
+            name: name.clone(),
+            size: bytes.len() as u64,
+            sha256: hex::encode(Sha256::digest(bytes)),
+        })
+        .collect();
+    members.push(Member {
+        name: "backup/data.tar.zst".into(),
+        size: large,
+        sha256: "0".repeat(64),
+    });
+    let index = Index {
+        format: bundle::FORMAT.into(),
+        format_version: bundle::FORMAT_VERSION,
+        devctl_version: "0.1.0".into(),
+        created: "2026-11-30T00:00:00Z".into(),
+        project: fixture.name.clone(),
+        backup: id.into(),
+        images: Vec::new(),
+        members,
+    };
+    let mut writer = bundle::Writer::new(Vec::new(), &index, 0).unwrap();
+    for (name, bytes) in &small {
+        writer
+            .member(name, bytes.len() as u64, &mut bytes.as_slice(), &|_| {})
+            .unwrap();
+    }
+    // The digest member and end blocks that `finish` adds are dropped: only the start counts.
+    let written = writer.finish().unwrap();
+    let mut start = written[..written.len() - 2048].to_vec();
+    start.extend_from_slice(&bundle::header("backup/data.tar.zst", large, 0));
+    let path = bundle_path(&fixture, "large.bundle");
+    std::fs::write(&path, &start).unwrap();
+    let index_size = serde_json::to_vec_pretty(&index).unwrap().len() as u64;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(index.file_size(index_size).unwrap())
+        .unwrap();
+    let child = fixture
+        .devctl()
+        .args(["backup", "import", &path.display().to_string()])
+        .spawn();
+    // The staging folder appears when the reading begins.
+    let started = std::time::Instant::now();
+    let staging = || {
+        std::fs::read_dir(fixture.backup_dir())
+            .map(|entries| {
+                entries.flatten().any(|entry| {
+                    entry
+                        .file_name()
+                        .to_string_lossy()
+                        .starts_with(".partial-import-")
+                })
+            })
+            .unwrap_or(false)
+    };
+    while !staging() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the import did not start reading"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let signalled = std::time::Instant::now();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(10),
+        "the import went on reading for {:?} after the signal",
+        signalled.elapsed()
+    );
+    assert!(stderr.contains("nothing was stored or loaded"), "{stderr}");
+    store_is_empty(&fixture, "after the interrupted import");
+}
