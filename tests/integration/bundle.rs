@@ -446,6 +446,23 @@ fn hostile_bundles_and_other_projects_are_refused_before_anything_is_stored() {
         .status(0)
         .stdout(&id)
         .run();
+    // The same backup again, now carrying every image it runs: already stored, and the
+    // image loaded with its id.
+    let all = bundle_path(&fixture, "all.bundle");
+    fixture
+        .devctl()
+        .args(["backup", "export", &id, "-o", &all.display().to_string()])
+        .args(["--images=all"])
+        .status(0)
+        .stderr("images devctl-test/busybox:1")
+        .run();
+    let busybox = image_id(crate::harness::BUSYBOX);
+    import(&other, &all, &["--into-project", &other.name])
+        .status(0)
+        .stderr(&format!("backup {id} is already in"))
+        .stderr("image devctl-test/busybox:1 loaded")
+        .run();
+    assert_eq!(image_id(crate::harness::BUSYBOX), busybox);
     // The store has this id now: a different backup under it is refused.
     let mut relabelled = carried.clone();
     let manifest = relabelled
