@@ -340,7 +340,10 @@ fn load_images(
         .collect();
     references.sort();
     references.dedup();
-    printer.info(format!("loading images {}", references.join(", ")));
+    printer.info(format!(
+        "loading images {}",
+        escaped(&references.join(", "))
+    ));
     let progress = printer.progress();
     let size = std::fs::metadata(archive).map_or(0, |metadata| metadata.len());
     let bar = progress.add(ProgressBar::new(size));

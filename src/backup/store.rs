@@ -517,6 +517,38 @@ mod tests {
     }
 
     #[test]
+    fn an_adopted_backup_comes_from_a_hidden_staging_folder_and_never_over_another() {
+        let temp = tempfile::tempdir().unwrap();
+        let store = BackupStore::new(temp.path().join("shop"), Stack::Live);
+        let id = "20261130T020000Z";
+        let staging = store.staging().unwrap();
+        assert!(
+            store.list().unwrap().is_empty(),
+            "a staging folder is listed"
+        );
+        let received = staging.path().join("backup");
+        std::fs::create_dir(&received).unwrap();
+        manifest(id).write(&received).unwrap();
+        let adopted = store.adopt(&received, &manifest(id)).unwrap();
+        assert_eq!(adopted.directory, store.directory().join(id));
+        assert_eq!(store.get(id).unwrap().manifest, manifest(id));
+        // The id is taken: a second one is refused, and the first is left as it was.
+        let again = staging.path().join("again");
+        std::fs::create_dir(&again).unwrap();
+        manifest(id).write(&again).unwrap();
+        assert!(store.adopt(&again, &manifest(id)).is_err());
+        assert!(again.is_dir());
+        let mut forged = manifest(id);
+        forged.id = "../elsewhere".into();
+        assert!(store.adopt(&again, &forged).is_err());
+        // A staging folder a killed run left goes with the next clean-up.
+        let path = staging.path().to_path_buf();
+        std::mem::forget(staging);
+        assert_eq!(store.clean_partials().unwrap().len(), 1);
+        assert!(!path.exists());
+    }
+
+    #[test]
     fn ids_made_in_one_second_stay_in_order_whatever_their_labels() {
         let temp = tempfile::tempdir().unwrap();
         let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
