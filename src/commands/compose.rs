@@ -37,7 +37,7 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
                 passthrough::created_services(&args.arguments),
                 global.dry_run,
             ) {
-                check_bind_sources(&workspace, &named, printer)?;
+                check_bind_sources(&workspace, &named, &args.arguments, printer)?;
             }
             step.run(&workspace, &super::options::guard_options(global), printer)
         }
@@ -45,14 +45,35 @@ pub fn run(args: &ComposeArgs, global: &GlobalArgs, printer: &Printer) -> Result
 }
 
 /// Refuses, as `up` does, containers of `named` (all of the profile's when empty) and what
-/// they depend on when the engine does not have a folder of this machine they bind-mount.
-fn check_bind_sources(workspace: &Workspace, named: &[String], printer: &Printer) -> Result<()> {
+/// they depend on when the engine does not have a folder of this machine they bind-mount,
+/// counting the ones `run -v` adds (`arguments`, compose's command line).
+fn check_bind_sources(
+    workspace: &Workspace,
+    named: &[String],
+    arguments: &[String],
+    printer: &Printer,
+) -> Result<()> {
     let project = &workspace.project;
     let model = project.model(ServiceScope::Profile, false, printer)?;
     let services = match named.is_empty() {
         true => model.service_names(),
         false => model.with_dependencies(named),
     };
+    let directory = project.compose_directory();
+    let added = match named.first() {
+        Some(service) => passthrough::run_volumes(arguments)
+            .iter()
+            .filter_map(|spec| bind_sources::run_volume(service, spec, &directory))
+            .collect(),
+        None => Vec::new(),
+    };
     let advice = bind_sources::Advice::of(project);
-    bind_sources::check(&workspace.engine, &model, &services, &advice, printer)
+    bind_sources::check_with(
+        &workspace.engine,
+        &model,
+        &services,
+        added,
+        &advice,
+        printer,
+    )
 }

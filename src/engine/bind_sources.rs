@@ -56,6 +56,39 @@ pub fn local_sources(
     found
 }
 
+/// The bind mount a `compose run -v SPEC` adds to `service`, when `SPEC` (`SOURCE:TARGET[:MODE]`)
+/// names a folder: a source starting with `/`, `.` or `~`, a relative one resolved against
+/// compose's project `directory`. A named or anonymous volume is none.
+pub fn run_volume(service: &str, spec: &str, directory: &Path) -> Option<BindSource> {
+    let (source, rest) = spec.split_once(':')?;
+    let target = rest.split(':').next().unwrap_or(rest);
+    let source = match source {
+        "~" => dirs::home_dir()?,
+        _ if source.starts_with("~/") => dirs::home_dir()?.join(&source[2..]),
+        _ if source.starts_with('/') => Path::new(source).to_path_buf(),
+        _ if source.starts_with('.') => directory.join(source),
+        _ => return None,
+    };
+    let source: std::path::PathBuf =
+        source
+            .components()
+            .fold(std::path::PathBuf::new(), |mut path, component| {
+                match component {
+                    std::path::Component::CurDir => {}
+                    std::path::Component::ParentDir => {
+                        path.pop();
+                    }
+                    other => path.push(other),
+                }
+                path
+            });
+    Some(BindSource {
+        service: service.to_string(),
+        source: source.display().to_string(),
+        target: target.to_string(),
+    })
+}
+
 /// Each source of `binds` once, in order: what the engine is asked about.
 pub fn distinct_sources(binds: &[BindSource]) -> Vec<String> {
     let mut sources: Vec<String> = Vec::new();
@@ -102,7 +135,25 @@ pub fn check(
     advice: &Advice,
     printer: &Printer,
 ) -> Result<()> {
-    let binds = local_sources(model, services, |path| path.exists());
+    check_with(engine, model, services, Vec::new(), advice, printer)
+}
+
+/// `check`, with `added`: bind mounts the command line adds to the model's (`run -v`), asked
+/// about when their source exists on this machine.
+pub fn check_with(
+    engine: &Engine,
+    model: &ComposeModel,
+    services: &[String],
+    added: Vec<BindSource>,
+    advice: &Advice,
+    printer: &Printer,
+) -> Result<()> {
+    let mut binds = local_sources(model, services, |path| path.exists());
+    binds.extend(
+        added
+            .into_iter()
+            .filter(|bind| Path::new(&bind.source).exists()),
+    );
     if binds.is_empty() {
         return Ok(());
     }
@@ -203,6 +254,23 @@ pub fn refusal(engine: &str, unshared: &[BindSource], advice: &Advice) -> Failur
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn run_volumes_that_name_folders_are_bind_mounts_resolved_like_compose() {
+        let directory = Path::new("/work/shop");
+        let bind = |spec: &str| run_volume("app", spec, directory).map(|bind| bind.source);
+        assert_eq!(bind("./src:/src").as_deref(), Some("/work/shop/src"));
+        assert_eq!(bind("../other/./x:/x:ro").as_deref(), Some("/work/other/x"));
+        assert_eq!(bind("/srv/data:/data").as_deref(), Some("/srv/data"));
+        assert_eq!(
+            run_volume("app", "./src:/src:ro", directory)
+                .unwrap()
+                .target,
+            "/src"
+        );
+        assert_eq!(bind("data:/data"), None);
+        assert_eq!(bind("/anonymous"), None);
+    }
 
     fn model() -> ComposeModel {
         ComposeModel::new(json!({

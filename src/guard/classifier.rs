@@ -671,6 +671,62 @@ pub fn keeping_volumes(argv: &[String]) -> Vec<String> {
     kept
 }
 
+/// The values of the `-v`/`--volume` flags of a `run` command line `argv` (compose's argv), as
+/// written, in order: the mounts `run` adds to its service's. Empty for any other command.
+pub fn run_volumes(argv: &[String]) -> Vec<String> {
+    let classification = classify(argv);
+    let (Some(position), Some("run")) = (
+        classification.position,
+        classification.subcommand.as_deref(),
+    ) else {
+        return Vec::new();
+    };
+    let run = GRAMMARS.iter().find(|grammar| grammar.name == "run");
+    let takes_value = |flag: &str| {
+        run.is_some_and(|grammar| grammar.values.contains(&flag)) || GLOBAL_VALUES.contains(&flag)
+    };
+    let mut volumes = Vec::new();
+    let mut rest = argv[position + 1..].iter();
+    while let Some(argument) = rest.next() {
+        // The first operand is the service; what follows is the container's command.
+        if argument == "--" || !argument.starts_with('-') || argument == "-" {
+            break;
+        }
+        if argument.starts_with("--") {
+            let (flag, inline) = split_inline(argument);
+            let value = match (inline, takes_value(flag)) {
+                (Some(value), _) => Some(value.to_string()),
+                (None, true) => rest.next().cloned(),
+                (None, false) => None,
+            };
+            if flag == "--volume" {
+                volumes.extend(value);
+            }
+            continue;
+        }
+        // Combined short flags (`-dv SRC:DST`): a value flag ends them, its value attached
+        // (`-vSRC:DST`, `-v=SRC:DST`) or in the next argument.
+        let mut chars = argument[1..].chars();
+        while let Some(letter) = chars.next() {
+            if takes_value(&format!("-{letter}")) {
+                let attached: String = chars.by_ref().collect();
+                let attached = attached
+                    .strip_prefix('=')
+                    .map(String::from)
+                    .unwrap_or(attached);
+                let value = match attached.is_empty() {
+                    true => rest.next().cloned(),
+                    false => Some(attached),
+                };
+                if letter == 'v' {
+                    volumes.extend(value);
+                }
+            }
+        }
+    }
+    volumes
+}
+
 /// An unknown flag on a command that removes things is taken as the highest tier it could
 /// reach; on one that cannot, it changes nothing.
 fn unknown_tier(grammar: &Grammar) -> Tier {
@@ -713,6 +769,23 @@ fn is_true(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_volumes_are_read_in_every_spelling() {
+        let argv = |line: &str| {
+            line.split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            run_volumes(&argv(
+                "-f c.yaml run --rm -e A=1 -v ./a:/a --volume /b:/b --volume=c:/c -v./d:/d -dv=/e:/e -dv /f:/f app sh -v /g:/g"
+            )),
+            ["./a:/a", "/b:/b", "c:/c", "./d:/d", "/e:/e", "/f:/f"]
+        );
+        assert!(run_volumes(&argv("up -v")).is_empty());
+        assert!(run_volumes(&argv("run app -v /x:/x")).is_empty());
+    }
 
     fn tier(line: &str) -> Tier {
         let argv: Vec<String> = line.split_whitespace().map(String::from).collect();

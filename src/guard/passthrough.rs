@@ -107,6 +107,12 @@ pub fn created_services(arguments: &[String]) -> Option<Vec<String>> {
     }
 }
 
+/// The mounts a `run` command line `arguments` adds to its service (`-v`/`--volume`, as
+/// written); none for any other command.
+pub fn run_volumes(arguments: &[String]) -> Vec<String> {
+    classifier::run_volumes(arguments)
+}
+
 /// The first of `globals` (compose's global flags, as written) that retargets the command.
 fn retargeting_flag(globals: &[String]) -> Option<&str> {
     globals

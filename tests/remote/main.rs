@@ -4,6 +4,7 @@
 //! selects no test (a filter, `--list`) does not start it.
 
 mod bind_source;
+mod bind_sources;
 mod bundle;
 mod cross_engine;
 mod dropped_link;
@@ -51,6 +52,7 @@ fn main() -> std::process::ExitCode {
         bind_source::an_unseen_bind_source_is_refused_and_fidelity_comes_up,
         bundle::a_bundle_carries_image_and_data_from_tls_to_the_local_engine,
         bundle::a_bundle_carries_image_and_data_from_the_local_engine_over_ssh,
+        bind_sources::a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it,
     ];
     let selected = !arguments.list
         && trials
