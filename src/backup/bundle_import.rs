@@ -159,6 +159,28 @@ pub fn import(
             )
             .into());
         }
+        // The same manifest says nothing of the files beside it: a damaged copy is named,
+        // not taken for this bundle's whole one.
+        if let Err(error) = held.verify(workspace.project.stack()) {
+            let shown_held = shown_path(&held.directory);
+            return Err(Failure::new(
+                ExitStatus::IntegrityFailure,
+                format!(
+                    "backup {id} in the store is damaged ({shown_held}): {error:#}; the bundle holds it whole, but was not stored over it"
+                ),
+            )
+            .hint(format!(
+                "move the damaged copy out of the store (`mv {shown_held} {}`) and run the import again",
+                shown_path(
+                    &request
+                        .file
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .join(format!("{id}.damaged"))
+                )
+            ))
+            .into());
+        }
         (held, false)
     } else {
         for entry in std::fs::read_dir(&backup.directory)

@@ -669,3 +669,49 @@ fn an_import_stopped_by_a_signal_stores_nothing() {
     assert!(stderr.contains("nothing was stored or loaded"), "{stderr}");
     store_is_empty(&fixture, "after the interrupted import");
 }
+
+#[test]
+fn a_bundle_of_a_backup_whose_stored_copy_is_damaged_says_so_instead_of_nothing_to_store() {
+    require_engine();
+    let fixture = volume_project("bundle-damaged-copy", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo one > /data/file");
+    let id = backup(&fixture, &[]);
+    let path = bundle_path(&fixture, "whole.bundle");
+    let shown = path.display().to_string();
+    fixture
+        .devctl()
+        .args(["backup", "export", &id, "-o", &shown])
+        .status(0)
+        .run();
+    // The store's copy loses its archive's last bytes; the bundle is the good one.
+    let archive = std::fs::read_dir(fixture.backup_dir().join(&id))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|extension| extension == "zst"))
+        .unwrap();
+    let bytes = std::fs::read(&archive).unwrap();
+    std::fs::write(&archive, &bytes[..bytes.len() - 8]).unwrap();
+    fixture
+        .devctl()
+        .args(["backup", "import", &shown])
+        .status(INTEGRITY)
+        .stderr(&format!("backup {id} in the store is damaged"))
+        .stderr_absent("nothing to store")
+        .run();
+    // Its damaged copy moved aside, the bundle's goes in and restores.
+    std::fs::remove_dir_all(fixture.backup_dir().join(&id)).unwrap();
+    fixture
+        .devctl()
+        .args(["backup", "import", &shown])
+        .status(0)
+        .stderr("stored in")
+        .run();
+    fixture
+        .devctl()
+        .args(["restore", &id, "--confirm", &fixture.name])
+        .status(0)
+        .run();
+    assert_eq!(fixture.shell("app", "cat /data/file"), "one\n");
+}
