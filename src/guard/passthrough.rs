@@ -96,13 +96,22 @@ pub fn route(arguments: &[String], variables: &[&str], stack: Stack) -> Result<R
 }
 
 /// The services whose containers compose's command line `arguments` creates, when it creates
-/// any: those `up` and `create` name (empty: all of the profile's), the one `run` names.
-/// What they depend on is started too.
+/// any: those `up` and `create` name (empty: all of the profile's, as for `watch`, which
+/// brings services up first unless `--no-up`), the one `run` names, those `scale` names
+/// (`web=3`). What they depend on is started too.
 pub fn created_services(arguments: &[String]) -> Option<Vec<String>> {
     let classification = classifier::classify(arguments);
     match classification.subcommand.as_deref()? {
         "up" | "create" => Some(classification.operands),
+        "watch" if creates("watch", arguments) != Creates::Nothing => Some(classification.operands),
         "run" => Some(classification.operands.into_iter().take(1).collect()),
+        "scale" => Some(
+            classification
+                .operands
+                .iter()
+                .map(|operand| operand.split('=').next().unwrap_or(operand).to_string())
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -241,6 +250,13 @@ mod tests {
             created("run --rm web sh -c true"),
             Some(vec!["web".to_string()])
         );
+        assert_eq!(
+            created("scale web=3 worker=0"),
+            Some(vec!["web".to_string(), "worker".to_string()])
+        );
+        // Its flags unknown to the classifier, `watch` is taken to bring up them all.
+        assert_eq!(created("watch web"), Some(Vec::new()));
+        assert_eq!(created("watch --no-up web"), None);
         assert_eq!(created("ps"), None);
         assert_eq!(created("restart web"), None);
         assert_eq!(created("down -v"), None);

@@ -54,3 +54,26 @@ pub fn a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it() {
             .run();
     }
 }
+
+pub fn compose_scale_of_a_service_with_an_unshared_bind_source_is_refused() {
+    let fixture = Fixture::new("remote-scale-bind");
+    fixture
+        .write(
+            "compose.yaml",
+            "services:\n  web:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    volumes: [./src:/app]\n",
+        )
+        .write("profiles/default.yaml", "compose:\n  project_name: {project}\n")
+        .write("src/index.html", "hello\n");
+    let remote = Remote::new(fixture, TLS);
+    remote
+        .devctl()
+        .args(["--yes", "compose", "scale", "web=2"])
+        .status(REFUSED)
+        .stderr("service web: ./src → /app")
+        .run();
+    assert!(
+        remote.resources_on(Some(TLS)).is_empty(),
+        "{:?}",
+        remote.resources_on(Some(TLS))
+    );
+}

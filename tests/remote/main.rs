@@ -53,6 +53,7 @@ fn main() -> std::process::ExitCode {
         bundle::a_bundle_carries_image_and_data_from_tls_to_the_local_engine,
         bundle::a_bundle_carries_image_and_data_from_the_local_engine_over_ssh,
         bind_sources::a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it,
+        bind_sources::compose_scale_of_a_service_with_an_unshared_bind_source_is_refused,
     ];
     let selected = !arguments.list
         && trials
