@@ -54,11 +54,38 @@ fn check_bind_sources(
     printer: &Printer,
 ) -> Result<()> {
     let project = &workspace.project;
-    let model = project.model(ServiceScope::Profile, false, printer)?;
-    let services = match named.is_empty() {
+    let mut model = project.model(ServiceScope::Profile, false, printer)?;
+    let mut services = match named.is_empty() {
         true => model.service_names(),
         false => model.with_dependencies(named),
     };
+    // `--profile` on compose's command line starts services of other compose profiles too.
+    let profiles = passthrough::compose_profiles(arguments);
+    if !profiles.is_empty() {
+        let everything = project.model(ServiceScope::Everything, false, printer)?;
+        services = match named.is_empty() {
+            true => everything
+                .service_names()
+                .into_iter()
+                .filter(|service| {
+                    services.contains(service)
+                        || everything.service(service).is_some_and(|definition| {
+                            definition["profiles"].as_array().is_some_and(|listed| {
+                                listed.iter().any(|profile| {
+                                    profile.as_str().is_some_and(|profile| {
+                                        profiles
+                                            .iter()
+                                            .any(|named| named == profile || named == "*")
+                                    })
+                                })
+                            })
+                        })
+                })
+                .collect(),
+            false => everything.with_dependencies(named),
+        };
+        model = everything;
+    }
     let directory = project.compose_directory();
     let added = match named.first() {
         Some(service) => passthrough::run_volumes(arguments)

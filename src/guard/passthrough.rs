@@ -116,6 +116,24 @@ pub fn created_services(arguments: &[String]) -> Option<Vec<String>> {
     }
 }
 
+/// The compose profiles compose's command line `arguments` turns on with its global
+/// `--profile` flags (`--profile debug`, `--profile=debug`), beside the devctl profile's.
+pub fn compose_profiles(arguments: &[String]) -> Vec<String> {
+    let position = classifier::classify(arguments)
+        .position
+        .unwrap_or(arguments.len());
+    let mut profiles = Vec::new();
+    let mut rest = arguments[..position].iter();
+    while let Some(flag) = rest.next() {
+        match flag.strip_prefix("--profile") {
+            Some("") => profiles.extend(rest.next().cloned()),
+            Some(inline) if inline.starts_with('=') => profiles.push(inline[1..].to_string()),
+            _ => {}
+        }
+    }
+    profiles
+}
+
 /// The mounts a `run` command line `arguments` adds to its service (`-v`/`--volume`, as
 /// written); none for any other command.
 pub fn run_volumes(arguments: &[String]) -> Vec<String> {
@@ -260,6 +278,15 @@ mod tests {
         assert_eq!(created("ps"), None);
         assert_eq!(created("restart web"), None);
         assert_eq!(created("down -v"), None);
+    }
+
+    #[test]
+    fn compose_profiles_of_the_command_line_are_read() {
+        assert_eq!(
+            compose_profiles(&words("--profile debug --profile=tools -p x up -d")),
+            ["debug", "tools"]
+        );
+        assert!(compose_profiles(&words("up --profile x")).is_empty());
     }
 
     #[test]

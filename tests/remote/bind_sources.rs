@@ -77,3 +77,41 @@ pub fn compose_scale_of_a_service_with_an_unshared_bind_source_is_refused() {
         remote.resources_on(Some(TLS))
     );
 }
+
+pub fn a_service_of_a_compose_profile_named_on_the_command_line_is_checked_too() {
+    let fixture = Fixture::new("remote-profile-bind");
+    fixture
+        .write(
+            "compose.yaml",
+            "services:\n  app:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n  tool:\n    image: {busybox}\n    init: true\n    command: [sleep, '600']\n    profiles: [debug]\n    volumes: [./src:/src]\n",
+        )
+        .write("profiles/default.yaml", "compose:\n  project_name: {project}\n")
+        .write("src/index.html", "hello\n");
+    let remote = Remote::new(fixture, TLS);
+    for line in [
+        vec!["compose", "--profile", "debug", "up", "-d"],
+        vec!["compose", "--profile=debug", "up", "-d", "tool"],
+        vec![
+            "compose",
+            "--profile",
+            "debug",
+            "run",
+            "--rm",
+            "tool",
+            "true",
+        ],
+    ] {
+        remote
+            .devctl()
+            .args(&line)
+            .status(REFUSED)
+            .stderr("service tool: ./src → /src")
+            .run();
+    }
+    let left: Vec<String> = remote
+        .resources_on(Some(TLS))
+        .into_iter()
+        .filter(|name| name.contains("tool"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -54,6 +54,7 @@ fn main() -> std::process::ExitCode {
         bundle::a_bundle_carries_image_and_data_from_the_local_engine_over_ssh,
         bind_sources::a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it,
         bind_sources::compose_scale_of_a_service_with_an_unshared_bind_source_is_refused,
+        bind_sources::a_service_of_a_compose_profile_named_on_the_command_line_is_checked_too,
     ];
     let selected = !arguments.list
         && trials
