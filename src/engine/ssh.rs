@@ -36,8 +36,18 @@ pub(crate) struct Destination {
 
 impl Destination {
     pub(crate) fn parse(url: &str) -> Result<Destination, Failure> {
+        // A password in the address is never repeated in a message.
+        let shown = match url.split_once("://").and_then(|(_, rest)| {
+            let authority = rest.split(['/', '?', '#']).next()?;
+            let (user, _) = authority.rsplit_once('@')?;
+            let (_, password) = user.split_once(':')?;
+            Some(password)
+        }) {
+            Some(password) if !password.is_empty() => url.replacen(password, "***", 1),
+            _ => url.to_string(),
+        };
         let bad = |why: &str| {
-            Failure::engine(format!("cannot read the ssh engine address `{url}`: {why}"))
+            Failure::engine(format!("cannot read the ssh engine address `{shown}`: {why}"))
                 .hint("write it as ssh://[USER@]HOST[:PORT], as `docker context create --docker host=...` takes it")
         };
         let rest = url
@@ -74,6 +84,11 @@ impl Destination {
             .is_some_and(|user| user.is_empty() || user.starts_with('-'))
         {
             return Err(bad("the user name is empty or starts with `-`"));
+        }
+        if user.as_deref().is_some_and(|user| user.contains(':')) {
+            return Err(bad(
+                "it holds a password, which ssh is never given on its command line (the docker CLI refuses it too); log in with a key or an ssh agent",
+            ));
         }
         Ok(Destination {
             user,
@@ -329,5 +344,22 @@ mod tests {
                 "{url}"
             );
         }
+        // A password is refused, and not shown.
+        for url in ["ssh://me:s3cret@host:22", "ssh://me:s3cret@[::1]"] {
+            let error = Destination::parse(url).unwrap_err();
+            assert!(
+                error.message.contains("holds a password"),
+                "{}",
+                error.message
+            );
+            assert!(!error.message.contains("s3cret"), "{}", error.message);
+            assert!(error.message.contains("me:***@"), "{}", error.message);
+        }
+        // A user name alone is shown as it is.
+        let error = Destination::parse("ssh://me@host:port").unwrap_err();
+        assert_eq!(
+            error.message,
+            "cannot read the ssh engine address `ssh://me@host:port`: `port` is not a port number"
+        );
     }
 }
