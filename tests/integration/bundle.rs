@@ -715,3 +715,54 @@ fn a_bundle_of_a_backup_whose_stored_copy_is_damaged_says_so_instead_of_nothing_
         .run();
     assert_eq!(fixture.shell("app", "cat /data/file"), "one\n");
 }
+
+#[test]
+fn an_export_stopped_by_a_signal_leaves_no_file() {
+    require_engine();
+    let fixture = volume_project("bundle-export-signal", "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell(
+        "app",
+        "dd if=/dev/urandom of=/data/blob bs=1M count=96 2>/dev/null",
+    );
+    let id = backup(&fixture, &[]);
+    let folder = bundle_path(&fixture, "exports");
+    std::fs::create_dir(&folder).unwrap();
+    let path = folder.join("stopped.bundle");
+    let child = fixture
+        .devctl()
+        .args(["backup", "export", &id, "-o", &path.display().to_string()])
+        .spawn();
+    let entries = || -> Vec<String> {
+        std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    // The temporary file appears when the writing begins.
+    let started = std::time::Instant::now();
+    while entries().is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the export did not start writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: kill(2) on the child this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let signalled = std::time::Instant::now();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(143), "{stderr}");
+    // Writing the whole 96 MiB archive takes many seconds here; the signal stops it at once.
+    assert!(
+        signalled.elapsed() < std::time::Duration::from_secs(5),
+        "the export went on writing for {:?} after the signal",
+        signalled.elapsed()
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(entries(), Vec::<String>::new(), "the export left files");
+}
