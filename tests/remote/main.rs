@@ -23,6 +23,9 @@ mod verbs;
 
 use libtest_mimic::{Arguments, Trial};
 
+/// How many tests run at a time unless told otherwise.
+const PARALLEL_TESTS: usize = 4;
+
 /// Each test as `module::name`, as libtest names them.
 macro_rules! trials {
     ($($module:ident :: $name:ident),* $(,)?) => {
@@ -34,7 +37,18 @@ macro_rules! trials {
 }
 
 fn main() -> std::process::ExitCode {
-    let arguments = Arguments::from_args();
+    let mut arguments = Arguments::from_args();
+    // The tests mostly wait (on the engines, health checks, ssh logins), not compute: four
+    // at a time halve the run even on two busy CPUs. `--test-threads` or RUST_TEST_THREADS
+    // say otherwise.
+    if arguments.test_threads.is_none() {
+        arguments.test_threads = Some(
+            std::env::var("RUST_TEST_THREADS")
+                .ok()
+                .and_then(|threads| threads.parse().ok())
+                .unwrap_or(PARALLEL_TESTS),
+        );
+    }
     let trials = trials![
         smoke::contexts_reach_the_second_engine,
         smoke::the_second_engine_cannot_see_the_tests_folders,
