@@ -19,6 +19,7 @@ mod harness;
 mod sandbox;
 mod smoke;
 mod transport;
+mod urls;
 mod verbs;
 
 use libtest_mimic::{Arguments, Trial};
@@ -62,6 +63,7 @@ fn main() -> std::process::ExitCode {
         transport::doctor_names_the_engine_and_the_transport,
         endpoint::docker_context_and_the_current_context_pick_the_second_engine,
         endpoint::bad_tls_or_ssh_material_is_refused_with_its_cause,
+        urls::status_urls_name_the_engine_s_host,
         dropped_link::a_link_cut_during_a_backup_fails_cleanly,
         bind_source::an_unseen_bind_source_is_refused_and_fidelity_comes_up,
         bundle::a_bundle_carries_image_and_data_from_tls_to_the_local_engine,
