@@ -52,6 +52,7 @@ EXEC_ROOT="$RUN_DIR/exec"
 SOCKET="$RUN_DIR/docker.sock"
 DOCKERD_PID="$RUN_DIR/dockerd.pid"
 SSHD_PID="$RUN_DIR/sshd.pid"
+SSHD_PORT="$RUN_DIR/sshd.port"
 # The managed containerd dockerd starts under its exec root.
 CONTAINERD_PID="$EXEC_ROOT/containerd/containerd.pid"
 CONTAINERD_SOCKET="$EXEC_ROOT/containerd/containerd.sock"
@@ -211,7 +212,7 @@ clear_stale() {
         rm -f "$CONTAINERD_PID" "$CONTAINERD_SOCKET" "$CONTAINERD_SOCKET.ttrpc"
     fi
     if ! live_pid "$SSHD_PID" sshd >/dev/null; then
-        rm -f "$SSHD_PID"
+        rm -f "$SSHD_PID" "$SSHD_PORT"
     fi
 }
 
@@ -296,6 +297,7 @@ start_sshd() {
     # The privilege separation directory sshd requires.
     mkdir -p /run/sshd
     chmod 755 /run/sshd
+    write_sshd_config
     /usr/sbin/sshd -t -f "$SSHD_CONFIG" || die "sshd rejects $SSHD_CONFIG"
     local engine
     engine="$(live_pid "$DOCKERD_PID" dockerd)" || die "the second dockerd is not running"
@@ -311,6 +313,7 @@ start_sshd() {
         sleep 0.2
         waited=$((waited + 1))
     done
+    printf '%s\n' "$SSH_PORT" >"$SSHD_PORT"
     log "sshd listens on 127.0.0.1:$SSH_PORT (pid $(cat "$SSHD_PID"))"
 }
 
@@ -343,12 +346,30 @@ DEVCTL_REMOTE_SSHD_LOG=$SSHD_LOG
 EOF
 }
 
+# Dies when the engine or sshd runs already on other ports than those asked for now:
+# what `start` and `env` print must be where they listen.
+check_running_ports() {
+    local pid running
+    if pid="$(live_pid "$DOCKERD_PID" dockerd)"; then
+        running="$(tr '\0' '\n' <"/proc/$pid/cmdline" | sed -n 's|^tcp://127\.0\.0\.1:||p' | head -n 1)"
+        if [ -n "$running" ] && [ "$running" != "$TLS_PORT" ]; then
+            die "the second engine runs already on TLS port $running, not $TLS_PORT: stop it first ($0 stop) or ask for that port"
+        fi
+    fi
+    if live_pid "$SSHD_PID" sshd >/dev/null && [ -s "$SSHD_PORT" ]; then
+        running="$(cat "$SSHD_PORT")"
+        if [ "$running" != "$SSH_PORT" ]; then
+            die "its sshd runs already on port $running, not $SSH_PORT: stop it first ($0 stop) or ask for that port"
+        fi
+    fi
+}
+
 start() {
+    check_running_ports
     clear_stale
     make_certificates
     make_ssh_keys
     copy_client_material
-    write_sshd_config
     start_engine
     start_sshd
     load_images
@@ -413,7 +434,10 @@ main() {
         flock 9
         "$1"
         ;;
-    env) print_env ;;
+    env)
+        check_running_ports
+        print_env
+        ;;
     *)
         printf 'usage: %s start|stop|env\n' "$0" >&2
         exit 2
