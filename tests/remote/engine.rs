@@ -99,8 +99,17 @@ impl RemoteEngine {
     pub fn start() -> RemoteEngine {
         let users = users_lock();
         assert!(flock(&users, libc::LOCK_SH), "locking the engine's users");
-        let endpoints =
-            Endpoints::parse(&run_script("start").unwrap_or_else(|error| panic!("{error}")));
+        let started = run_script("start").unwrap_or_else(|error| {
+            // What did start (a dockerd without its sshd) is stopped too, unless another
+            // test run uses it.
+            if flock(&users, libc::LOCK_EX | libc::LOCK_NB)
+                && let Err(stop) = run_script("stop")
+            {
+                eprintln!("remote engine: {stop}");
+            }
+            panic!("{error}")
+        });
+        let endpoints = Endpoints::parse(&started);
         let home = tempfile::Builder::new()
             .prefix("devctl-remote-home-")
             .tempdir()
