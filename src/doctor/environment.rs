@@ -91,11 +91,18 @@ pub(crate) fn check(context: Option<&str>) -> (Vec<Check>, Option<Engine>) {
             Some(engine)
         }
         Err(error) => {
+            // The connection's own advice fits its transport (an ssh login, a TLS
+            // certificate); starting a daemon is the advice for a local one.
+            let fix = crate::report::failure::find(&error)
+                .and_then(|failure| failure.hint.clone())
+                .unwrap_or_else(|| {
+                    "start the engine (`dockerd`, `systemctl start docker`, Docker Desktop) or point DOCKER_HOST / --context at one".to_string()
+                });
             checks.push(Check::bad(
                 "engine",
                 Severity::Error,
                 format!("{error:#}"),
-                "start the engine (`dockerd`, `systemctl start docker`, Docker Desktop) or point DOCKER_HOST / --context at one",
+                fix,
             ));
             None
         }

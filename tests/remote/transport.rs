@@ -110,6 +110,21 @@ pub fn a_refused_ssh_login_is_reported_in_ssh_s_words() {
             "hint: `ssh -p {port} nobody@{ip} docker version` must work without a question"
         ))
         .run();
+    // doctor gives the same advice, not the advice for a stopped local daemon.
+    let outcome = remote
+        .fixture
+        .devctl()
+        .env("DOCKER_HOST", &stranger)
+        .args(["doctor"])
+        .status(1)
+        .run();
+    let text = format!("{}{}", outcome.stdout, outcome.stderr);
+    assert!(
+        text.contains(&format!(
+            "fix: `ssh -p {port} nobody@{ip} docker version` must work without a question"
+        )) && !text.contains("systemctl start docker"),
+        "doctor's advice for a refused ssh login:\n{text}"
+    );
 }
 
 pub fn doctor_names_the_engine_and_the_transport() {
