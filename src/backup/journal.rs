@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::engine::endpoint::Endpoint;
+use crate::engine::urls::without_credentials;
 use crate::project::Project;
 use crate::project::lock::ProjectLock;
 use crate::report::command_line::Stack;
@@ -34,9 +36,62 @@ pub struct Journal {
     pub safety_backup: Option<String>,
     /// Volumes a restore has begun to replace.
     pub replaced_volumes: Vec<String>,
+    /// The engine the run worked on (its endpoint, without credentials); none in journals of
+    /// older devctl versions.
+    #[serde(default)]
+    pub engine: Option<String>,
+    /// The docker context that named it, if one did.
+    #[serde(default)]
+    pub context: Option<String>,
 }
 
 impl Journal {
+    /// A journal of `operation` on `backup`, on the engine at `endpoint`.
+    pub fn new(operation: Operation, backup: &str, endpoint: &Endpoint) -> Journal {
+        Journal {
+            operation,
+            pid: std::process::id(),
+            backup: backup.to_string(),
+            stopped_services: Vec::new(),
+            safety_backup: None,
+            replaced_volumes: Vec::new(),
+            engine: Some(without_credentials(&endpoint.host)),
+            context: endpoint.context.clone(),
+        }
+    }
+
+    /// Refuses to `doing` on the engine at `endpoint` when this interrupted restore was run on
+    /// another one: its volumes there may be half replaced, and a restore, `--undo` or `up` here
+    /// would clear its record without touching them.
+    pub fn check_engine(
+        &self,
+        project: &str,
+        stack: Stack,
+        endpoint: &Endpoint,
+        doing: &str,
+    ) -> Result<()> {
+        let here = without_credentials(&endpoint.host);
+        let Some(there) = self.engine.as_ref().filter(|there| **there != here) else {
+            return Ok(());
+        };
+        if self.operation != Operation::Restore {
+            return Ok(());
+        }
+        let (what, advice) = self.advice(project, stack);
+        let reach = match &self.context {
+            Some(context) => format!("with `--context {}`", shell_quote(context)),
+            None => format!("with DOCKER_HOST={} (and no --context)", shell_quote(there)),
+        };
+        Err(Failure::new(
+            ExitStatus::Refused,
+            format!(
+                "refusing to {doing}: {what} on the engine at {there}, not the one this command reaches ({here}); its volumes there may be half replaced"
+            ),
+        )
+        .hint(format!("on that engine ({reach}): {advice}"))
+        .into())
+    }
+
     pub fn path(project_state: &Path) -> PathBuf {
         project_state.join("journal.json")
     }
@@ -127,12 +182,14 @@ pub fn interrupted_run(
     state: &Path,
     project: &str,
     stack: Stack,
+    endpoint: &Endpoint,
     doing: &str,
     printer: &Printer,
 ) -> Result<bool> {
     let Some(journal) = Journal::read(state)? else {
         return Ok(false);
     };
+    journal.check_engine(project, stack, endpoint, doing)?;
     let (what, advice) = journal.advice(project, stack);
     if journal.operation == Operation::Restore {
         return Err(
@@ -151,12 +208,13 @@ pub fn interrupted_run(
 pub fn lock_and_settle(
     project: &Project,
     name: &str,
+    endpoint: &Endpoint,
     doing: &str,
     printer: &Printer,
 ) -> Result<ProjectLock> {
     let state = project.layout.project_state(name, &project.root);
     let lock = ProjectLock::take(&state, name, doing, printer)?;
-    if interrupted_run(&state, name, project.stack(), doing, printer)? {
+    if interrupted_run(&state, name, project.stack(), endpoint, doing, printer)? {
         Journal::clear(&state)?;
     }
     Ok(lock)
@@ -174,7 +232,70 @@ mod tests {
             stopped_services: vec!["db".into()],
             safety_backup: safety_backup.map(String::from),
             replaced_volumes: vec!["data".into()],
+            engine: Some("ssh://build-box".into()),
+            context: Some("build-box".into()),
         }
+    }
+
+    fn endpoint(host: &str) -> Endpoint {
+        Endpoint {
+            host: host.into(),
+            tls: None,
+            context: None,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_restore_is_settled_only_on_the_engine_it_ran_on() {
+        let directory = tempfile::tempdir().unwrap();
+        let printer = Printer::new(true, false, crate::report::printer::Colors::Never);
+        journal(Operation::Restore, Some("20261122T150000Z-safety"))
+            .save(directory.path())
+            .unwrap();
+        let here = endpoint("unix:///var/run/docker.sock");
+        let error = interrupted_run(
+            directory.path(),
+            "shop",
+            Stack::Live,
+            &here,
+            "restore",
+            &printer,
+        )
+        .unwrap_err();
+        let failure = crate::report::failure::find(&error).unwrap();
+        assert_eq!(failure.status, ExitStatus::Refused);
+        assert!(
+            failure.message.contains("on the engine at ssh://build-box, not the one this command reaches (unix:///var/run/docker.sock)"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure
+                .hint
+                .as_deref()
+                .unwrap_or_default()
+                .contains("--context build-box"),
+            "{:?}",
+            failure.hint
+        );
+        // On its own engine (a user name in the address changes nothing) it is the usual refusal.
+        let there = endpoint("ssh://me@build-box");
+        let error = interrupted_run(
+            directory.path(),
+            "shop",
+            Stack::Live,
+            &there,
+            "up",
+            &printer,
+        )
+        .unwrap_err();
+        assert!(!format!("{error:#}").contains("not the one this command reaches"));
+        // A journal of an older devctl names no engine: as before.
+        let mut older = journal(Operation::Restore, None);
+        older.engine = None;
+        older
+            .check_engine("shop", Stack::Live, &here, "up")
+            .unwrap();
     }
 
     #[test]

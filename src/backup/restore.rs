@@ -68,14 +68,11 @@ pub fn restore(
 ) -> Result<()> {
     crate::system::signals::install();
     let placements = place(request)?;
-    let mut journal = Journal {
-        operation: Operation::Restore,
-        pid: std::process::id(),
-        backup: request.backup.manifest.id.clone(),
-        stopped_services: Vec::new(),
-        safety_backup: None,
-        replaced_volumes: Vec::new(),
-    };
+    let mut journal = Journal::new(
+        Operation::Restore,
+        &request.backup.manifest.id,
+        workspace.engine.endpoint(),
+    );
     journal.save(&workspace.state)?;
     let run = Run {
         workspace,

@@ -192,12 +192,8 @@ fn stop_for_copy(
     ));
     if kind == BackupKind::Manual {
         let journal = Journal {
-            operation: Operation::Backup,
-            pid: std::process::id(),
-            backup: id.to_string(),
             stopped_services: services.to_vec(),
-            safety_backup: None,
-            replaced_volumes: Vec::new(),
+            ..Journal::new(Operation::Backup, id, workspace.engine.endpoint())
         };
         journal.save(&workspace.state)?;
     }

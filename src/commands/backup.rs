@@ -100,6 +100,7 @@ fn create(
         &workspace.state,
         workspace.model.name(),
         workspace.project.stack(),
+        workspace.engine.endpoint(),
         "back up",
         printer,
     )?;

@@ -53,6 +53,7 @@ pub fn run(args: &UpArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
     let _lock = crate::backup::journal::lock_and_settle(
         &workspace.project,
         plan.model.name(),
+        workspace.engine.endpoint(),
         "up",
         printer,
     )?;

@@ -116,6 +116,12 @@ pub fn run(
     let _lock = workspace.lock("restore", printer)?;
     let interrupted = Journal::read(&workspace.state)?;
     if let Some(journal) = &interrupted {
+        journal.check_engine(
+            workspace.model.name(),
+            workspace.project.stack(),
+            workspace.engine.endpoint(),
+            &format!("restore {}", backup.manifest.id),
+        )?;
         let (what, _) = journal.advice(workspace.model.name(), workspace.project.stack());
         printer.warn(format!("{what}; this restore replaces that state"));
     }

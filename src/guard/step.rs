@@ -297,6 +297,7 @@ impl<'a> Decision<'a> {
             state,
             self.project(),
             self.workspace.project.stack(),
+            self.workspace.engine.endpoint(),
             &doing,
             self.printer,
         ) {
