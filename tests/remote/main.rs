@@ -14,6 +14,7 @@ mod fixture;
 #[allow(dead_code, unused_macros, unused_imports)]
 #[path = "../integration/harness.rs"]
 mod harness;
+mod hints;
 #[allow(dead_code)]
 #[path = "../support/sandbox.rs"]
 mod sandbox;
@@ -71,6 +72,7 @@ fn main() -> std::process::ExitCode {
         bind_sources::a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it,
         bind_sources::compose_scale_of_a_service_with_an_unshared_bind_source_is_refused,
         bind_sources::a_service_of_a_compose_profile_named_on_the_command_line_is_checked_too,
+        hints::the_lines_a_run_on_a_context_prints_name_that_context,
     ];
     let selected = !arguments.list
         && trials
