@@ -177,7 +177,13 @@ fn from_variables(inputs: &Inputs, host: String, context: Option<String>) -> Res
                 .clone()
                 .or_else(|| inputs.config_directory.clone())
                 .unwrap_or_default();
-            Some(tls_files(&directory, "DOCKER_CERT_PATH")?)
+            let source = match inputs.cert_path {
+                Some(_) => "DOCKER_CERT_PATH",
+                None => {
+                    "DOCKER_TLS_VERIFY is set and DOCKER_CERT_PATH is not: the docker configuration folder"
+                }
+            };
+            Some(tls_files(&directory, source)?)
         }
         (false, true) => {
             return Err(Failure::engine(format!(
@@ -412,6 +418,20 @@ mod tests {
         let endpoint = resolve(&variables).unwrap();
         assert_eq!(endpoint.transport(), Transport::Tls);
         assert_eq!(endpoint.describe(), "tcp://engine:2376 over TLS");
+        // Without DOCKER_CERT_PATH, the docker configuration folder, said as such.
+        let unset = Inputs {
+            cert_path: None,
+            config_directory: Some(directory.path().join("config")),
+            ..variables.clone()
+        };
+        let error = resolve(&unset).unwrap_err();
+        assert_eq!(
+            format!("{error:#}"),
+            format!(
+                "TLS to the engine needs ca.pem, cert.pem, key.pem in {} (DOCKER_TLS_VERIFY is set and DOCKER_CERT_PATH is not: the docker configuration folder), which are not there",
+                directory.path().join("config").display()
+            )
+        );
         variables.tls_verify = false;
         variables.tls = true;
         let error = resolve(&variables).unwrap_err();
