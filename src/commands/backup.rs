@@ -207,7 +207,8 @@ fn export(
     ));
     printer.info(format!(
         "import it where it goes with: {}",
-        workspace.project.stack().devctl(&format!(
+        // The bundle goes to another engine: the line names none of this run's.
+        workspace.project.stack().devctl_elsewhere(&format!(
             "backup import {}",
             shell_quote(&exported.path.display().to_string())
         ))

@@ -31,6 +31,12 @@ impl Stack {
         self.line(CONTEXT.get().map(String::as_str), arguments)
     }
 
+    /// `devctl ARGUMENTS` for this stack without the run's `--context`: for a line meant for
+    /// another engine (a bundle's import).
+    pub fn devctl_elsewhere(self, arguments: &str) -> String {
+        self.line(None, arguments)
+    }
+
     /// `devctl ARGUMENTS` for this stack, with `--context context` first when given.
     fn line(self, context: Option<&str>, arguments: &str) -> String {
         let arguments = arguments.trim();

@@ -138,7 +138,11 @@ fn carry(from: Option<&'static str>, to: Option<&'static str>, remote: &'static 
         .args([&bundle])
         .status(0)
         .run();
-    let restore_line = format!("devctl restore {id}");
+    // Named with the context import ran with, so that pasting it restores on that engine.
+    let restore_line = match to {
+        Some(context) => format!("devctl --context {context} restore {id}"),
+        None => format!("devctl restore {id}"),
+    };
     assert!(
         format!("{}{}", imported.stdout, imported.stderr).contains(&restore_line),
         "import does not print the restore command:\n{}{}",

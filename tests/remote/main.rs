@@ -15,6 +15,7 @@ mod fixture;
 #[path = "../integration/harness.rs"]
 mod harness;
 mod hints;
+mod pasted;
 #[allow(dead_code)]
 #[path = "../support/sandbox.rs"]
 mod sandbox;
@@ -69,6 +70,7 @@ fn main() -> std::process::ExitCode {
         bind_source::an_unseen_bind_source_is_refused_and_fidelity_comes_up,
         bundle::a_bundle_carries_image_and_data_from_tls_to_the_local_engine,
         bundle::a_bundle_carries_image_and_data_from_the_local_engine_over_ssh,
+        pasted::printed_commands_act_on_the_engine_they_came_from,
         bind_sources::a_bind_mount_added_by_compose_run_is_refused_as_up_refuses_it,
         bind_sources::compose_scale_of_a_service_with_an_unshared_bind_source_is_refused,
         bind_sources::a_service_of_a_compose_profile_named_on_the_command_line_is_checked_too,
