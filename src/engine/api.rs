@@ -47,11 +47,31 @@ const REQUEST_TIMEOUT: u64 = 120;
 
 /// The failure for an engine that cannot be reached at `endpoint`, with what to do.
 fn unreachable(endpoint: &Endpoint, detail: String) -> Failure {
-    let hint = match endpoint.transport() {
-        _ if detail.contains("HTTP request to an HTTPS server") => format!(
+    if let (Some(tls), true) = (&endpoint.tls, detail.contains("invalid peer certificate")) {
+        // The engine answered: its certificate is what failed.
+        return Failure::engine(format!(
+            "the Docker engine at {} is not trusted: its certificate does not pass the check against the CA {}: {detail}",
+            endpoint.label(),
+            tls.ca.display()
+        ))
+        .hint(match &endpoint.context {
+            Some(context) => format!(
+                "context {context} must hold the CA that signed the engine's certificate, for the host name it is reached by: remove it (`docker context rm {context}`) and make it again with that CA as `ca=`; devctl never skips the check"
+            ),
+            None => "DOCKER_CERT_PATH must hold, as ca.pem, the CA that signed the engine's certificate, for the host name it is reached by; devctl never skips the check".to_string(),
+        });
+    }
+    if detail.contains("HTTP request to an HTTPS server") {
+        return Failure::engine(format!(
+            "the Docker engine at {} answered that it speaks only TLS: {detail}",
+            endpoint.label()
+        ))
+        .hint(format!(
             "the engine at {} speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the folder with ca.pem, cert.pem, key.pem), or use a docker context made with `ca=`, `cert=` and `key=`",
             endpoint.host
-        ),
+        ));
+    }
+    let hint = match endpoint.transport() {
         Transport::Ssh => match crate::engine::ssh::Destination::parse(&endpoint.host) {
             Ok(destination) => format!(
                 "`{} docker version` must work without a question (devctl runs `docker system dial-stdio` there, as the docker CLI does); keys, agent and known hosts come from your ssh configuration",
@@ -741,7 +761,46 @@ impl std::io::Read for ChunkReader {
 
 #[cfg(test)]
 mod tests {
-    use super::with_causes;
+    use super::{Endpoint, unreachable, with_causes};
+
+    #[test]
+    fn an_engine_whose_certificate_fails_the_check_is_not_called_silent() {
+        let endpoint = Endpoint {
+            host: "tcp://build-box:2376".to_string(),
+            tls: Some(crate::engine::endpoint::Tls {
+                ca: "/home/me/.docker/contexts/tls/abc/docker/ca.pem".into(),
+                cert: "/home/me/.docker/contexts/tls/abc/docker/cert.pem".into(),
+                key: "/home/me/.docker/contexts/tls/abc/docker/key.pem".into(),
+            }),
+            context: Some("build-box".to_string()),
+        };
+        let failure = unreachable(
+            &endpoint,
+            "error trying to connect: invalid peer certificate: UnknownIssuer".to_string(),
+        );
+        assert_eq!(
+            failure.message,
+            "the Docker engine at tcp://build-box:2376 over TLS is not trusted: its certificate does not pass the check against the CA /home/me/.docker/contexts/tls/abc/docker/ca.pem: error trying to connect: invalid peer certificate: UnknownIssuer"
+        );
+        let hint = failure.hint.unwrap();
+        assert!(hint.contains("`docker context rm build-box`"), "{hint}");
+
+        let plain = Endpoint {
+            host: "tcp://build-box:2376".to_string(),
+            tls: None,
+            context: None,
+        };
+        let failure = unreachable(
+            &plain,
+            "Docker responded with status code 400: Client sent an HTTP request to an HTTPS server.".to_string(),
+        );
+        assert!(
+            failure.message.starts_with("the Docker engine at tcp://build-box:2376 over plain TCP answered that it speaks only TLS: "),
+            "{}",
+            failure.message
+        );
+        assert!(failure.hint.unwrap().contains("DOCKER_TLS_VERIFY=1"));
+    }
 
     /// An error with a message and an optional cause.
     #[derive(Debug)]

@@ -147,6 +147,13 @@ pub fn bad_tls_or_ssh_material_is_refused_with_its_cause() {
         error.contains("certificate") || error.contains("issuer"),
         "the error does not say the engine's certificate is the cause: {stderr}"
     );
+    // The engine answered: the message says its certificate was not trusted, not that it
+    // is not answering, and names the CA that was used.
+    assert!(!error.contains("not answering"), "{stderr}");
+    assert!(
+        error.contains("/docker/ca.pem"),
+        "the CA is not named: {stderr}"
+    );
 
     // A host whose key is not known: ssh's own words.
     let unknown = format!("{name}-unknown-host");

@@ -74,7 +74,7 @@ pub fn a_tls_port_spoken_to_in_plain_http_is_explained() {
         .args(["up"])
         .status(69)
         .stderr(&format!(
-            "error: the Docker engine at {address} over plain TCP is not answering: "
+            "error: the Docker engine at {address} over plain TCP answered that it speaks only TLS: "
         ))
         .stderr(&format!(
             "hint: the engine at {address} speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the folder with ca.pem, cert.pem, key.pem), or use a docker context made with `ca=`, `cert=` and `key=`\n"
