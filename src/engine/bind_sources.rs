@@ -240,11 +240,11 @@ pub fn refusal(engine: &str, unshared: &[BindSource], advice: &Advice) -> Failur
     };
     let hint = match advice.stack {
         Stack::Live => format!(
-            "run `{}`: it builds the images, ships them to the engine and mounts no source folder, the way to run on a remote engine; or, to start them on the engine's own folders, set `up:` `allow_unshared_bind_sources: true` in {profile}",
+            "run `{}`: it builds the images, ships them to the engine and mounts no source folder, the way to run on a remote engine; or, to start them on the engine's own folders, set `allow_unshared_bind_sources: true` under `up:` in {profile}",
             advice.stack.devctl("up --fidelity")
         ),
         Stack::Fidelity => format!(
-            "the fidelity stack keeps these mounts: drop them (`fidelity.drop_mounts`, or out of `fidelity.keep_mounts`), or, to start them on the engine's own folders, set `up:` `allow_unshared_bind_sources: true` in {profile}"
+            "the fidelity stack keeps these mounts: drop them (`fidelity.drop_mounts`, or out of `fidelity.keep_mounts`), or, to start them on the engine's own folders, set `allow_unshared_bind_sources: true` under `up:` in {profile}"
         ),
     };
     Failure::new(ExitStatus::Refused, message).hint(hint)
@@ -345,7 +345,7 @@ mod tests {
         assert!(hint.contains("`devctl up --fidelity`"), "{hint}");
         assert!(
             hint.contains(
-                "`allow_unshared_bind_sources: true` in profiles/default.yaml (profile `default`)"
+                "set `allow_unshared_bind_sources: true` under `up:` in profiles/default.yaml (profile `default`)"
             ),
             "{hint}"
         );
