@@ -92,7 +92,7 @@ pub struct Member {
 }
 
 /// A refusal of the bundle `file`: an integrity failure naming it.
-fn refused(file: &str, message: impl AsRef<str>) -> anyhow::Error {
+pub fn refused(file: &str, message: impl AsRef<str>) -> anyhow::Error {
     Failure::new(
         ExitStatus::IntegrityFailure,
         format!("bundle {file} is refused: {}", message.as_ref()),
@@ -128,6 +128,15 @@ pub fn member_limit(name: &str) -> Result<Option<u64>, String> {
 }
 
 impl Index {
+    /// The images whose archive the bundle carries (`docker save`d into it).
+    pub fn carried_images(&self) -> Vec<ImageRecord> {
+        self.images
+            .iter()
+            .filter(|image| image.saved)
+            .cloned()
+            .collect()
+    }
+
     /// Checks what the reader relies on: the format and its version, member names a bundle
     /// holds (each once, the required ones present, short enough for a header), sizes within
     /// their limits, and hex digests.

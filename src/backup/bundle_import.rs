@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::backup::bundle::{self, BACKUP_PREFIX, IMAGES, ImageRecord, Index, MODEL, Member};
+use crate::backup::bundle::{
+    self, BACKUP_PREFIX, IMAGES, ImageRecord, Index, MODEL, Member, refused,
+};
 use crate::backup::drill_record::{DrillRecord, DrillState, RECORD};
 use crate::backup::manifest::{MANIFEST, MANIFEST_DIGEST, Manifest, shown_path};
 use crate::backup::store::StoredBackup;
@@ -125,12 +127,7 @@ pub fn import(
         }
     }
 
-    let carried: Vec<ImageRecord> = index
-        .images
-        .iter()
-        .filter(|image| image.saved)
-        .cloned()
-        .collect();
+    let carried = index.carried_images();
     if !carried.is_empty() {
         let images = staging.path().join("images.tar");
         let mut archive = std::io::BufReader::new(crate::backup::archive::open_artifact(&images)?);
@@ -350,12 +347,7 @@ fn load_images(
     archive: &Path,
     index: &Index,
 ) -> Result<Vec<ImageRecord>> {
-    let carried: Vec<ImageRecord> = index
-        .images
-        .iter()
-        .filter(|image| image.saved)
-        .cloned()
-        .collect();
+    let carried = index.carried_images();
     let mut references: Vec<&str> = carried
         .iter()
         .map(|image| image.reference.as_str())
@@ -420,14 +412,4 @@ impl Write for ProgressWriter<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-/// A refusal of the bundle `file` found after its format was read.
-fn refused(file: &str, message: impl AsRef<str>) -> anyhow::Error {
-    Failure::new(
-        ExitStatus::IntegrityFailure,
-        format!("bundle {file} is refused: {}", message.as_ref()),
-    )
-    .hint("nothing was stored or loaded; export the bundle again and carry it whole")
-    .into()
 }
