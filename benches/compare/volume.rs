@@ -23,6 +23,9 @@ use crate::volume_data::{Generator, write_text_tree};
 /// The image of the volume project's service and of every helper container.
 const IMAGE: &str = "devctl-test/busybox:1";
 
+/// devctl's backup of the volume, as measured.
+const BACKUP_ARGUMENTS: [&str; 3] = ["backup", "--volume", "data"];
+
 /// The volume project's compose file: one service that keeps the volume mounted.
 const VOLUME_COMPOSE_FILE: &str = r#"# devctl bench: one service holding the named volume `data`.
 services:
@@ -117,6 +120,24 @@ impl VolumeSandbox {
             .env("DEVCTL_STATE_DIR", &self.state)
             .env("DEVCTL_BACKUP_DIR", &self.backups);
         command
+    }
+
+    /// `devctl backup --volume data`, timed; the backup is removed after.
+    fn timed_backup(&self) -> Result<std::time::Duration> {
+        let elapsed = run_timed(&mut self.devctl(&BACKUP_ARGUMENTS))?;
+        self.remove_backups(None)?;
+        Ok(elapsed)
+    }
+
+    /// `docker cp CONTAINER:/data -` on the project's engine, and its line for the report.
+    fn copy_out(&self, container: &str) -> (Command, String) {
+        let mut command = self.docker_command();
+        command.args(["cp", &format!("{container}:/data"), "-"]);
+        let line = format!(
+            "{} > /dev/null (from the running app container)",
+            describe(&command)
+        );
+        (command, line)
     }
 
     /// The id of the `app` service's container.
@@ -244,13 +265,7 @@ pub(crate) fn measure_volume(options: &Options) -> Result<VolumeReport> {
     let mut measurements = Vec::new();
 
     // Backup: devctl, docker cp, tar czf, in turn.
-    let backup_arguments = ["backup", "--volume", "data"];
-    let mut docker_copy = Command::new("docker");
-    docker_copy.args(["cp", &format!("{container}:/data"), "-"]);
-    let docker_copy_line = format!(
-        "{} > /dev/null (from the running app container)",
-        describe(&docker_copy)
-    );
+    let (mut docker_copy, docker_copy_line) = sandbox.copy_out(&container);
     let gzip_file = sandbox.scratch.join("volume.tar.gz");
     let mut tar_gzip = Command::new("docker");
     tar_gzip.args(["run", "--rm", "-v", &format!("{}:/data", sandbox.volume)]);
@@ -259,11 +274,7 @@ pub(crate) fn measure_volume(options: &Options) -> Result<VolumeReport> {
     let mut gzip_bytes = 0;
     let medians = {
         let mut sides: Vec<Side> = vec![
-            Box::new(|| {
-                let elapsed = run_timed(&mut sandbox.devctl(&backup_arguments))?;
-                sandbox.remove_backups(None)?;
-                Ok(elapsed)
-            }),
+            Box::new(|| sandbox.timed_backup()),
             Box::new(|| run_timed(docker_copy.stdout(Stdio::null()))),
             Box::new(|| {
                 let output = File::create(&gzip_file)
@@ -276,7 +287,7 @@ pub(crate) fn measure_volume(options: &Options) -> Result<VolumeReport> {
         ];
         measure_sides("backup", runs, &mut sides)?
     };
-    let devctl_backup_line = describe(&sandbox.devctl(&backup_arguments));
+    let devctl_backup_line = describe(&sandbox.devctl(&BACKUP_ARGUMENTS));
     measurements.push(Measurement {
         name: "backup",
         devctl_line: devctl_backup_line.clone(),
@@ -296,7 +307,7 @@ pub(crate) fn measure_volume(options: &Options) -> Result<VolumeReport> {
 
     // The backup the restores read.
     eprintln!("taking the backup to restore …");
-    run_timed(&mut sandbox.devctl(&backup_arguments))?;
+    run_timed(&mut sandbox.devctl(&BACKUP_ARGUMENTS))?;
     let source: StoredBackup = sandbox.store().latest()?;
     let artifact = source
         .manifest
@@ -475,27 +486,17 @@ fn measure_backup_over_tls(options: &Options) -> Result<Measurement> {
     let container = sandbox.app_container()?;
     eprintln!("filling volume {} over TLS with ~300 MiB …", sandbox.volume);
     sandbox.fill(&container)?;
-    let backup_arguments = ["backup", "--volume", "data"];
-    let mut docker_copy = sandbox.docker_command();
-    docker_copy.args(["cp", &format!("{container}:/data"), "-"]);
-    let docker_copy_line = format!(
-        "{} > /dev/null (from the running app container)",
-        describe(&docker_copy)
-    );
+    let (mut docker_copy, docker_copy_line) = sandbox.copy_out(&container);
     let medians = {
         let mut sides: Vec<Side> = vec![
-            Box::new(|| {
-                let elapsed = run_timed(&mut sandbox.devctl(&backup_arguments))?;
-                sandbox.remove_backups(None)?;
-                Ok(elapsed)
-            }),
+            Box::new(|| sandbox.timed_backup()),
             Box::new(|| run_timed(docker_copy.stdout(Stdio::null()))),
         ];
         measure_sides("backup over TLS", options.volume_runs, &mut sides)?
     };
     Ok(Measurement {
         name: "backup over TLS",
-        devctl_line: describe(&sandbox.devctl(&backup_arguments)),
+        devctl_line: describe(&sandbox.devctl(&BACKUP_ARGUMENTS)),
         baseline_line: Some(docker_copy_line),
         devctl_median: medians[0],
         baseline_median: Some(medians[1]),
