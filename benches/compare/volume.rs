@@ -63,7 +63,7 @@ struct VolumeSandbox {
 
 impl VolumeSandbox {
     fn create(compression_level: Option<i32>, context: Option<&str>) -> Result<VolumeSandbox> {
-        let engine = Engine::connect(context)?;
+        let engine = Engine::connect(&devctl::engine::endpoint::Endpoint::resolve(context)?)?;
         let docker = DockerCli::locate(context)?;
         let project = match context {
             None => format!("devctl-bench-vol-{}", std::process::id()),

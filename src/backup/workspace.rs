@@ -41,7 +41,7 @@ impl Workspace {
         printer: &Printer,
     ) -> Result<Workspace> {
         let model = project.model(scope, fresh, printer)?;
-        let engine = Engine::connect(project.context.as_deref())?;
+        let engine = Engine::connect(&project.endpoint)?;
         let docker = DockerCli::locate(project.context.as_deref())?;
         let store = BackupStore::new(
             project.layout.project_backups(model.name()),

@@ -12,6 +12,7 @@ use crate::backup::store::BackupStore;
 use crate::cli::{Format, GlobalArgs, LsArgs};
 use crate::compose::verb_plan::SCHEMA_VERSION;
 use crate::engine::api::Engine;
+use crate::engine::endpoint::Endpoint;
 use crate::engine::project_list::group;
 use crate::report::command_line::Stack;
 use crate::report::exit_status::ExitStatus;
@@ -28,7 +29,7 @@ fn backup_root() -> Result<Option<PathBuf>> {
 }
 
 pub fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
-    let engine = Engine::connect(global.context_name().as_deref())?;
+    let engine = Engine::connect(&Endpoint::resolve(global.context_name().as_deref())?)?;
     let mut projects = group(&engine.compose_containers()?);
     let root = backup_root()?;
     for listed in &mut projects {

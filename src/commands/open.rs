@@ -16,7 +16,7 @@ pub fn run(args: &OpenArgs, global: &GlobalArgs, printer: &Printer) -> Result<Ex
     let project = super::options::open(global, printer)?;
     let model = project.model(ServiceScope::Profile, false, printer)?;
     project.check_services(&model, args.service.as_slice())?;
-    let engine = Engine::connect(project.context.as_deref())?;
+    let engine = Engine::connect(&project.endpoint)?;
     let containers = engine.project_containers(model.name())?;
     let rows = ServiceStatus::with_urls(ServiceStatus::collect(&model, &containers), engine.host());
     let chosen = rows

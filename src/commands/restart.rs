@@ -38,7 +38,7 @@ pub fn run(args: &RestartArgs, global: &GlobalArgs, printer: &Printer) -> Result
     if global.dry_run {
         return plan.execute(true, printer);
     }
-    let engine = Engine::connect(project.context.as_deref())?;
+    let engine = Engine::connect(&project.endpoint)?;
     let status = plan.execute_without_input(printer)?;
     match (&plan.wait, status.is_success()) {
         (Some(wait), true) => {

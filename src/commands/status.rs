@@ -14,7 +14,7 @@ use crate::report::printer::Printer;
 pub fn run(args: &StatusArgs, global: &GlobalArgs, printer: &Printer) -> Result<ExitStatus> {
     let project = super::options::open(global, printer)?;
     let model = project.model(ServiceScope::Profile, false, printer)?;
-    let engine = Engine::connect(project.context.as_deref())?;
+    let engine = Engine::connect(&project.endpoint)?;
     let containers = engine.project_containers(model.name())?;
     let rows = ServiceStatus::with_urls(ServiceStatus::collect(&model, &containers), engine.host());
     match args.format.resolved() {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::compose::program::DockerCli;
 use crate::doctor::rule_id::Severity;
 use crate::engine::api::Engine;
+use crate::engine::endpoint::Endpoint;
 use crate::project::Project;
 
 /// The free space below which the backup directory is a warning.
@@ -75,8 +76,9 @@ pub(crate) fn check(context: Option<&str>) -> (Vec<Check>, Option<Engine>) {
             "install the docker CLI (Debian: apt-get install docker.io; elsewhere Docker Desktop)",
         )),
     }
-    checks.push(context_check(context));
-    let engine = match Engine::connect(context) {
+    let endpoint = Endpoint::resolve(context);
+    checks.push(context_check(context, &endpoint));
+    let engine = match endpoint.and_then(|endpoint| Engine::connect(&endpoint)) {
         Ok(engine) => {
             checks.push(Check::ok(
                 "engine",
@@ -120,13 +122,13 @@ pub(crate) fn check(context: Option<&str>) -> (Vec<Check>, Option<Engine>) {
 }
 
 /// The docker context in use and the endpoint it points at.
-fn context_check(context: Option<&str>) -> Check {
-    match crate::engine::api::endpoint(context) {
+fn context_check(context: Option<&str>, endpoint: &anyhow::Result<Endpoint>) -> Check {
+    match endpoint {
         Ok(endpoint) => Check::ok(
             "docker context",
             match context.or(std::env::var("DOCKER_CONTEXT").ok().as_deref()) {
-                Some(name) => format!("{name} ({endpoint})"),
-                None => endpoint,
+                Some(name) => format!("{name} ({})", endpoint.host),
+                None => endpoint.host.clone(),
             },
         ),
         Err(error) => Check::bad(

@@ -112,8 +112,8 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 impl Engine {
     /// Connects to the endpoint the docker CLI would use (see `engine::endpoint`) over its
     /// transport (local socket, plain TCP, TLS or ssh) and checks the engine answers.
-    pub fn connect(context: Option<&str>) -> Result<Engine> {
-        let endpoint = Endpoint::resolve(context)?;
+    pub fn connect(endpoint: &Endpoint) -> Result<Engine> {
+        let endpoint = endpoint.clone();
         let host = endpoint.host.clone();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -719,11 +719,6 @@ impl Engine {
             Ok(text)
         })
     }
-}
-
-/// The engine address the docker CLI would use (see `Endpoint::resolve`).
-pub fn endpoint(context: Option<&str>) -> Result<String> {
-    Ok(Endpoint::resolve(context)?.host)
 }
 
 /// A piece of an archive as the engine sends it.

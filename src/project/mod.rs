@@ -24,6 +24,7 @@ use crate::compose::inputs::ComposeInputs;
 use crate::compose::model::ComposeModel;
 use crate::compose::model_cache::ModelCache;
 use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
+use crate::engine::endpoint::Endpoint;
 use crate::fidelity::stack::FidelityStack;
 use crate::project::profile::Profile;
 use crate::project::profile_set::ProfileSet;
@@ -49,6 +50,8 @@ pub struct Project {
     pub layout: StateLayout,
     pub compose: ComposeProgram,
     pub context: Option<String>,
+    /// The engine `context` (or the environment) names, as API calls reach it.
+    pub endpoint: Endpoint,
     /// `--quiet`: compose prints no progress either.
     pub quiet: bool,
     /// The profile's env schema (`doctor.env_schema`), compiled once when the project opens.
@@ -90,8 +93,9 @@ impl Project {
         }
         let env_schema = check_files(&root, &profile)?;
         let context = options.context.clone();
-        // Fails early, before any compose call, when the named docker context does not exist.
-        crate::engine::api::endpoint(context.as_deref())?;
+        // Resolved once, before any compose call: a named docker context that does not exist
+        // fails here.
+        let endpoint = Endpoint::resolve(context.as_deref())?;
         let layout = StateLayout::resolve(&profile, &root)?;
         let compose = ComposeProgram::locate(&layout.compose_probe())?;
         Ok(Project {
@@ -100,6 +104,7 @@ impl Project {
             layout,
             compose,
             context,
+            endpoint,
             quiet: options.quiet,
             env_schema,
             fidelity: None,
