@@ -178,7 +178,7 @@ i=$((i + 1)); done; done";
     fn store(&self) -> BackupStore {
         BackupStore::new(
             self.backups.join(self.project()),
-            devctl::report::command_line::Stack::Live,
+            devctl::report::command_line::Stack::live(),
         )
     }
 

@@ -87,7 +87,7 @@ pub fn export(
         .into());
     }
     let backup = request.backup;
-    backup.verify(stack)?;
+    backup.verify(&stack)?;
     let images = image_records(workspace, request.images)?;
 
     let mut members: Vec<(Member, Source)> = Vec::new();

@@ -158,7 +158,7 @@ pub fn import(
         }
         // The same manifest says nothing of the files beside it: a damaged copy is named,
         // not taken for this bundle's whole one.
-        if let Err(error) = held.verify(workspace.project.stack()) {
+        if let Err(error) = held.verify(&workspace.project.stack()) {
             let shown_held = shown_path(&held.directory);
             return Err(Failure::new(
                 ExitStatus::IntegrityFailure,
@@ -318,7 +318,7 @@ fn check_backup(
         manifest,
     };
     backup
-        .verify(stack)
+        .verify(&stack)
         .map_err(|error| refused(shown, format!("its backup: {error:#}")))?;
     if let DrillState::Unreadable(why) = DrillRecord::state(directory, &backup.manifest.id) {
         return Err(refused(shown, format!("its drill record: {why}")));

@@ -49,7 +49,7 @@ pub fn drill(
     crate::system::signals::install();
     let started = Instant::now();
     let stack = workspace.project.stack();
-    backup.verify(stack)?;
+    backup.verify(&stack)?;
     let targets = workspace.targets(&[], true)?;
     let foreign = foreign_hooks(&backup.manifest.artifacts, &targets);
     if !foreign.is_empty() {

@@ -66,7 +66,7 @@ impl Journal {
     pub fn check_engine(
         &self,
         project: &str,
-        stack: Stack,
+        stack: &Stack,
         endpoint: &Endpoint,
         doing: &str,
     ) -> Result<()> {
@@ -124,7 +124,7 @@ impl Journal {
 
     /// What the person should know and do about this interrupted run of `project`, with the
     /// devctl command lines for `stack`.
-    pub fn advice(&self, project: &str, stack: Stack) -> (String, String) {
+    pub fn advice(&self, project: &str, stack: &Stack) -> (String, String) {
         match self.operation {
             Operation::Backup => (
                 format!(
@@ -189,8 +189,8 @@ pub fn interrupted_run(
     let Some(journal) = Journal::read(state)? else {
         return Ok(false);
     };
-    journal.check_engine(project, stack, endpoint, doing)?;
-    let (what, advice) = journal.advice(project, stack);
+    journal.check_engine(project, &stack, endpoint, doing)?;
+    let (what, advice) = journal.advice(project, &stack);
     if journal.operation == Operation::Restore {
         return Err(
             Failure::new(ExitStatus::Refused, format!("refusing to {doing}: {what}"))
@@ -256,7 +256,7 @@ mod tests {
         let error = interrupted_run(
             directory.path(),
             "shop",
-            Stack::Live,
+            Stack::live(),
             &here,
             "restore",
             &printer,
@@ -283,7 +283,7 @@ mod tests {
         let error = interrupted_run(
             directory.path(),
             "shop",
-            Stack::Live,
+            Stack::live(),
             &there,
             "up",
             &printer,
@@ -294,32 +294,32 @@ mod tests {
         let mut older = journal(Operation::Restore, None);
         older.engine = None;
         older
-            .check_engine("shop", Stack::Live, &here, "up")
+            .check_engine("shop", &Stack::live(), &here, "up")
             .unwrap();
     }
 
     #[test]
     fn the_advice_names_the_command_lines_of_the_stack_interrupted() {
         let backup = journal(Operation::Backup, None);
-        let (what, advice) = backup.advice("shop", Stack::Live);
+        let (what, advice) = backup.advice("shop", &Stack::live());
         assert_eq!(
             what,
             "a backup of project shop was interrupted while db were stopped"
         );
         assert!(advice.starts_with("`devctl up` starts"), "{advice}");
-        let (_, advice) = backup.advice("shop-fidelity", Stack::Fidelity);
+        let (_, advice) = backup.advice("shop-fidelity", &Stack::fidelity());
         assert!(
             advice.starts_with("`devctl up --fidelity` starts"),
             "{advice}"
         );
 
         let restore = journal(Operation::Restore, Some("20261122T150000Z-safety"));
-        let (_, advice) = restore.advice("shop", Stack::Live);
+        let (_, advice) = restore.advice("shop", &Stack::live());
         assert_eq!(
             advice,
             "finish it with `devctl restore 20261122T143005Z --confirm shop`, or undo it with `devctl restore --undo --confirm shop` (it puts back the safety backup 20261122T150000Z-safety, what the volumes held before)"
         );
-        let (_, advice) = restore.advice("shop-fidelity", Stack::Fidelity);
+        let (_, advice) = restore.advice("shop-fidelity", &Stack::fidelity());
         assert_eq!(
             advice,
             "finish it with `devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity`, or undo it with `devctl restore --undo --confirm shop-fidelity --fidelity` (it puts back the safety backup 20261122T150000Z-safety, what the volumes held before)"

@@ -121,7 +121,7 @@ fn roll_back(
         escaped(&format!("{error:#}"))
     ));
     let rolled_back = workspace.store.get(safety).and_then(|backup| {
-        backup.verify(stack)?;
+        backup.verify(&stack)?;
         let again = RestoreRequest {
             backup: &backup,
             targets: request.targets,

@@ -175,7 +175,7 @@ impl BackupStore {
                     "{} is a symbolic link, not a backup directory",
                     shown_path(&entry.path())
                 )),
-                false => StoredBackup::open_entry(&entry.path(), &name, self.stack)
+                false => StoredBackup::open_entry(&entry.path(), &name, &self.stack)
                     .map(|backup| backup.manifest)
                     .map_err(|error| format!("{error:#}")),
             };
@@ -239,7 +239,7 @@ impl BackupStore {
             .hint(escaped(&hint))
             .into());
         }
-        StoredBackup::open_entry(&directory, id, self.stack)
+        StoredBackup::open_entry(&directory, id, &self.stack)
     }
 
     /// The newest complete backup a person means by "the latest": a manual or a pre-delete
@@ -254,7 +254,7 @@ impl BackupStore {
                 .is_ok_and(|manifest| manifest.kind != BackupKind::Safety)
         });
         match newest {
-            Some(listed) => StoredBackup::open_entry(&listed.directory, &listed.id, self.stack),
+            Some(listed) => StoredBackup::open_entry(&listed.directory, &listed.id, &self.stack),
             None if !listed.is_empty() => Err(Failure::bad_input(format!(
                 "no backup in {} but safety backups (what restores replaced), which the latest never means",
                 self.directory.display()
@@ -322,7 +322,7 @@ impl Drop for PartialBackup {
 impl StoredBackup {
     /// The backup in the store's folder `directory`, named `id`: the manifest's id must be the
     /// folder's name. Hints name the devctl command lines for `stack`.
-    fn open_entry(directory: &Path, id: &str, stack: Stack) -> Result<StoredBackup> {
+    fn open_entry(directory: &Path, id: &str, stack: &Stack) -> Result<StoredBackup> {
         let backup = StoredBackup::open(directory, stack)?;
         if backup.manifest.id != id {
             return Err(Failure::new(
@@ -345,7 +345,7 @@ impl StoredBackup {
 
     /// A backup directory anywhere (`--from DIR`; it may have been renamed: the manifest's id
     /// is the backup's); hints name the devctl command lines for `stack`.
-    pub fn open(directory: &Path, stack: Stack) -> Result<StoredBackup> {
+    pub fn open(directory: &Path, stack: &Stack) -> Result<StoredBackup> {
         if std::fs::symlink_metadata(directory.join(MANIFEST)).is_err() {
             return Err(Failure::bad_input(format!(
                 "{} is not a devctl backup: it has no {MANIFEST}",
@@ -366,7 +366,7 @@ impl StoredBackup {
 
     /// Re-hashes every artifact and reads every archive through to its end; any difference
     /// from the manifest is an integrity failure, whose hint names the listing for `stack`.
-    pub fn verify(&self, stack: Stack) -> Result<()> {
+    pub fn verify(&self, stack: &Stack) -> Result<()> {
         self.verify_artifacts()
             .map_err(|error| untrusted(error, stack))
     }
@@ -445,7 +445,7 @@ fn mismatch(message: String) -> anyhow::Error {
 
 /// `error`, when it is an integrity failure without a hint, with the hint to choose another
 /// backup, naming the listing for `stack`.
-fn untrusted(mut error: anyhow::Error, stack: Stack) -> anyhow::Error {
+fn untrusted(mut error: anyhow::Error, stack: &Stack) -> anyhow::Error {
     if let Some(failure) = error.downcast_mut::<Failure>()
         && failure.status == ExitStatus::IntegrityFailure
         && failure.hint.is_none()
@@ -489,7 +489,7 @@ mod tests {
     #[test]
     fn only_committed_backups_are_listed() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().join("shop"), Stack::Live);
+        let store = BackupStore::new(temp.path().join("shop"), Stack::live());
         let first = store.new_id(Some("Before Upgrade!"));
         assert!(first.ends_with("-before-upgrade"), "{first}");
         let partial = store.begin(&first).unwrap();
@@ -519,7 +519,7 @@ mod tests {
     #[test]
     fn an_adopted_backup_comes_from_a_hidden_staging_folder_and_never_over_another() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().join("shop"), Stack::Live);
+        let store = BackupStore::new(temp.path().join("shop"), Stack::live());
         let id = "20261130T020000Z";
         let staging = store.staging().unwrap();
         assert!(
@@ -551,7 +551,7 @@ mod tests {
     #[test]
     fn ids_made_in_one_second_stay_in_order_whatever_their_labels() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::live());
         let mut made = Vec::new();
         for label in ["zulu", "alpha", "2024", "mike"] {
             let id = store.new_id(Some(label));
@@ -585,7 +585,7 @@ mod tests {
     #[test]
     fn the_latest_is_the_newest_a_person_made_or_the_guard_took_never_a_safety_backup() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::live());
         let write = |id: &str, kind: BackupKind| {
             let mut written = manifest(id);
             written.kind = kind;
@@ -601,7 +601,7 @@ mod tests {
             "20260103T000000Z-before-down"
         );
         // Only safety backups: there is none to mean.
-        let only = BackupStore::new(temp.path().join("only"), Stack::Live);
+        let only = BackupStore::new(temp.path().join("only"), Stack::live());
         let mut safety = manifest("20260105T000000Z-safety");
         safety.kind = BackupKind::Safety;
         only.begin(&safety.id).unwrap().commit(&safety).unwrap();
@@ -611,7 +611,7 @@ mod tests {
     #[test]
     fn automatic_backups_are_pruned_never_the_newest_nor_manual_ones() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::live());
         let write = |id: &str, kind: BackupKind| {
             let mut written = manifest(id);
             written.kind = kind;
@@ -650,7 +650,7 @@ mod tests {
     #[test]
     fn an_edited_manifest_is_an_integrity_failure() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::live());
         let id = store.new_id(None);
         let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
         let path = backup.directory.join(MANIFEST);
@@ -666,7 +666,7 @@ mod tests {
             Some("this backup cannot be trusted; choose another (`devctl backup list`)")
         );
         // The fidelity stack's store names its own listing.
-        let fidelity = BackupStore::new(temp.path().to_path_buf(), Stack::Fidelity);
+        let fidelity = BackupStore::new(temp.path().to_path_buf(), Stack::fidelity());
         let error = fidelity.get(&id).unwrap_err();
         assert_eq!(
             crate::report::failure::find(&error)
@@ -680,7 +680,7 @@ mod tests {
     #[test]
     fn a_damaged_archive_s_hint_names_the_listing_of_the_stack() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Fidelity);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::fidelity());
         let id = store.new_id(None);
         let backup = store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
         // The manifest names an archive that is not there.
@@ -694,8 +694,8 @@ mod tests {
             }))
             .unwrap(),
         );
-        for stack in [Stack::Live, Stack::Fidelity] {
-            let error = missing.verify(stack).unwrap_err();
+        for stack in [Stack::live(), Stack::fidelity()] {
+            let error = missing.verify(&stack).unwrap_err();
             let failure = crate::report::failure::find(&error).unwrap();
             assert_eq!(failure.status, ExitStatus::IntegrityFailure);
             assert_eq!(
@@ -706,15 +706,15 @@ mod tests {
                 )
             );
         }
-        backup.verify(Stack::Fidelity).unwrap();
+        backup.verify(&Stack::fidelity()).unwrap();
     }
 
     #[test]
     fn an_empty_store_s_hints_name_the_backup_of_the_stack() {
         let temp = tempfile::tempdir().unwrap();
         for (stack, line) in [
-            (Stack::Live, "`devctl backup`"),
-            (Stack::Fidelity, "`devctl backup --fidelity`"),
+            (Stack::live(), "`devctl backup`"),
+            (Stack::fidelity(), "`devctl backup --fidelity`"),
         ] {
             let store = BackupStore::new(temp.path().to_path_buf(), stack);
             for error in [store.get("nope").unwrap_err(), store.latest().unwrap_err()] {
@@ -730,7 +730,7 @@ mod tests {
     #[test]
     fn unknown_ids_list_the_known_ones() {
         let temp = tempfile::tempdir().unwrap();
-        let store = BackupStore::new(temp.path().to_path_buf(), Stack::Live);
+        let store = BackupStore::new(temp.path().to_path_buf(), Stack::live());
         let id = store.new_id(None);
         store.begin(&id).unwrap().commit(&manifest(&id)).unwrap();
         let error = store.get("nope").unwrap_err();

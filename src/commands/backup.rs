@@ -208,7 +208,7 @@ fn export(
     printer.info(format!(
         "import it where it goes with: {}",
         // The bundle goes to another engine: the line names none of this run's.
-        workspace.project.stack().devctl_elsewhere(&format!(
+        workspace.project.stack().through(None).devctl(&format!(
             "backup import {}",
             shell_quote(&exported.path.display().to_string())
         ))
@@ -426,7 +426,7 @@ fn verify(workspace: &Workspace, id: Option<&str>, printer: &Printer) -> Result<
     };
     let mut failures = 0;
     for backup in &backups {
-        match backup.verify(workspace.project.stack()) {
+        match backup.verify(&workspace.project.stack()) {
             Ok(()) => printer.info(format!(
                 "✔ {}: {} artifact{}, {} verified",
                 backup.manifest.id,

@@ -38,7 +38,7 @@ pub fn run(args: &LsArgs, global: &GlobalArgs, printer: &Printer) -> Result<Exit
             .as_deref()
             .is_some_and(|checkout| Path::new(checkout).join("profiles").is_dir());
         listed.newest_backup = root.as_ref().and_then(|root| {
-            BackupStore::new(root.join(&listed.project), Stack::Live)
+            BackupStore::new(root.join(&listed.project), Stack::live())
                 .latest()
                 .ok()
                 .map(|backup| backup.manifest.id)

@@ -31,10 +31,6 @@ use crate::report::printer::Printer;
 /// Runs the verb and returns the exit code to leave with.
 pub fn dispatch(cli: &Cli, printer: &Printer) -> Result<ExitStatus> {
     let global = &cli.global;
-    // The devctl lines the run prints reach the engine it reaches.
-    if let Some(context) = global.context_name() {
-        crate::report::command_line::set_context(&context);
-    }
     match &cli.command {
         Command::Up(args) => up::run(args, global, printer),
         Command::Down(args) => down::run(args, global, printer),

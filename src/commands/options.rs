@@ -22,10 +22,11 @@ pub fn fidelity(global: &GlobalArgs) -> GlobalArgs {
 /// The stack the global flags address, for the devctl command lines hints name before the
 /// project is open (once it is, `Project::stack`).
 pub fn stack(global: &GlobalArgs) -> Stack {
-    match global.fidelity {
-        true => Stack::Fidelity,
-        false => Stack::Live,
-    }
+    let stack = match global.fidelity {
+        true => Stack::fidelity(),
+        false => Stack::live(),
+    };
+    stack.through(global.context_name().as_deref())
 }
 
 /// The project the global flags select (`--project-dir`, `--profile`, `--context`, each also

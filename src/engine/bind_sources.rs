@@ -238,12 +238,12 @@ pub fn refusal(engine: &str, unshared: &[BindSource], advice: &Advice) -> Failur
         ),
         None => format!("profiles/{}.yaml", advice.profile),
     };
-    let hint = match advice.stack {
-        Stack::Live => format!(
+    let hint = match advice.stack.is_fidelity() {
+        false => format!(
             "run `{}`: it builds the images, ships them to the engine and mounts no source folder, the way to run on a remote engine; or, to start them on the engine's own folders, set `allow_unshared_bind_sources: true` under `up:` in {profile}",
             advice.stack.devctl("up --fidelity")
         ),
-        Stack::Fidelity => format!(
+        true => format!(
             "the fidelity stack keeps these mounts: drop them (`fidelity.drop_mounts`, or out of `fidelity.keep_mounts`), or, to start them on the engine's own folders, set `allow_unshared_bind_sources: true` under `up:` in {profile}"
         ),
     };
@@ -331,7 +331,7 @@ mod tests {
             profile: "default",
             file: Some(Path::new("/p/profiles/default.yaml")),
             root: Path::new("/p"),
-            stack: Stack::Live,
+            stack: Stack::live(),
             allowed: false,
         };
         let engine = describe_engine("ssh://me@build-box", Some("build-box"));
@@ -350,7 +350,7 @@ mod tests {
             "{hint}"
         );
         let fidelity = Advice {
-            stack: Stack::Fidelity,
+            stack: Stack::fidelity(),
             file: None,
             ..advice
         };

@@ -206,7 +206,7 @@ mod tests {
             &failing,
             cause,
             std::time::Duration::from_secs(120),
-            Stack::Live,
+            Stack::live(),
         );
         assert_eq!(failure.status, ExitStatus::Unhealthy);
         failure.to_string()
@@ -245,8 +245,8 @@ mod tests {
             ),
         ] {
             let failing = std::slice::from_ref(failing);
-            assert!(hint(failing, cause, Stack::Live).starts_with(live));
-            assert!(hint(failing, cause, Stack::Fidelity).starts_with(fidelity));
+            assert!(hint(failing, cause, Stack::live()).starts_with(live));
+            assert!(hint(failing, cause, Stack::fidelity()).starts_with(fidelity));
         }
     }
 

@@ -249,7 +249,7 @@ mod tests {
     }
 
     fn guarded(line: &str) -> GuardedStep {
-        match route(&words(line), &[], Stack::Live) {
+        match route(&words(line), &[], Stack::live()) {
             Ok(Route::Guarded(step)) => step,
             other => panic!("`{line}`: {other:?}"),
         }
@@ -291,7 +291,7 @@ mod tests {
 
     #[test]
     fn an_empty_command_line_is_bad_input() {
-        let failure = route(&[], &[], Stack::Live).unwrap_err();
+        let failure = route(&[], &[], Stack::live()).unwrap_err();
         assert_eq!(
             failure.status,
             crate::report::exit_status::ExitStatus::BadInput
@@ -301,7 +301,7 @@ mod tests {
             failure.hint.as_deref(),
             Some("e.g. `devctl compose ps` or `devctl compose -- logs -f db`")
         );
-        let fidelity = route(&[], &[], Stack::Fidelity).unwrap_err();
+        let fidelity = route(&[], &[], Stack::fidelity()).unwrap_err();
         assert_eq!(
             fidelity.message,
             "`devctl --fidelity compose` needs a compose command"
@@ -324,7 +324,7 @@ mod tests {
             "stop",
         ] {
             assert!(
-                matches!(route(&words(line), &[], Stack::Live), Ok(Route::Direct)),
+                matches!(route(&words(line), &[], Stack::live()), Ok(Route::Direct)),
                 "`{line}`"
             );
         }
@@ -381,7 +381,7 @@ mod tests {
                 ("start", "which stack it acts on"),
             ] {
                 let line = format!("{flag} elsewhere {command}");
-                let failure = route(&words(&line), &[], Stack::Live).unwrap_err();
+                let failure = route(&words(&line), &[], Stack::live()).unwrap_err();
                 assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
                 let subcommand = command.split(' ').next().unwrap();
                 assert_eq!(
@@ -393,16 +393,16 @@ mod tests {
             }
         }
         // An attached value is the same flag.
-        assert!(route(&words("-pelsewhere down -v"), &[], Stack::Live).is_err());
-        assert!(route(&words("--project-name=elsewhere down"), &[], Stack::Live).is_err());
-        assert!(route(&words("-pelsewhere up -dy"), &[], Stack::Live).is_err());
+        assert!(route(&words("-pelsewhere down -v"), &[], Stack::live()).is_err());
+        assert!(route(&words("--project-name=elsewhere down"), &[], Stack::live()).is_err());
+        assert!(route(&words("-pelsewhere up -dy"), &[], Stack::live()).is_err());
     }
 
     #[test]
     fn retargeting_variables_refuse_what_creates_or_destroys_and_nothing_else() {
         for variable in RETARGETING_VARIABLES {
             for line in ["up -d", "create", "rm -fv", "down -v", "down"] {
-                let failure = route(&words(line), &[variable], Stack::Live).unwrap_err();
+                let failure = route(&words(line), &[variable], Stack::live()).unwrap_err();
                 assert_eq!(failure.status, ExitStatus::Refused, "`{line}`");
                 assert!(
                     failure
@@ -415,7 +415,7 @@ mod tests {
             for line in ["ps", "logs -f db", "config", "stop"] {
                 assert!(
                     matches!(
-                        route(&words(line), &[variable], Stack::Live),
+                        route(&words(line), &[variable], Stack::live()),
                         Ok(Route::Direct)
                     ),
                     "`{line}`"

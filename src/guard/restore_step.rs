@@ -63,7 +63,7 @@ pub fn run(
         note_renamed(directory, &backup, printer);
     }
     printer.info(format!("verifying backup {}…", backup.manifest.id));
-    backup.verify(workspace.project.stack())?;
+    backup.verify(&workspace.project.stack())?;
     // Every volume a backup's artifact could go into, anonymous ones included.
     let targets = workspace.targets(&[], true)?;
     let replaced = replaced_volumes(&backup, &options.volumes, printer);
@@ -118,11 +118,11 @@ pub fn run(
     if let Some(journal) = &interrupted {
         journal.check_engine(
             workspace.model.name(),
-            workspace.project.stack(),
+            &workspace.project.stack(),
             workspace.engine.endpoint(),
             &format!("restore {}", backup.manifest.id),
         )?;
-        let (what, _) = journal.advice(workspace.model.name(), workspace.project.stack());
+        let (what, _) = journal.advice(workspace.model.name(), &workspace.project.stack());
         printer.warn(format!("{what}; this restore replaces that state"));
     }
     let request = RestoreRequest {
@@ -158,11 +158,11 @@ fn choose(workspace: &Workspace, options: &RestoreOptions) -> Result<StoredBacku
     let live = workspace.project.fidelity.as_ref().map(|stack| {
         BackupStore::new(
             workspace.project.layout.project_backups(&stack.live),
-            Stack::Live,
+            Stack::live().through(workspace.project.context.as_deref()),
         )
     });
     match (&options.id, &options.from, &live) {
-        (_, Some(directory), _) => StoredBackup::open(directory, workspace.project.stack()),
+        (_, Some(directory), _) => StoredBackup::open(directory, &workspace.project.stack()),
         (Some(id), None, Some(live)) => match workspace.store.get(id) {
             Ok(backup) => Ok(backup),
             Err(_) => live.get(id),

@@ -272,10 +272,11 @@ impl Project {
 
     /// The stack this project's commands address, for the devctl command lines hints name.
     pub fn stack(&self) -> Stack {
-        match self.fidelity {
-            Some(_) => Stack::Fidelity,
-            None => Stack::Live,
-        }
+        let stack = match self.fidelity {
+            Some(_) => Stack::fidelity(),
+            None => Stack::live(),
+        };
+        stack.through(self.context.as_deref())
     }
 
     /// Compose's project directory for the profile's files (which it records on containers

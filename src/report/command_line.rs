@@ -1,58 +1,60 @@
-//! `Stack`: which stack a run addresses, for the devctl command lines its hints and notes
-//! print. A line about the fidelity stack carries `--fidelity`, so that pasting it acts on
-//! that stack and not the live one; a run given `--context NAME` prints lines that carry it,
-//! so that pasting one reaches the same engine.
+//! `Stack`: which stack a run addresses, and through which docker context, for the devctl
+//! command lines its hints and notes print. A line about the fidelity stack carries
+//! `--fidelity`, and a line of a run given `--context NAME` carries that flag, so that
+//! pasting it acts on that stack of that engine and not the live one or the local engine.
 
-use std::sync::OnceLock;
+use crate::report::text::shell_quote;
 
-/// The docker context the run was given with `--context`, once set.
-static CONTEXT: OnceLock<String> = OnceLock::new();
-
-/// Makes every devctl line this run prints carry `--context name`.
-pub fn set_context(name: &str) {
-    let _ = CONTEXT.set(name.to_string());
-}
-
-/// The stack a run addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Stack {
-    /// The profile's own stack.
-    #[default]
-    Live,
-    /// The fidelity stack (`--fidelity`).
-    Fidelity,
+/// The stack a run addresses, and the docker context it was named by on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stack {
+    fidelity: bool,
+    context: Option<String>,
 }
 
 impl Stack {
-    /// `devctl ARGUMENTS`, as typed to act on this stack: for the fidelity stack with
-    /// `--fidelity` after the verb's arguments, or before `compose` (whose arguments go to
-    /// compose).
-    pub fn devctl(self, arguments: &str) -> String {
-        self.line(CONTEXT.get().map(String::as_str), arguments)
+    /// The profile's own stack.
+    pub fn live() -> Stack {
+        Stack::default()
     }
 
-    /// `devctl ARGUMENTS` for this stack without the run's `--context`: for a line meant for
-    /// another engine (a bundle's import).
-    pub fn devctl_elsewhere(self, arguments: &str) -> String {
-        self.line(None, arguments)
+    /// The fidelity stack (`--fidelity`).
+    pub fn fidelity() -> Stack {
+        Stack {
+            fidelity: true,
+            context: None,
+        }
     }
 
-    /// `devctl ARGUMENTS` for this stack, with `--context context` first when given.
-    fn line(self, context: Option<&str>, arguments: &str) -> String {
+    /// This stack as reached through `--context CONTEXT` (None: no flag, so the
+    /// environment's engine).
+    pub fn through(self, context: Option<&str>) -> Stack {
+        Stack {
+            context: context.map(str::to_string),
+            ..self
+        }
+    }
+
+    /// Whether this is the fidelity stack.
+    pub fn is_fidelity(&self) -> bool {
+        self.fidelity
+    }
+
+    /// `devctl ARGUMENTS`, as typed to act on this stack: with `--context NAME` first when
+    /// the run was given one; for the fidelity stack with `--fidelity` after the verb's
+    /// arguments, or before `compose` (whose arguments go to compose).
+    pub fn devctl(&self, arguments: &str) -> String {
         let arguments = arguments.trim();
-        let devctl = match context {
-            Some(context) => format!(
-                "devctl --context {}",
-                crate::report::text::shell_quote(context)
-            ),
-            None => "devctl".to_string(),
+        let context = match &self.context {
+            Some(context) => format!("--context {} ", shell_quote(context)),
+            None => String::new(),
         };
-        match self {
-            Stack::Live => format!("{devctl} {arguments}"),
-            Stack::Fidelity if arguments == "compose" || arguments.starts_with("compose ") => {
-                format!("{devctl} --fidelity {arguments}")
+        match self.fidelity {
+            false => format!("devctl {context}{arguments}"),
+            true if arguments == "compose" || arguments.starts_with("compose ") => {
+                format!("devctl {context}--fidelity {arguments}")
             }
-            Stack::Fidelity => format!("{devctl} {arguments} --fidelity"),
+            true => format!("devctl {context}{arguments} --fidelity"),
         }
     }
 }
@@ -63,41 +65,54 @@ mod tests {
 
     #[test]
     fn fidelity_lines_carry_the_flag_where_devctl_reads_it() {
-        assert_eq!(Stack::Live.devctl("logs app"), "devctl logs app");
+        assert_eq!(Stack::live().devctl("logs app"), "devctl logs app");
         assert_eq!(
-            Stack::Fidelity.devctl("logs app"),
+            Stack::fidelity().devctl("logs app"),
             "devctl logs app --fidelity"
         );
-        assert_eq!(Stack::Fidelity.devctl("logs "), "devctl logs --fidelity");
+        assert_eq!(Stack::fidelity().devctl("logs "), "devctl logs --fidelity");
         assert_eq!(
-            Stack::Fidelity.devctl("restore 20261122T143005Z --confirm shop-fidelity"),
+            Stack::fidelity().devctl("restore 20261122T143005Z --confirm shop-fidelity"),
             "devctl restore 20261122T143005Z --confirm shop-fidelity --fidelity"
         );
         assert_eq!(
-            Stack::Fidelity.devctl("compose -- logs -f db"),
+            Stack::fidelity().devctl("compose -- logs -f db"),
             "devctl --fidelity compose -- logs -f db"
         );
         assert_eq!(
-            Stack::Fidelity.devctl("compose"),
+            Stack::fidelity().devctl("compose"),
             "devctl --fidelity compose"
         );
         assert_eq!(
-            Stack::Fidelity.devctl("composer"),
+            Stack::fidelity().devctl("composer"),
             "devctl composer --fidelity"
         );
-        assert_eq!(Stack::default(), Stack::Live);
+        assert_eq!(Stack::default(), Stack::live());
     }
 
     #[test]
-    fn lines_of_a_run_given_a_context_carry_it() {
+    fn lines_of_a_run_given_a_context_name_it() {
+        let remote = Stack::live().through(Some("build-box"));
         assert_eq!(
-            Stack::Live.line(Some("build box"), "restore 20261122T143005Z --confirm shop"),
+            remote.devctl("up --fidelity"),
+            "devctl --context build-box up --fidelity"
+        );
+        let fidelity = Stack::fidelity().through(Some("team box"));
+        assert_eq!(
+            fidelity.devctl("restore 20261122T143005Z --confirm shop-fidelity"),
+            "devctl --context 'team box' restore 20261122T143005Z --confirm shop-fidelity --fidelity"
+        );
+        assert_eq!(
+            fidelity.devctl("compose -- logs"),
+            "devctl --context 'team box' --fidelity compose -- logs"
+        );
+        assert_eq!(Stack::live().through(None).devctl("logs"), "devctl logs");
+        assert_eq!(
+            Stack::live()
+                .through(Some("build box"))
+                .devctl("restore 20261122T143005Z --confirm shop"),
             "devctl --context 'build box' restore 20261122T143005Z --confirm shop"
         );
-        assert_eq!(
-            Stack::Fidelity.line(Some("remote"), "compose ps"),
-            "devctl --context remote --fidelity compose ps"
-        );
-        assert_eq!(Stack::Live.line(None, "up"), "devctl up");
+        assert_eq!(Stack::live().through(None).devctl("up"), "devctl up");
     }
 }

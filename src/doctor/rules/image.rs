@@ -74,7 +74,7 @@ mod tests {
             contract: contract(),
             origin: PathBuf::from("profiles/default.yaml"),
             state,
-            stack: Stack::Live,
+            stack: Stack::live(),
         }
     }
 
@@ -101,7 +101,7 @@ mod tests {
             ]
         );
         let mut fidelity = input(ImageState::Missing);
-        fidelity.stack = Stack::Fidelity;
+        fidelity.stack = Stack::fidelity();
         assert_eq!(
             findings(&IMAGE_CONTRACT, fidelity),
             [
