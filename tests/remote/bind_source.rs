@@ -3,31 +3,11 @@
 //! the same project's fidelity stack, which ships the source in its image, comes up there.
 
 use crate::engine::{SSH, TLS};
-use crate::fixture::{Remote, resources};
-use crate::harness::{Fixture, service_row};
-
-/// A project whose `app` is built from ./app and live-mounts ./app/www, which the image
-/// also copies.
-fn source_mounted_project() -> Fixture {
-    let fixture = Fixture::new("bind");
-    fixture.write(
-        "profiles/default.yaml",
-        "compose:\n  project_name: {project}\n",
-    );
-    fixture.write(
-        "app/Dockerfile",
-        "FROM {busybox}\nCOPY www/ /app/www/\nCMD [\"sleep\", \"600\"]\n",
-    );
-    fixture.write("app/www/index.html", "shipped\n");
-    fixture.write(
-        "compose.yaml",
-        "services:\n  app:\n    build: ./app\n    init: true\n    volumes: [./app/www:/app/www]\n    healthcheck:\n      test: [CMD, test, -f, /app/www/index.html]\n      interval: 1s\n      retries: 30\n",
-    );
-    fixture
-}
+use crate::fixture::{Remote, resources, source_mounted_project};
+use crate::harness::service_row;
 
 pub fn an_unseen_bind_source_is_refused_and_fidelity_comes_up() {
-    let remote = Remote::new(source_mounted_project(), TLS);
+    let remote = Remote::new(source_mounted_project("bind", ""), TLS);
     let name = remote.name().to_string();
     let refused = remote.devctl().args(["up"]).status(77).run();
     assert!(
@@ -42,7 +22,7 @@ pub fn an_unseen_bind_source_is_refused_and_fidelity_comes_up() {
     );
     assert_eq!(resources(Some(TLS), &name), Vec::<String>::new());
     // Over ssh the engine is asked the same way, through `docker system dial-stdio`.
-    let over_ssh = Remote::new(source_mounted_project(), SSH);
+    let over_ssh = Remote::new(source_mounted_project("bind", ""), SSH);
     over_ssh
         .devctl()
         .args(["up"])

@@ -7,6 +7,34 @@ use std::process::Command;
 use crate::harness::{Fixture, Test};
 use crate::sandbox;
 
+/// A project whose `app` is built from ./app and live-mounts ./app/www (which the image
+/// also copies), labelled `label`; with `volume` non-empty it also keeps that named volume
+/// at /data.
+pub fn source_mounted_project(label: &str, volume: &str) -> Fixture {
+    let fixture = Fixture::new(label);
+    fixture.write(
+        "profiles/default.yaml",
+        "compose:\n  project_name: {project}\n",
+    );
+    fixture.write(
+        "app/Dockerfile",
+        "FROM {busybox}\nCOPY www/ /app/www/\nCMD [\"sleep\", \"600\"]\n",
+    );
+    fixture.write("app/www/index.html", "shipped\n");
+    let (mounts, volumes) = match volume {
+        "" => ("[./app/www:/app/www]".to_string(), String::new()),
+        name => (
+            format!("[./app/www:/app/www, {name}:/data]"),
+            format!("volumes:\n  {name}:\n"),
+        ),
+    };
+    fixture.write(
+        "compose.yaml",
+        &format!("services:\n  app:\n    build: ./app\n    init: true\n    volumes: {mounts}\n    healthcheck:\n      test: [CMD, test, -f, /app/www/index.html]\n      interval: 1s\n      retries: 30\n{volumes}"),
+    );
+    fixture
+}
+
 pub struct Remote {
     pub fixture: Fixture,
     pub context: &'static str,

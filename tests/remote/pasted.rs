@@ -3,28 +3,8 @@
 //! the same context, so they act on the engine they came from and never on the local one.
 
 use crate::engine::TLS;
-use crate::fixture::{Remote, resources};
-use crate::harness::{Fixture, Outcome};
-
-/// A project whose `app` is built from ./app, live-mounts ./app/www (which the image also
-/// copies) and keeps a named volume.
-fn source_mounted_project() -> Fixture {
-    let fixture = Fixture::new("pasted");
-    fixture.write(
-        "profiles/default.yaml",
-        "compose:\n  project_name: {project}\n",
-    );
-    fixture.write(
-        "app/Dockerfile",
-        "FROM {busybox}\nCOPY www/ /app/www/\nCMD [\"sleep\", \"600\"]\n",
-    );
-    fixture.write("app/www/index.html", "shipped\n");
-    fixture.write(
-        "compose.yaml",
-        "services:\n  app:\n    build: ./app\n    init: true\n    volumes: [./app/www:/app/www, data:/data]\n    healthcheck:\n      test: [CMD, test, -f, /app/www/index.html]\n      interval: 1s\n      retries: 30\nvolumes:\n  data:\n",
-    );
-    fixture
-}
+use crate::fixture::{Remote, resources, source_mounted_project};
+use crate::harness::Outcome;
 
 /// The text between the backquotes that follow `before` in `text`.
 fn quoted_after(text: &str, before: &str) -> String {
@@ -56,7 +36,7 @@ fn paste(remote: &Remote, line: &str) -> Outcome {
 }
 
 pub fn printed_commands_act_on_the_engine_they_came_from() {
-    let remote = Remote::new(source_mounted_project(), TLS);
+    let remote = Remote::new(source_mounted_project("pasted", "data"), TLS);
     let fidelity = format!("{}-fidelity", remote.name());
 
     let refused = remote.devctl().args(["up"]).status(77).run();
