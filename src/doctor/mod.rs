@@ -13,6 +13,7 @@ pub mod rule_id;
 pub mod rules;
 pub mod run;
 pub mod sarif;
+pub(crate) mod shell;
 pub mod yaml_positions;
 
 pub use run::{Format, Options, run};

@@ -11,6 +11,8 @@ pub mod env;
 pub(crate) mod examples;
 pub mod image;
 pub(crate) mod reading;
+#[cfg(test)]
+pub(crate) mod upstream;
 
 use crate::doctor::finding::Finding;
 use crate::doctor::lint_input::{ImageInput, LintInput};
