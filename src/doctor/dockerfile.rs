@@ -1,6 +1,9 @@
 //! `Dockerfile`: a Dockerfile read into instructions, each with its line, and split into
-//! build stages. Enough of the syntax for the doctor's rules: line continuations, comments,
-//! parser directives, and heredocs (`RUN <<EOF … EOF`, kept as the instruction's text).
+//! build stages, after the instructions before the first `FROM` (global `ARG`s). Enough of
+//! the syntax for the doctor's rules: line continuations, comments, parser directives, and
+//! heredocs where BuildKit reads them: in `RUN`, `COPY` and `ADD`, a word that starts with
+//! `<<` (`<<-` strips leading tabs; the marker may be quoted), several on one line, each
+//! body up to the line that is its marker.
 
 /// One instruction: its keyword upper-cased, its arguments joined into one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +12,24 @@ pub struct Instruction {
     pub arguments: String,
     /// The line it starts on, counted from 1.
     pub line: usize,
+    /// Its heredocs, in order (their bodies also follow the first line in `arguments`).
+    pub heredocs: Vec<Heredoc>,
+}
+
+/// One heredoc of an instruction: `<<EOF` and the lines up to `EOF`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Heredoc {
+    /// The marker, quotes removed.
+    pub name: String,
+    /// The lines between the instruction and the marker, each ending in a newline.
+    pub body: String,
+}
+
+impl Instruction {
+    /// The arguments on the instruction's own line(s), without heredoc bodies.
+    pub fn command_line(&self) -> &str {
+        self.arguments.split('\n').next().unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -57,15 +78,31 @@ impl Dockerfile {
                     .unwrap_or_default();
                 index += 1;
             }
-            if let Some(marker) = heredoc_marker(&text) {
-                while index < lines.len() {
-                    let body = lines[index];
-                    index += 1;
-                    if body.trim() == marker {
-                        break;
+            let first_word = text.split_whitespace().next().unwrap_or_default();
+            let reads_heredocs = ["RUN", "COPY", "ADD"]
+                .iter()
+                .any(|keyword| first_word.eq_ignore_ascii_case(keyword));
+            let mut heredocs = Vec::new();
+            if reads_heredocs {
+                for (name, strip_tabs) in heredoc_markers(&text, escape) {
+                    let mut body = String::new();
+                    while index < lines.len() {
+                        let line = lines[index];
+                        index += 1;
+                        let line = if strip_tabs {
+                            line.trim_start_matches('\t')
+                        } else {
+                            line
+                        };
+                        if line == name {
+                            break;
+                        }
+                        body.push_str(line);
+                        body.push('\n');
                     }
                     text.push('\n');
-                    text.push_str(body);
+                    text.push_str(body.trim_end_matches('\n'));
+                    heredocs.push(Heredoc { name, body });
                 }
             }
             let (keyword, arguments) = text.split_once(char::is_whitespace).unwrap_or((&text, ""));
@@ -73,9 +110,20 @@ impl Dockerfile {
                 keyword: keyword.to_uppercase(),
                 arguments: arguments.trim().to_string(),
                 line: start,
+                heredocs,
             });
         }
         Dockerfile { instructions }
+    }
+
+    /// The instructions before the first `FROM`: the global `ARG`s.
+    pub fn preamble(&self) -> &[Instruction] {
+        let first = self
+            .instructions
+            .iter()
+            .position(|instruction| instruction.keyword == "FROM")
+            .unwrap_or(self.instructions.len());
+        &self.instructions[..first]
     }
 
     /// The build stages: each `FROM` and the instructions up to the next.
@@ -120,19 +168,88 @@ pub fn from_image(arguments: &str) -> &str {
         .unwrap_or_default()
 }
 
-fn heredoc_marker(text: &str) -> Option<String> {
-    let position = text.find("<<")?;
-    let rest = &text[position + 2..];
-    if rest.starts_with('<') {
-        return None; // a here-string, `<<<`
+/// The heredocs a logical line opens, as BuildKit finds them: each word that starts with
+/// `<<` (after optional file-descriptor digits), not `<<<`, gives its marker, quotes removed,
+/// and whether `<<-` strips leading tabs. Words are split as a shell would, so a quoted
+/// `"<<EOF"` or `$((1<<2))` opens nothing.
+fn heredoc_markers(line: &str, escape: char) -> Vec<(String, bool)> {
+    raw_words(line, escape)
+        .into_iter()
+        .filter_map(|word| {
+            let rest = word.trim_start_matches(|c: char| c.is_ascii_digit());
+            let rest = rest.strip_prefix("<<")?;
+            let (rest, strip_tabs) = match rest.strip_prefix('-') {
+                Some(rest) => (rest, true),
+                None => (rest, false),
+            };
+            if rest.is_empty() || rest.contains('<') {
+                return None;
+            }
+            let name: String = rest.chars().filter(|c| !matches!(c, '"' | '\'')).collect();
+            (!name.is_empty()).then_some((name, strip_tabs))
+        })
+        .collect()
+}
+
+/// `line` split into words on unquoted whitespace, quotes and escapes kept as written, and
+/// `$(…)`, `${…}` and backquotes kept inside their word.
+fn raw_words(line: &str, escape: char) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c == escape => {
+                word.push(c);
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            '\'' | '"' | '`' => {
+                word.push(c);
+                while let Some(inner) = chars.next() {
+                    word.push(inner);
+                    if inner == c {
+                        break;
+                    }
+                    if inner == escape
+                        && c != '\''
+                        && let Some(next) = chars.next()
+                    {
+                        word.push(next);
+                    }
+                }
+            }
+            '$' if matches!(chars.peek(), Some('(' | '{')) => {
+                word.push(c);
+                let open = chars.next().unwrap_or('(');
+                let close = if open == '(' { ')' } else { '}' };
+                word.push(open);
+                let mut depth = 1;
+                for inner in chars.by_ref() {
+                    word.push(inner);
+                    if inner == open {
+                        depth += 1;
+                    } else if inner == close {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
     }
-    let marker: String = rest
-        .trim_start_matches('-')
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect();
-    (!marker.is_empty()).then_some(marker)
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 #[cfg(test)]
@@ -204,5 +321,86 @@ mod tests {
                 ("RUN", "one two")
             ]
         );
+    }
+
+    fn keywords(dockerfile: &Dockerfile) -> Vec<(&str, usize)> {
+        dockerfile
+            .instructions
+            .iter()
+            .map(|i| (i.keyword.as_str(), i.line))
+            .collect()
+    }
+
+    #[test]
+    fn shift_operators_and_quoted_markers_open_no_heredoc() {
+        let dockerfile = Dockerfile::parse(
+            "FROM a:1\nRUN echo $((1<<2)) > /n\nRUN echo \"<<EOF\" '<<EOF'\nRUN cat<<<word\nUSER app\n",
+        );
+        assert_eq!(
+            keywords(&dockerfile),
+            [("FROM", 1), ("RUN", 2), ("RUN", 3), ("RUN", 4), ("USER", 5)]
+        );
+        assert!(
+            dockerfile
+                .instructions
+                .iter()
+                .all(|i| i.heredocs.is_empty())
+        );
+        // Only RUN, COPY and ADD read heredocs.
+        let label = Dockerfile::parse("FROM a:1\nLABEL note=<<EOF\nUSER app\nEOF\n");
+        assert_eq!(
+            keywords(&label),
+            [("FROM", 1), ("LABEL", 2), ("USER", 3), ("EOF", 4)]
+        );
+    }
+
+    #[test]
+    fn several_heredocs_quoted_and_tab_stripped_markers() {
+        let text = "FROM a:1\nCOPY <<one 3<<\"two\" /etc/\nfirst\none\nsecond | x\ntwo\nRUN <<-'END' bash\n\tset -e\n\tEND\nUSER app\n";
+        let dockerfile = Dockerfile::parse(text);
+        assert_eq!(
+            keywords(&dockerfile),
+            [("FROM", 1), ("COPY", 2), ("RUN", 7), ("USER", 10)]
+        );
+        let copy = &dockerfile.instructions[1];
+        assert_eq!(
+            copy.heredocs,
+            [
+                Heredoc {
+                    name: "one".into(),
+                    body: "first\n".into()
+                },
+                Heredoc {
+                    name: "two".into(),
+                    body: "second | x\n".into()
+                },
+            ]
+        );
+        assert_eq!(copy.command_line(), "<<one 3<<\"two\" /etc/");
+        assert_eq!(copy.arguments, "<<one 3<<\"two\" /etc/\nfirst\nsecond | x");
+        let run = &dockerfile.instructions[2];
+        assert_eq!(run.heredocs[0].name, "END");
+        assert_eq!(run.heredocs[0].body, "set -e\n");
+        // Without `-`, the marker must stand alone on its line.
+        let strict = Dockerfile::parse("FROM a:1\nRUN <<EOF\n\tEOF\nEOF\nUSER app\n");
+        assert_eq!(strict.instructions[1].heredocs[0].body, "\tEOF\n");
+        assert_eq!(keywords(&strict), [("FROM", 1), ("RUN", 2), ("USER", 5)]);
+    }
+
+    #[test]
+    fn the_instructions_before_the_first_from_are_the_preamble() {
+        let dockerfile = Dockerfile::parse(
+            "# syntax=docker/dockerfile:1\nARG BASE=a:1\nARG TOKEN\nFROM $BASE\nARG TOKEN\n",
+        );
+        let preamble: Vec<&str> = dockerfile
+            .preamble()
+            .iter()
+            .map(|i| i.arguments.as_str())
+            .collect();
+        assert_eq!(preamble, ["BASE=a:1", "TOKEN"]);
+        assert_eq!(dockerfile.stages().len(), 1);
+        assert_eq!(dockerfile.stages()[0].len(), 2);
+        assert_eq!(Dockerfile::parse("ARG A=1\n").preamble().len(), 1);
+        assert!(Dockerfile::parse("FROM a:1\n").preamble().is_empty());
     }
 }

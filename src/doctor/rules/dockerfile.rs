@@ -605,6 +605,12 @@ mod tests {
     }
 
     #[test]
+    fn a_shift_in_a_run_does_not_hide_the_lines_after_it() {
+        let dockerfile = "FROM a:1\nRUN echo $((1<<2)) > /n\nUSER app\n";
+        assert!(findings(&DOCKERFILE_ROOT, build(dockerfile)).is_empty());
+    }
+
+    #[test]
     fn the_stage_that_ships_counts_not_the_compose_file_s_development_target() {
         // The compose file builds `dev` (root); the production-like stage ships.
         let mut shipped = build("FROM a:1 AS dev\nRUN make\nFROM a:1 AS prod\nUSER app\n");
