@@ -131,7 +131,7 @@ fn cases() -> Vec<Case> {
         dockerfile(
             "dockerfile-secret",
             "FROM {busybox}\nENV API_TOKEN=abc123\nUSER 1000\n",
-            "FROM {busybox}\nENV API_TOKEN_FILE=/run/secrets/token\nARG NPM_TOKEN\nUSER 1000\n",
+            "FROM {busybox}\nENV API_TOKEN_FILE=/run/secrets/token\nARG NODE_VERSION=20\nUSER 1000\n",
         ),
         dockerfile(
             "copy-before-install",

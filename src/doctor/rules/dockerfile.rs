@@ -12,6 +12,7 @@ use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
 use crate::doctor::rules::reading::is_unpinned;
+use crate::doctor::shell;
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
@@ -179,55 +180,164 @@ fn stage_user<'a>(
 pub(super) const DOCKERFILE_SECRET: LintRule = LintRule {
     id: RuleId::DockerfileSecret,
     severity: Error,
-    summary: "an ARG or ENV with a secret-looking name has a value, which stays in the image's history",
-    fix: "pass secrets at build time with `RUN --mount=type=secret`, and at run time through the environment",
+    summary: "a secret-looking ARG or ENV, or a RUN that reads such an ARG: build arguments and their values stay in the image's history, ENV in its config",
+    fix: "pass secrets at build time with `RUN --mount=type=secret,id=NAME` (read /run/secrets/NAME, or add env=NAME), and at run time through the environment",
     check: Check::Build(dockerfile_secret),
     #[cfg(test)]
     example: tests::dockerfile_secret,
 };
 
+/// Secret-named ARGs (global ones too, with a value or not), secret-named ENVs with a value,
+/// ENVs set from a secret-named build argument, and RUNs that read one (unless a secret
+/// mount provides it). Messages name variables, never values.
 fn dockerfile_secret(build: &BuildSource) -> Vec<Finding> {
+    let Some(dockerfile) = &build.dockerfile else {
+        return Vec::new();
+    };
     let mut findings = Vec::new();
-    for instruction in staged(build) {
-        if !matches!(instruction.keyword.as_str(), "ARG" | "ENV") {
-            continue;
-        }
-        for (name, value) in assignments(&instruction.keyword, &instruction.arguments) {
-            if is_secret_name(&name) && !value.is_empty() && !value.starts_with('$') {
-                findings.push(DOCKERFILE_SECRET.finding(
-                    format!(
-                        "{} {name} has a value in the Dockerfile",
-                        instruction.keyword
-                    ),
-                    at(build, instruction),
-                ));
+    let mut found = |message: String, instruction: &Instruction| {
+        findings.push(DOCKERFILE_SECRET.finding(message, at(build, instruction)));
+    };
+    let scopes = std::iter::once(dockerfile.preamble()).chain(dockerfile.stages());
+    for scope in scopes {
+        // The secret-named build arguments declared so far in this stage.
+        let mut secret_arguments: Vec<String> = Vec::new();
+        for instruction in scope {
+            match instruction.keyword.as_str() {
+                "ARG" => {
+                    for (name, value) in declarations(&instruction.arguments) {
+                        if !is_secret_name(&name) {
+                            continue;
+                        }
+                        found(
+                            match value {
+                                Some(value) if !value.is_empty() => {
+                                    format!("ARG {name} has a value in the Dockerfile")
+                                }
+                                _ => format!(
+                                    "ARG {name} is a build argument: its value stays in the image's history"
+                                ),
+                            },
+                            instruction,
+                        );
+                        secret_arguments.push(name);
+                    }
+                }
+                "ENV" => {
+                    for (name, value) in environment(&instruction.arguments) {
+                        let copied: Vec<String> = references(&value)
+                            .into_iter()
+                            .filter(|reference| secret_arguments.contains(reference))
+                            .collect();
+                        if let Some(argument) = copied.first() {
+                            found(
+                                format!(
+                                    "ENV {name} copies build argument {argument} into the image's environment"
+                                ),
+                                instruction,
+                            );
+                        } else if is_secret_name(&name) && !value.is_empty() {
+                            found(
+                                format!("ENV {name} has a value in the Dockerfile"),
+                                instruction,
+                            );
+                        }
+                    }
+                }
+                "RUN" => {
+                    let provided = secret_mount_variables(instruction.command_line());
+                    let mut read: Vec<String> = Vec::new();
+                    for reference in references(&instruction.arguments) {
+                        if secret_arguments.contains(&reference)
+                            && !provided.contains(&reference)
+                            && !read.contains(&reference)
+                        {
+                            read.push(reference);
+                        }
+                    }
+                    for argument in read {
+                        found(
+                            format!(
+                                "RUN reads build argument {argument}: its value stays in the image's history"
+                            ),
+                            instruction,
+                        );
+                    }
+                }
+                _ => {}
             }
         }
     }
     findings
 }
 
-/// `NAME=value` pairs of an ARG or ENV (`ENV NAME value` too).
-fn assignments(keyword: &str, arguments: &str) -> Vec<(String, String)> {
-    if !arguments.contains('=') {
-        let mut words = arguments.splitn(2, char::is_whitespace);
-        let name = words.next().unwrap_or_default().to_string();
-        let value = if keyword == "ENV" {
-            words.next().unwrap_or_default().trim().to_string()
-        } else {
-            String::new()
-        };
-        return vec![(name, value)];
-    }
-    arguments
-        .split_whitespace()
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(name, value)| {
-            (
-                name.to_string(),
-                value.trim_matches('"').trim_matches('\'').to_string(),
-            )
+/// The names an ARG declares, each with its default when it has one.
+fn declarations(arguments: &str) -> Vec<(String, Option<String>)> {
+    shell::commands(arguments)
+        .into_iter()
+        .flat_map(|command| {
+            let assigned = command
+                .assignments
+                .into_iter()
+                .map(|(name, value)| (name, Some(value)));
+            let words = command
+                .words
+                .into_iter()
+                .map(|word| match word.split_once('=') {
+                    Some((name, value)) => (name.to_string(), Some(value.to_string())),
+                    None => (word, None),
+                });
+            assigned.chain(words).collect::<Vec<_>>()
         })
+        .collect()
+}
+
+/// `NAME=value` pairs of an ENV (`ENV NAME value` too), quotes removed.
+fn environment(arguments: &str) -> Vec<(String, String)> {
+    let first = arguments.split_whitespace().next().unwrap_or_default();
+    if !first.contains('=') {
+        let value = arguments[first.len()..].trim();
+        let value = shell::commands(value)
+            .into_iter()
+            .flat_map(|command| command.words)
+            .collect::<Vec<_>>()
+            .join(" ");
+        return vec![(first.to_string(), value)];
+    }
+    declarations(arguments)
+        .into_iter()
+        .map(|(name, value)| (name, value.unwrap_or_default()))
+        .collect()
+}
+
+/// The variables `text` expands: `$NAME`, `${NAME}`, `${NAME:-…}`.
+fn references(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = text;
+    while let Some(position) = rest.find('$') {
+        rest = &rest[position + 1..];
+        let inner = rest.strip_prefix('{').unwrap_or(rest);
+        let name: String = inner
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if name.chars().next().is_some_and(|c| !c.is_ascii_digit()) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The variables a RUN's `--mount=type=secret,…,env=NAME` flags set.
+fn secret_mount_variables(command_line: &str) -> Vec<String> {
+    command_line
+        .split_whitespace()
+        .take_while(|word| word.starts_with("--"))
+        .filter_map(|word| word.strip_prefix("--mount="))
+        .filter(|options| options.split(',').any(|option| option == "type=secret"))
+        .flat_map(|options| options.split(','))
+        .filter_map(|option| option.strip_prefix("env="))
+        .map(String::from)
         .collect()
 }
 
@@ -638,18 +748,45 @@ mod tests {
     pub(super) fn dockerfile_secret() -> Example {
         Example::new(
             build(
-                "ARG NPM_TOKEN=abc\nFROM a:1\nARG NPM_TOKEN=abc\nENV DB_PASSWORD hunter2\nENV API_KEY=\"k\" SECRET_KEY='s'\nUSER app\n",
+                "ARG NPM_TOKEN=abc\nFROM a:1\nARG NPM_TOKEN\nENV DB_PASSWORD hunter2\nENV API_KEY=\"k\" SECRET_KEY='s'\nENV NPM_AUTH=${NPM_TOKEN}\nRUN echo \"//r/:_authToken=$NPM_TOKEN\" > .npmrc && npm ci\nUSER app\n",
             ),
             &[
-                "app/Dockerfile:3:1 ARG NPM_TOKEN has a value in the Dockerfile",
+                "app/Dockerfile:1:1 ARG NPM_TOKEN has a value in the Dockerfile",
+                "app/Dockerfile:3:1 ARG NPM_TOKEN is a build argument: its value stays in the image's history",
                 "app/Dockerfile:4:1 ENV DB_PASSWORD has a value in the Dockerfile",
                 "app/Dockerfile:5:1 ENV API_KEY has a value in the Dockerfile",
                 "app/Dockerfile:5:1 ENV SECRET_KEY has a value in the Dockerfile",
+                "app/Dockerfile:6:1 ENV NPM_AUTH copies build argument NPM_TOKEN into the image's environment",
+                "app/Dockerfile:7:1 RUN reads build argument NPM_TOKEN: its value stays in the image's history",
             ],
             build(
-                "FROM a:1\nARG NPM_TOKEN\nARG DB_PASSWORD DEFAULT\nENV API_KEY=$API_KEY DB_PASSWORD_FILE=/run/secrets/db\nUSER app\n",
+                "ARG NODE_VERSION=20\nFROM a:1\nARG DB_PASSWORD_FILE=/run/secrets/db\nENV TOKEN_URL=https://auth.example.com DB_PASSWORD_FILE=$DB_PASSWORD_FILE\nRUN --mount=type=secret,id=npm,env=NPM_TOKEN npm ci\nUSER app\n",
             ),
         )
+    }
+
+    #[test]
+    fn secrets_are_named_never_shown() {
+        let dockerfile = "FROM a:1\nARG GITHUB_TOKEN=ghp_abc123\nENV DB_PASSWORD \"hunter2 two\"\nARG DEPLOY_TOKEN\nENV X=\"$DEPLOY_TOKEN\"\nRUN --mount=type=secret,id=t,env=OTHER curl -H \"Authorization: ${DEPLOY_TOKEN}\" x\n";
+        let found = findings(&DOCKERFILE_SECRET, build(dockerfile));
+        assert_eq!(found.len(), 5, "{found:#?}");
+        for secret in ["ghp_abc123", "hunter2"] {
+            assert!(found.iter().all(|f| !f.contains(secret)), "{found:#?}");
+        }
+    }
+
+    #[test]
+    fn a_build_argument_is_read_only_in_the_stage_that_declares_it() {
+        // A global ARG reaches a stage only when the stage declares it again.
+        let dockerfile = "ARG API_TOKEN\nFROM a:1\nRUN echo $API_TOKEN\nFROM a:1\nARG API_TOKEN\nRUN --mount=type=secret,id=t,env=API_TOKEN use $API_TOKEN\nRUN use ${API_TOKEN:-none}\n";
+        assert_eq!(
+            findings(&DOCKERFILE_SECRET, build(dockerfile)),
+            [
+                "app/Dockerfile:1:1 ARG API_TOKEN is a build argument: its value stays in the image's history",
+                "app/Dockerfile:5:1 ARG API_TOKEN is a build argument: its value stays in the image's history",
+                "app/Dockerfile:7:1 RUN reads build argument API_TOKEN: its value stays in the image's history",
+            ]
+        );
     }
 
     pub(super) fn copy_before_install() -> Example {
