@@ -15,7 +15,7 @@ use crate::doctor::lint_input::LintInput;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::is_unpinned;
+use crate::doctor::rules::reading::unpinned;
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,
@@ -159,21 +159,25 @@ fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
 pub(super) const IMAGE_UNPINNED: LintRule = LintRule {
     id: RuleId::ImageUnpinned,
     severity: Warning,
-    summary: "an image is untagged or `latest`, so the same commit can run different images",
+    summary: "an image is untagged or has a floating tag (`latest`, `stable`, `lts`, …), so the same commit can run different images",
     fix: "pin a tag (or a digest): image: postgres:16.4",
     check: Check::Project(image_unpinned),
     #[cfg(test)]
     example: tests::image_unpinned,
 };
 
-/// Images services run without building them.
+/// Images services run without building them (an `image:` beside `build:` names what the
+/// service builds).
 fn image_unpinned(input: &LintInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, service) in input.services() {
         let image = text(service, "image");
-        if service.get("build").is_none() && !image.is_empty() && is_unpinned(image) {
+        if service.get("build").is_some() {
+            continue;
+        }
+        if let Some(why) = unpinned(image).filter(|_| !image.is_empty()) {
             findings.push(IMAGE_UNPINNED.finding(
-                format!("service `{name}` runs image `{image}`, which is untagged or latest"),
+                format!("service `{name}` runs image `{image}`, which {why}"),
                 input.locate_in_service(name, &["image"]),
             ));
         }
@@ -552,15 +556,26 @@ mod tests {
 
     pub(super) fn image_unpinned() -> Example {
         Example::new(
-            project("services:\n  app:\n    image: nginx\n  web:\n    image: nginx:latest\n"),
+            project(
+                "services:\n  app:\n    image: nginx\n  web:\n    image: nginx:latest\n  node:\n    image: node:lts-alpine\n",
+            ),
             &[
-                "compose.yaml:3:5 service `app` runs image `nginx`, which is untagged or latest",
-                "compose.yaml:5:5 service `web` runs image `nginx:latest`, which is untagged or latest",
+                "compose.yaml:3:5 service `app` runs image `nginx`, which is untagged",
+                "compose.yaml:7:5 service `node` runs image `node:lts-alpine`, which has the floating tag `lts-alpine`",
+                "compose.yaml:5:5 service `web` runs image `nginx:latest`, which has the floating tag `latest`",
             ],
             project(
-                "services:\n  app:\n    image: nginx:1.27\n  web:\n    build: {context: web}\n    image: web\n",
+                "services:\n  app:\n    image: nginx:1.27\n  web:\n    build: {context: web}\n    image: web\n  node:\n    image: node:22-alpine\n",
             ),
         )
+    }
+
+    #[test]
+    fn an_image_a_service_builds_may_have_any_tag() {
+        let input = project(
+            "services:\n  app:\n    build: {context: app}\n    image: shop/app:latest\n  web:\n    build: {context: web}\n    image: shop/web:dev\n",
+        );
+        assert!(findings(&IMAGE_UNPINNED, input).is_empty());
     }
 
     pub(super) fn duplicate_host_port() -> Example {

@@ -11,7 +11,7 @@ use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::is_unpinned;
+use crate::doctor::rules::reading::unpinned;
 use crate::doctor::shell;
 
 /// Where `instruction` is, in `build`'s Dockerfile.
@@ -511,7 +511,7 @@ fn unpinned_pip_install(rest: &[&str]) -> Option<String> {
 pub(super) const BASE_IMAGE_UNPINNED: LintRule = LintRule {
     id: RuleId::BaseImageUnpinned,
     severity: Warning,
-    summary: "a FROM image is untagged or `latest`",
+    summary: "a FROM image is untagged or has a floating tag (`latest`, `stable`, `lts`, …)",
     fix: "pin the base image's tag (or digest)",
     check: Check::Build(base_image_unpinned),
     #[cfg(test)]
@@ -531,8 +531,8 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
         }
         let image = dockerfile::from_image(&instruction.arguments);
         let is_stage = stage_names.contains(&image.to_lowercase());
-        (image != "scratch" && !is_stage && is_unpinned(image))
-            .then(|| format!("FROM {image} is untagged or latest"))
+        let why = unpinned(image).filter(|_| image != "scratch" && !is_stage)?;
+        Some(format!("FROM {image} {why}"))
     })
 }
 
@@ -833,8 +833,8 @@ mod tests {
         Example::new(
             build("FROM --platform=linux/amd64 node AS build\nFROM nginx:latest\n"),
             &[
-                "app/Dockerfile:1:1 FROM node is untagged or latest",
-                "app/Dockerfile:2:1 FROM nginx:latest is untagged or latest",
+                "app/Dockerfile:1:1 FROM node is untagged",
+                "app/Dockerfile:2:1 FROM nginx:latest has the floating tag `latest`",
             ],
             build(
                 "FROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\n",
