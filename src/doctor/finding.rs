@@ -1,5 +1,6 @@
 //! `Finding`: one thing `devctl doctor` found — the rule, its severity, a message, where (a
-//! file, and a line and column where the source has them) and how to fix it.
+//! file, and a line and column where the source has them) and how to fix it; and `masked`,
+//! which hides the credentials of URLs in what a finding says.
 
 use std::path::{Path, PathBuf};
 
@@ -51,9 +52,72 @@ pub struct Finding {
     pub hint: String,
 }
 
+/// `text` with the credentials of every URL in it masked: `https://user:pass@host/…` (or
+/// `https://token@host/…`) becomes `https://***@host/…`. A user name alone is kept over ssh
+/// (`git+ssh://git@host/…`), where it is a login, not a secret.
+pub fn masked(text: &str) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(found) = rest.find("://") {
+        let scheme = rest[..found]
+            .rsplit(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        let authority_start = found + 3;
+        let after = &rest[authority_start..];
+        let authority_end = after
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '`' | '\'' | '"' | ',' | ')')
+            })
+            .unwrap_or(after.len());
+        let authority = &after[..authority_end];
+        result.push_str(&rest[..authority_start]);
+        match authority.rfind('@') {
+            Some(at) if authority[..at].contains(':') || !scheme.ends_with("ssh") => {
+                result.push_str("***");
+                result.push_str(&authority[at..]);
+            }
+            _ => result.push_str(authority),
+        }
+        rest = &after[authority_end..];
+    }
+    result.push_str(rest);
+    result
+}
+
 /// Makes a path relative to `root` when it is inside it, as findings show it.
 pub fn shown(path: &Path, root: &Path) -> PathBuf {
     path.strip_prefix(root)
         .map(Path::to_path_buf)
         .unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        for (text, shown) in [
+            (
+                "`pip install` of unpinned https://user:pass@pypi.example.com/simple, flask",
+                "`pip install` of unpinned https://***@pypi.example.com/simple, flask",
+            ),
+            (
+                "git+https://ghp_token@example.com/app.git and http://a:b@c:8080",
+                "git+https://***@example.com/app.git and http://***@c:8080",
+            ),
+            (
+                "git+ssh://git@example.com/app.git ssh://deploy:secret@host/x",
+                "git+ssh://git@example.com/app.git ssh://***@host/x",
+            ),
+            (
+                "https://example.com/a@b and mail@example.com, ://@",
+                "https://example.com/a@b and mail@example.com, ://***@",
+            ),
+        ] {
+            assert_eq!(masked(text), shown);
+        }
+    }
 }

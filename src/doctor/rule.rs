@@ -2,7 +2,7 @@
 //! to fix it, and the check that finds it over what the rule reads. The rules themselves, and
 //! the one list of them, are in `doctor::rules`.
 
-use crate::doctor::finding::{Finding, Location};
+use crate::doctor::finding::{Finding, Location, masked};
 use crate::doctor::lint_input::ImageInput;
 use crate::doctor::lint_input::{BuildSource, LintInput};
 use crate::doctor::rule_id::{RuleId, Severity};
@@ -34,7 +34,9 @@ pub struct LintRule {
 }
 
 impl LintRule {
-    /// A finding of this rule at its default severity, with the rule's fix as the hint.
+    /// A finding of this rule at its default severity, with the rule's fix as the hint, and
+    /// the credentials of URLs in its message masked (`finding::masked`): what the human,
+    /// JSON and SARIF reports show.
     pub(crate) fn finding(
         &self,
         message: impl Into<String>,
@@ -43,7 +45,7 @@ impl LintRule {
         Finding {
             rule: self.id,
             severity: self.severity,
-            message: message.into(),
+            message: masked(&message.into()),
             location,
             hint: self.fix.to_string(),
         }

@@ -69,3 +69,34 @@ pub fn render(findings: &[Finding]) -> Value {
         }],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::lint_input::LintInput;
+    use crate::doctor::rules::{examples, lint};
+
+    /// A credential in a URL a Dockerfile installs from never reaches a report: JSON carries
+    /// the findings as serialized, SARIF their messages.
+    #[test]
+    fn credentials_in_findings_are_masked_in_json_and_sarif() {
+        let input = LintInput {
+            builds: vec![examples::build(
+                "FROM a:1\nRUN pip install git+https://user:s3cr3t@git.example.com/app.git\nUSER app\n",
+            )],
+            ..LintInput::default()
+        };
+        let findings = lint(&input);
+        assert!(!findings.is_empty());
+        for report in [
+            serde_json::to_string(&findings).unwrap(),
+            render(&findings).to_string(),
+        ] {
+            assert!(!report.contains("s3cr3t"), "{report}");
+            assert!(
+                report.contains("git+https://***@git.example.com/app.git"),
+                "{report}"
+            );
+        }
+    }
+}
