@@ -4,7 +4,6 @@
 //! Enough of POSIX sh for lint rules: quotes, backslashes, `$(…)`, `${…}` and backquotes kept
 //! inside their word, comments, and the operators `&&`, `||`, `|`, `;`, `&`, newlines and
 //! parentheses. It never fails: text it cannot read as a shell would is read as words.
-#![allow(dead_code)]
 
 /// A RUN instruction's arguments: its flags, then its script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -242,7 +241,7 @@ pub(crate) fn commands(script: &str) -> Vec<Command> {
 
 /// `NAME=value` as a shell assignment: a name of letters, digits and `_`, not starting with
 /// a digit.
-fn assignment(word: &str) -> Option<(String, String)> {
+pub(crate) fn assignment(word: &str) -> Option<(String, String)> {
     let (name, value) = word.split_once('=')?;
     let valid = name
         .chars()

@@ -1,7 +1,7 @@
 //! Dockerfile rules: over the Dockerfile of each service that builds one — whether it
 //! exists, the user its final stage runs as, secrets in ARG and ENV, the order of copies and
-//! installs, lockfiles, pinned base images, package caches, ADD, the form of CMD and
-//! ENTRYPOINT, and pipes without pipefail. Only the instructions from the first FROM on
+//! installs, pinned base images, ADD, the form of CMD and ENTRYPOINT, and pipes without
+//! pipefail (the package rules are `rules::packages`). Only the instructions from the first FROM on
 //! count.
 
 use crate::compose::secrets::is_secret_name;
@@ -425,89 +425,6 @@ fn installs_dependencies(run: &str) -> bool {
     installs.iter().any(|install| run.contains(install)) || run.trim() == "yarn"
 }
 
-pub(super) const UNFROZEN_INSTALL: LintRule = LintRule {
-    id: RuleId::UnfrozenInstall,
-    severity: Warning,
-    summary: "a dependency install does not follow a lockfile, so one commit can build different images",
-    fix: "use `npm ci`, `yarn install --frozen-lockfile`, `pnpm install --frozen-lockfile`, or pin versions (pip install name==version)",
-    check: Check::Build(unfrozen_install),
-    #[cfg(test)]
-    example: tests::unfrozen_install,
-};
-
-fn unfrozen_install(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, &UNFROZEN_INSTALL, |instruction| {
-        (instruction.keyword == "RUN")
-            .then(|| unfrozen(&instruction.arguments))
-            .flatten()
-    })
-}
-
-/// Why an install in `run` does not follow a lockfile, if it does not.
-fn unfrozen(run: &str) -> Option<String> {
-    for command in run.split(['&', ';', '|']) {
-        // Skip RUN's own flags (`--mount=…`) and leading assignments (`NODE_ENV=production`),
-        // and read `python -m pip` as pip.
-        let mut words: Vec<&str> = command
-            .split_whitespace()
-            .skip_while(|word| {
-                word.starts_with("--") || (word.contains('=') && !word.starts_with('-'))
-            })
-            .collect();
-        if words.len() > 2 && words[0].starts_with("python") && words[1] == "-m" {
-            words.drain(..2);
-        }
-        let has = |word: &str| words.contains(&word);
-        match words.as_slice() {
-            ["npm", "install" | "i", ..] if !has("-g") && !has("--global") => {
-                return Some(
-                    "`npm install` resolves versions afresh; `npm ci` follows package-lock.json"
-                        .into(),
-                );
-            }
-            ["yarn", "install", ..] | ["yarn"]
-                if !has("--frozen-lockfile") && !has("--immutable") =>
-            {
-                return Some("`yarn install` without --frozen-lockfile (or --immutable)".into());
-            }
-            ["pnpm", "install", ..] if !has("--frozen-lockfile") => {
-                return Some("`pnpm install` without --frozen-lockfile".into());
-            }
-            ["pip" | "pip3", "install", rest @ ..] => {
-                if let Some(why) = unpinned_pip_install(rest) {
-                    return Some(why);
-                }
-            }
-            _ => {}
-        }
-        if words.iter().any(|word| {
-            *word == "--lockfile=false" || *word == "--no-lockfile" || *word == "--no-package-lock"
-        }) {
-            return Some("the install is told to ignore the lockfile".into());
-        }
-    }
-    None
-}
-
-/// Why `pip install REST…` is not pinned: the packages it names without `==`, unless it
-/// reads a requirements or constraints file.
-fn unpinned_pip_install(rest: &[&str]) -> Option<String> {
-    let packages = rest.iter().filter(|word| {
-        !word.starts_with('-')
-            && **word != "."
-            && !word.ends_with(".txt")
-            && !word.ends_with(".whl")
-    });
-    let takes_file = rest
-        .iter()
-        .any(|word| matches!(*word, "-r" | "--requirement" | "-c" | "--constraint"));
-    let unpinned: Vec<&str> = packages
-        .filter(|package| !package.contains("==") && !takes_file)
-        .copied()
-        .collect();
-    (!unpinned.is_empty()).then(|| format!("`pip install` of unpinned {}", unpinned.join(", ")))
-}
-
 pub(super) const BASE_IMAGE_UNPINNED: LintRule = LintRule {
     id: RuleId::BaseImageUnpinned,
     severity: Warning,
@@ -534,42 +451,6 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
         let why = unpinned(image).filter(|_| image != "scratch" && !is_stage)?;
         Some(format!("FROM {image} {why}"))
     })
-}
-
-pub(super) const PACKAGE_CACHE_LEFT: LintRule = LintRule {
-    id: RuleId::PackageCacheLeft,
-    severity: Info,
-    summary: "a package install leaves its cache in the layer",
-    fix: "apt-get: `rm -rf /var/lib/apt/lists/*` in the same RUN; apk: `--no-cache`; pip: `--no-cache-dir`",
-    check: Check::Build(package_cache_left),
-    #[cfg(test)]
-    example: tests::package_cache_left,
-};
-
-fn package_cache_left(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, &PACKAGE_CACHE_LEFT, |instruction| {
-        (instruction.keyword == "RUN")
-            .then(|| cache_left(&instruction.arguments))
-            .flatten()
-    })
-}
-
-/// Why a package install in `run` leaves its cache behind, if it does.
-fn cache_left(run: &str) -> Option<String> {
-    if (run.contains("apt-get install") || run.contains("apt install"))
-        && !run.contains("/var/lib/apt/lists")
-    {
-        return Some("apt-get install without removing /var/lib/apt/lists".into());
-    }
-    if run.contains("apk add") && !run.contains("--no-cache") {
-        return Some("apk add without --no-cache".into());
-    }
-    if (run.contains("pip install") || run.contains("pip3 install"))
-        && !run.contains("--no-cache-dir")
-    {
-        return Some("pip install without --no-cache-dir".into());
-    }
-    None
 }
 
 pub(super) const ADD_LOCAL_FILE: LintRule = LintRule {
@@ -671,9 +552,7 @@ mod tests {
             &DOCKERFILE_ROOT,
             &DOCKERFILE_SECRET,
             &COPY_BEFORE_INSTALL,
-            &UNFROZEN_INSTALL,
             &BASE_IMAGE_UNPINNED,
-            &PACKAGE_CACHE_LEFT,
             &ADD_LOCAL_FILE,
             &SHELL_FORM_COMMAND,
             &PIPE_WITHOUT_PIPEFAIL,
@@ -811,24 +690,6 @@ mod tests {
         );
     }
 
-    pub(super) fn unfrozen_install() -> Example {
-        Example::new(
-            build(
-                "FROM node:20\nRUN npm install\nRUN yarn install\nRUN pnpm install\nRUN python -m pip install flask requests==2.32.0\nRUN npm ci --no-package-lock\n",
-            ),
-            &[
-                "app/Dockerfile:2:1 `npm install` resolves versions afresh; `npm ci` follows package-lock.json",
-                "app/Dockerfile:3:1 `yarn install` without --frozen-lockfile (or --immutable)",
-                "app/Dockerfile:4:1 `pnpm install` without --frozen-lockfile",
-                "app/Dockerfile:5:1 `pip install` of unpinned flask",
-                "app/Dockerfile:6:1 the install is told to ignore the lockfile",
-            ],
-            build(
-                "FROM node:20\nRUN npm ci\nRUN npm install -g pnpm@9\nRUN yarn install --immutable\nRUN pnpm install --frozen-lockfile\nRUN pip install -r requirements.txt flask\nRUN --mount=type=cache,target=/root/.npm NODE_ENV=production npm ci\n",
-            ),
-        )
-    }
-
     pub(super) fn base_image_unpinned() -> Example {
         Example::new(
             build("FROM --platform=linux/amd64 node AS build\nFROM nginx:latest\n"),
@@ -838,22 +699,6 @@ mod tests {
             ],
             build(
                 "FROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\n",
-            ),
-        )
-    }
-
-    pub(super) fn package_cache_left() -> Example {
-        Example::new(
-            build(
-                "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nRUN apk add git\nRUN pip install flask==3.0.0\n",
-            ),
-            &[
-                "app/Dockerfile:2:1 apt-get install without removing /var/lib/apt/lists",
-                "app/Dockerfile:3:1 apk add without --no-cache",
-                "app/Dockerfile:4:1 pip install without --no-cache-dir",
-            ],
-            build(
-                "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nRUN apk add --no-cache git\nRUN pip install --no-cache-dir flask==3.0.0\n",
             ),
         )
     }

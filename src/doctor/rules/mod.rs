@@ -1,5 +1,6 @@
 //! Every rule `devctl doctor` checks, in one list (`RULES`), split by what the rules read:
-//! compose's models and files (`compose`, `compose_security`), Dockerfiles (`dockerfile`),
+//! compose's models and files (`compose`, `compose_security`), Dockerfiles (`dockerfile`,
+//! and `packages` for installs and caches),
 //! env files and variables (`env`) and built images (`image`). docs/rules.md lists the same
 //! rules, in the same order, with the same words (a test keeps them in step).
 
@@ -10,6 +11,7 @@ pub mod env;
 #[cfg(test)]
 pub(crate) mod examples;
 pub mod image;
+pub mod packages;
 pub(crate) mod reading;
 #[cfg(test)]
 pub(crate) mod upstream;
@@ -46,9 +48,9 @@ pub const RULES: &[LintRule] = &[
     dockerfile::DOCKERFILE_ROOT,
     dockerfile::DOCKERFILE_SECRET,
     dockerfile::COPY_BEFORE_INSTALL,
-    dockerfile::UNFROZEN_INSTALL,
+    packages::UNFROZEN_INSTALL,
     dockerfile::BASE_IMAGE_UNPINNED,
-    dockerfile::PACKAGE_CACHE_LEFT,
+    packages::PACKAGE_CACHE_LEFT,
     dockerfile::ADD_LOCAL_FILE,
     dockerfile::SHELL_FORM_COMMAND,
     dockerfile::PIPE_WITHOUT_PIPEFAIL,
