@@ -8,6 +8,7 @@
 pub(crate) mod case;
 mod dclint;
 mod hadolint_instructions;
+mod hadolint_packages;
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use case::Case;
 /// Every case, from every peer.
 fn cases() -> Vec<Case> {
     let mut cases = hadolint_instructions::cases();
+    cases.extend(hadolint_packages::cases());
     cases.extend(dclint::cases());
     cases
 }
