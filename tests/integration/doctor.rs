@@ -785,3 +785,30 @@ fn on_the_fidelity_stack_an_interpolated_secret_is_not_a_literal_one() {
         );
     }
 }
+
+/// A credential in a URL a Dockerfile installs from is masked in every report: the human
+/// text, JSON and SARIF.
+#[test]
+fn credentials_in_a_finding_are_masked_in_every_format() {
+    require_engine();
+    let fixture = Fixture::new("doctor-masked");
+    fixture.write("profiles/default.yaml", "description: masked credentials\n");
+    fixture.write("compose.yaml", &format!("name: doctor\n{BUILT}"));
+    fixture.write(
+        "app/Dockerfile",
+        "FROM {busybox}\nRUN pip install git+https://deploy:s3cr3t-token@git.example.com/team/app.git\nUSER 1000\n",
+    );
+    for format in ["human", "json", "sarif"] {
+        let outcome = fixture.devctl().args(["doctor", "--format", format]).run();
+        let report = format!("{}{}", outcome.stdout, outcome.stderr);
+        assert!(
+            !report.contains("s3cr3t-token") && !report.contains("deploy:"),
+            "{format}: {report}"
+        );
+        assert!(
+            report
+                .contains("`pip install` of unpinned git+https://***@git.example.com/team/app.git"),
+            "{format}: {report}"
+        );
+    }
+}
