@@ -1200,6 +1200,33 @@ mod tests {
     }
 
     #[test]
+    fn every_way_a_run_spells_an_install_is_read() {
+        let left = |run: &str| findings(&PACKAGE_CACHE_LEFT, build(&format!("FROM a:1\n{run}\n")));
+        for run in [
+            "RUN apt-get -y install curl",
+            "RUN apt install -y curl",
+            "RUN aptitude install -y curl",
+            "RUN <<EOF\napt-get update\napt-get install -y curl\nEOF",
+            r#"RUN ["apk", "add", "curl"]"#,
+            "RUN sh -c 'apk add curl'",
+            "RUN set -eux; \\\n    sudo -E dnf -y --setopt=tsflags=nodocs install git",
+            "RUN yarn global add typescript@5",
+            "RUN npm ci",
+        ] {
+            assert_eq!(left(run).len(), 1, "{run}: {:?}", left(run));
+        }
+        for run in [
+            "RUN <<EOF\napt-get update\napt-get install -y curl\nrm -rf /var/lib/apt/lists/*\nEOF",
+            "RUN --mount=type=cache,target=/root/.npm npm ci",
+            "RUN npm run build",
+            "RUN echo apt-get install curl",
+            "RUN apt-get purge -y curl",
+        ] {
+            assert_eq!(left(run), Vec::<String>::new(), "{run}");
+        }
+    }
+
+    #[test]
     fn a_missing_dockerfile_is_no_finding() {
         let mut missing = build("");
         missing.dockerfile = None;
