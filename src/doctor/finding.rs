@@ -119,5 +119,8 @@ mod tests {
         ] {
             assert_eq!(masked(text), shown);
         }
+        for odd in ["://", "https://", "ü://a:b@c/ü", "a://b@", "::////@@"] {
+            assert!(!masked(odd).contains(":b@"), "{odd}");
+        }
     }
 }

@@ -1227,6 +1227,57 @@ mod tests {
     }
 
     #[test]
+    fn odd_runs_are_read_without_panicking() {
+        for text in [
+            "RUN sudo",
+            "RUN sudo -u",
+            "RUN env",
+            "RUN env -u",
+            "RUN env A=1",
+            "RUN exec",
+            "RUN sh -c",
+            "RUN bash -c ''",
+            "RUN python -m",
+            "RUN python3 -m pip",
+            "RUN pip",
+            "RUN pip install -r",
+            "RUN pip install --index-url",
+            "RUN pip install 'a @'",
+            "RUN pip install @ @ @",
+            "RUN npm -g",
+            "RUN npm install -g @",
+            "RUN npm i @@",
+            "RUN export",
+            "RUN export =",
+            "RUN []",
+            "RUN [\"\"]",
+            "RUN [1]",
+            "RUN yarn global",
+            "RUN --mount=type=cache pip install x",
+            "RUN --mount= apk add x",
+            "ENV",
+            "ENV =",
+            "ARG =",
+            "ENV PIP_NO_CACHE_DIR",
+            "RUN apt-get -o",
+            "RUN dnf --setopt",
+            "RUN zypper -R",
+            "RUN pip install git+https://@/",
+            "RUN pip install https://u:p@",
+            "RUN rm",
+            "RUN sh -c 'sh -c \"sh -c \\\"sh -c \\\\\\\"sh -c pip install x\\\\\\\"\\\"\"'",
+        ] {
+            for dockerfile in [
+                format!("FROM a:1\n{text}\n"),
+                format!("FROM a AS\nFROM\n{text}\n"),
+            ] {
+                let _ = findings(&UNFROZEN_INSTALL, build(&dockerfile));
+                let _ = findings(&PACKAGE_CACHE_LEFT, build(&dockerfile));
+            }
+        }
+    }
+
+    #[test]
     fn a_missing_dockerfile_is_no_finding() {
         let mut missing = build("");
         missing.dockerfile = None;
