@@ -383,22 +383,38 @@ fn copy_before_install(build: &BuildSource) -> Vec<Finding> {
     findings
 }
 
-/// The sources of a COPY or ADD (its words but flags and the destination).
-fn sources(instruction: &Instruction) -> Vec<&str> {
-    let mut words: Vec<&str> = instruction
-        .arguments
-        .split_whitespace()
-        .filter(|word| !word.starts_with("--"))
-        .collect();
+/// The sources of a COPY or ADD: its arguments but flags and the destination, in shell form
+/// (quotes removed) or JSON form (`ADD ["a b", "/dest/"]`); heredoc sources (`<<EOF`) are
+/// left out.
+fn sources(instruction: &Instruction) -> Vec<String> {
+    let mut rest = instruction.command_line().trim_start();
+    while rest.starts_with("--") {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    let mut words: Vec<String> = match serde_json::from_str::<Vec<String>>(rest) {
+        Ok(words) if rest.starts_with('[') => words,
+        _ => shell::commands(rest)
+            .into_iter()
+            .flat_map(|command| {
+                let assigned = command
+                    .assignments
+                    .into_iter()
+                    .map(|(name, value)| format!("{name}={value}"));
+                assigned.chain(command.words).collect::<Vec<_>>()
+            })
+            .collect(),
+    };
     if words.len() < 2 {
         return Vec::new();
     }
     words.pop();
+    words.retain(|word| !word.starts_with("<<"));
     words
 }
 
 fn copies_everything(instruction: &Instruction) -> bool {
-    sources(instruction).contains(&".")
+    sources(instruction).iter().any(|source| source == ".")
 }
 
 fn installs_dependencies(run: &str) -> bool {
@@ -463,6 +479,7 @@ pub(super) const ADD_LOCAL_FILE: LintRule = LintRule {
     example: tests::add_local_file,
 };
 
+/// ADDs whose every source is a local file that is not an archive ADD unpacks.
 fn add_local_file(build: &BuildSource) -> Vec<Finding> {
     each_instruction(build, &ADD_LOCAL_FILE, |instruction| {
         let sources = sources(instruction);
@@ -473,11 +490,21 @@ fn add_local_file(build: &BuildSource) -> Vec<Finding> {
     })
 }
 
+/// The endings of the archives ADD unpacks (tar, compressed or not), as hadolint lists them,
+/// and zstd's.
+const ARCHIVES: [&str; 17] = [
+    ".tar", ".gz", ".tgz", ".bz2", ".tbz", ".tbz2", ".tb2", ".xz", ".txz", ".zst", ".tzst", ".lz",
+    ".tlz", ".lzma", ".z", ".tz", ".tpz",
+];
+
+/// Whether an ADD source is a local file (not a URL, a git remote or a variable) that is
+/// not an archive.
 fn is_local_plain(source: &str) -> bool {
-    let archive = [".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".txz"];
+    let lower = source.to_lowercase();
     !source.contains("://")
         && !source.starts_with("git@")
-        && !archive.iter().any(|suffix| source.ends_with(suffix))
+        && !source.contains('$')
+        && !ARCHIVES.iter().any(|suffix| lower.ends_with(suffix))
 }
 
 pub(super) const SHELL_FORM_COMMAND: LintRule = LintRule {
@@ -705,12 +732,45 @@ mod tests {
 
     pub(super) fn add_local_file() -> Example {
         Example::new(
-            build("FROM a:1\nADD --chown=app config.json settings.ini /etc/app/\n"),
-            &["app/Dockerfile:2:1 ADD config.json settings.ini"],
             build(
-                "FROM a:1\nADD https://example.com/tool /usr/bin/tool\nADD rootfs.tar.gz /\nCOPY config.json /etc/app/\n",
+                "FROM a:1\nADD --chown=app config.json settings.ini /etc/app/\nADD [\"my file.zip\", \"/opt/\"]\n",
+            ),
+            &[
+                "app/Dockerfile:2:1 ADD config.json settings.ini",
+                "app/Dockerfile:3:1 ADD my file.zip",
+            ],
+            build(
+                "FROM a:1\nADD https://example.com/tool /usr/bin/tool\nADD rootfs.tar.gz /\nADD --link \"vendor.tgz\" /srv/\nADD [\"data.tar.zst\", \"/srv/\"]\nADD [\"tools.TXZ\", \"/opt/\"]\nCOPY config.json /etc/app/\n",
             ),
         )
+    }
+
+    #[test]
+    fn every_archive_add_unpacks_is_fine_and_a_plain_file_is_not() {
+        for archive in [
+            "a.tar",
+            "a.tar.gz",
+            "a.tgz",
+            "a.gz",
+            "a.bz2",
+            "a.tbz2",
+            "a.xz",
+            "a.txz",
+            "a.tar.zst",
+        ] {
+            let dockerfile = format!("FROM a:1\nADD {archive} /srv/\nADD '{archive}' /srv/\n");
+            assert!(
+                findings(&ADD_LOCAL_FILE, build(&dockerfile)).is_empty(),
+                "{archive}"
+            );
+        }
+        assert_eq!(
+            findings(
+                &ADD_LOCAL_FILE,
+                build("FROM a:1\nADD --chmod=755 'run.sh' ./\nADD ${ARCHIVE} /srv/\n")
+            ),
+            ["app/Dockerfile:2:1 ADD run.sh"]
+        );
     }
 
     pub(super) fn shell_form_command() -> Example {

@@ -4,7 +4,7 @@
 
 use super::case::Case;
 use super::case::Verdict::{Clean, Finds};
-use crate::doctor::rules::dockerfile::{BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT};
+use crate::doctor::rules::dockerfile::{ADD_LOCAL_FILE, BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -115,6 +115,83 @@ pub(super) fn cases() -> Vec<Case> {
             "a named stage with a release-name tag",
             "FROM debian:bookworm AS build\n",
             Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .tar",
+            "ADD app.tar /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .gz",
+            "ADD app.gz /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .bz2",
+            "ADD app.bz2 /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .xz",
+            "ADD app.xz /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .tgz",
+            "ADD app.tgz /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a URL",
+            "ADD http://example.com /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a plain local file",
+            "ADD app /srv/app/\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a local .zip, which ADD does not unpack",
+            "ADD app.zip /srv/app/\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a quoted .tgz",
+            "ADD \"app.tgz\" /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a quoted URL",
+            "ADD \"http://example.com\" /srv/app/\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3020",
+            &ADD_LOCAL_FILE,
+            "a quoted .zip",
+            "ADD \"app.zip\" /srv/app/\n",
+            Finds,
         ),
     ]
 }
