@@ -12,7 +12,7 @@ use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
 use crate::doctor::rules::reading::unpinned;
-use crate::doctor::shell;
+use crate::doctor::shell::{self, Command, Joined, Run};
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
@@ -146,18 +146,23 @@ fn stage_user<'a>(
     stages: &[&'a [Instruction]],
     stage: &'a [Instruction],
 ) -> Option<&'a Instruction> {
-    let last_user = |stage: &'a [Instruction]| stage.iter().rev().find(|i| i.keyword == "USER");
-    let parent_of = |stage: &[Instruction]| {
-        stage
+    lineage(stages, stage)
+        .into_iter()
+        .find_map(|stage| stage.iter().rev().find(|i| i.keyword == "USER"))
+}
+
+/// `stage`, then the stage it is built FROM (by its `AS` name), and so on: up to 16 parents.
+fn lineage<'a>(stages: &[&'a [Instruction]], stage: &'a [Instruction]) -> Vec<&'a [Instruction]> {
+    let mut lineage = vec![stage];
+    let mut current = stage;
+    while lineage.len() <= 16 {
+        let Some(parent) = current
             .first()
             .map(|from| dockerfile::from_image(&from.arguments).to_lowercase())
-    };
-    let mut user = last_user(stage);
-    let mut parent = parent_of(stage);
-    let mut hops = 0;
-    while let (None, Some(name), true) = (user, parent.clone(), hops < 16) {
-        hops += 1;
-        let found = stages.iter().find(|candidate| {
+        else {
+            break;
+        };
+        let found = stages.iter().copied().find(|candidate| {
             candidate.first().is_some_and(|from| {
                 let words: Vec<String> = from
                     .arguments
@@ -165,16 +170,20 @@ fn stage_user<'a>(
                     .split_whitespace()
                     .map(String::from)
                     .collect();
-                words.len() >= 3 && words[words.len() - 2] == "as" && words[words.len() - 1] == name
+                words.len() >= 3
+                    && words[words.len() - 2] == "as"
+                    && words[words.len() - 1] == parent
             })
         });
-        let Some(found) = found else {
-            break;
-        };
-        user = last_user(found);
-        parent = parent_of(found);
+        match found {
+            Some(found) if !std::ptr::eq(found, current) => {
+                lineage.push(found);
+                current = found;
+            }
+            _ => break,
+        }
     }
-    user
+    lineage
 }
 
 pub(super) const DOCKERFILE_SECRET: LintRule = LintRule {
@@ -536,24 +545,152 @@ pub(super) const PIPE_WITHOUT_PIPEFAIL: LintRule = LintRule {
     example: tests::pipe_without_pipefail,
 };
 
-/// RUNs with a pipe, unless they or their stage's SHELL set pipefail.
+/// RUNs with a pipe (`a | b`, not `a || b`) in their script or a heredoc script, unless the
+/// script sets pipefail before the pipe, or the SHELL in effect (the stage's last before the
+/// RUN, else the one of the stage it is built FROM) is bash, zsh, ash or ksh with `-o
+/// pipefail`. A non-POSIX SHELL (pwsh, powershell, cmd) needs nothing; `sh -o pipefail` does
+/// not count, as sh may not have pipefail (hadolint's reading).
 fn pipe_without_pipefail(build: &BuildSource) -> Vec<Finding> {
+    let Some(dockerfile) = &build.dockerfile else {
+        return Vec::new();
+    };
+    let stages = dockerfile.stages();
     let mut findings = Vec::new();
-    for stage in build.dockerfile.iter().flat_map(Dockerfile::stages) {
-        let pipefail_shell = stage
-            .iter()
-            .any(|i| i.keyword == "SHELL" && i.arguments.contains("pipefail"));
-        for instruction in stage.iter().filter(|i| i.keyword == "RUN") {
-            let arguments = &instruction.arguments;
-            if arguments.contains(" | ") && !arguments.contains("pipefail") && !pipefail_shell {
-                findings.push(PIPE_WITHOUT_PIPEFAIL.finding(
-                    "RUN pipes commands without pipefail",
-                    at(build, instruction),
-                ));
+    for &stage in &stages {
+        // The SHELL a stage starts with: the last one of the stages it is built from.
+        let mut shell = lineage(&stages, stage)
+            .into_iter()
+            .skip(1)
+            .find_map(|parent| parent.iter().rev().find(|i| i.keyword == "SHELL"))
+            .map(|instruction| Shell::parse(&instruction.arguments))
+            .unwrap_or_default();
+        for instruction in stage {
+            match instruction.keyword.as_str() {
+                "SHELL" => shell = Shell::parse(&instruction.arguments),
+                "RUN" => {
+                    if let Some(why) = unsafe_pipe(instruction, &shell) {
+                        findings.push(PIPE_WITHOUT_PIPEFAIL.finding(why, at(build, instruction)));
+                    }
+                }
+                _ => {}
             }
         }
     }
     findings
+}
+
+/// The SHELL a RUN's script runs with.
+#[derive(Debug, Default)]
+struct Shell {
+    /// The program's name, without directory or `.exe`, lower-cased; `sh` when unset.
+    program: String,
+    /// Whether its options set pipefail (`-o pipefail`, `-eo pipefail`).
+    pipefail: bool,
+}
+
+impl Shell {
+    /// A SHELL instruction's JSON array; what cannot be read is taken as `sh`.
+    fn parse(arguments: &str) -> Shell {
+        let words: Vec<String> = serde_json::from_str(arguments).unwrap_or_default();
+        let program = words
+            .first()
+            .map(|program| {
+                let name = program.rsplit(['/', '\\']).next().unwrap_or(program);
+                let name = name.to_lowercase();
+                name.strip_suffix(".exe").unwrap_or(&name).to_string()
+            })
+            .unwrap_or_else(|| "sh".to_string());
+        let pipefail = words.windows(2).any(|pair| {
+            pair[1] == "pipefail" && pair[0].starts_with('-') && pair[0].ends_with('o')
+        });
+        Shell { program, pipefail }
+    }
+
+    fn is_posix(&self) -> bool {
+        !matches!(self.program.as_str(), "pwsh" | "powershell" | "cmd")
+    }
+
+    /// Whether it sets pipefail and is a shell that surely has it.
+    fn has_pipefail(&self) -> bool {
+        self.pipefail && matches!(self.program.as_str(), "bash" | "zsh" | "ash" | "ksh")
+    }
+}
+
+/// Why a RUN pipes without pipefail, if it does.
+fn unsafe_pipe(instruction: &Instruction, shell: &Shell) -> Option<String> {
+    if !shell.is_posix() {
+        return None;
+    }
+    let run = Run::parse(instruction.command_line());
+    if run.script.trim_start().starts_with('[') {
+        return None; // exec form: no shell
+    }
+    let commands = run.commands();
+    let without_pipefail = || {
+        Some(if shell.pipefail {
+            format!(
+                "RUN pipes commands without pipefail: SHELL `{}` cannot be trusted with -o pipefail, use bash",
+                shell.program
+            )
+        } else {
+            "RUN pipes commands without pipefail".to_string()
+        })
+    };
+    if pipes_before_pipefail(&commands) && !shell.has_pipefail() {
+        return without_pipefail();
+    }
+    // Heredocs the RUN runs as scripts: the whole command is heredocs (run with the SHELL,
+    // or by their `#!` line), or a shell reads them.
+    let heredoc_words = |command: &Command| command.words.iter().all(|word| word.contains("<<"));
+    let feeds_a_shell = commands.first().is_some_and(|command| {
+        matches!(
+            command.program(),
+            Some("sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
+        )
+    });
+    let whole = commands.len() == 1 && heredoc_words(&commands[0]);
+    if !(whole || (commands.len() == 1 && feeds_a_shell)) {
+        return None;
+    }
+    for heredoc in &instruction.heredocs {
+        let body = heredoc.body.as_str();
+        let shebang = body.starts_with("#!");
+        let shell_shebang = body
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .any(|word| {
+                let name = word.rsplit('/').next().unwrap_or(word);
+                matches!(name, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
+            });
+        if shebang && !shell_shebang {
+            continue; // another interpreter
+        }
+        let by_the_shell = whole && !shebang;
+        if pipes_before_pipefail(&shell::commands(body)) && !(by_the_shell && shell.has_pipefail())
+        {
+            return without_pipefail();
+        }
+    }
+    None
+}
+
+/// Whether a command reads another's output (`|`) before any `set -o pipefail`.
+fn pipes_before_pipefail(commands: &[Command]) -> bool {
+    for command in commands {
+        if command.joined == Joined::Pipe {
+            return true;
+        }
+        let sets_pipefail = command.program() == Some("set")
+            && command.words.windows(2).any(|pair| {
+                pair[1] == "pipefail" && pair[0].starts_with('-') && pair[0].ends_with('o')
+            });
+        if sets_pipefail {
+            return false;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -797,11 +934,66 @@ mod tests {
     }
 
     #[test]
-    fn a_pipefail_shell_covers_its_stage_only() {
-        let dockerfile = "FROM a:1\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\nFROM a:1\nRUN a | b\n";
+    fn the_last_shell_decides_and_stages_built_from_a_stage_inherit_it() {
+        let bash = "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]";
+        let dockerfile = format!(
+            "FROM a:1 AS base\n{bash}\nRUN a | b\nFROM base AS child\nRUN a | b\nSHELL [\"/bin/sh\", \"-c\"]\nRUN a | b\nFROM a:1\nRUN a | b\n"
+        );
         assert_eq!(
-            findings(&PIPE_WITHOUT_PIPEFAIL, build(dockerfile)),
-            ["app/Dockerfile:5:1 RUN pipes commands without pipefail"]
+            findings(&PIPE_WITHOUT_PIPEFAIL, build(&dockerfile)),
+            [
+                "app/Dockerfile:7:1 RUN pipes commands without pipefail",
+                "app/Dockerfile:9:1 RUN pipes commands without pipefail",
+            ]
+        );
+    }
+
+    #[test]
+    fn pipes_are_read_as_the_shell_reads_them() {
+        let clean = [
+            "RUN a || b",
+            "RUN echo 'a | b' \"c|d\" $(a | b)",
+            "RUN set -euxo pipefail; a | b",
+            "RUN [\"sh\", \"-c\", \"a | b\"]",
+            "SHELL [\"pwsh\", \"-c\"]\nRUN Get-Item x | Select-Object y",
+            "SHELL [\"cmd.exe\", \"/S\", \"/C\"]\nRUN dir | more",
+            "SHELL [\"/usr/bin/zsh\", \"-euo\", \"pipefail\", \"-c\"]\nRUN a | b",
+            "RUN cat <<EOF > /etc/app.conf\nformat = a | b\nEOF",
+            "RUN python3 <<EOF\nprint(1 | 2)\nEOF",
+            "RUN <<EOF\nset -o pipefail\na | b\nEOF",
+            "SHELL [\"bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN <<EOF\na | b\nEOF",
+            "RUN <<EOF\n#!/usr/bin/env python3\nprint(1 | 2)\nEOF",
+        ];
+        for run in clean {
+            let dockerfile = format!("FROM a:1\n{run}\n");
+            assert!(
+                findings(&PIPE_WITHOUT_PIPEFAIL, build(&dockerfile)).is_empty(),
+                "{run}"
+            );
+        }
+        let found = [
+            "RUN curl -fsSL https://example.com/install|sh",
+            "RUN a | b; set -o pipefail",
+            "RUN <<EOF\na | b\nEOF",
+            "RUN bash <<EOF\na | b\nEOF",
+            "SHELL [\"bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN <<EOF\n#!/bin/bash\na | b\nEOF",
+        ];
+        for run in found {
+            let dockerfile = format!("FROM a:1\n{run}\n");
+            assert_eq!(
+                findings(&PIPE_WITHOUT_PIPEFAIL, build(&dockerfile)).len(),
+                1,
+                "{run}"
+            );
+        }
+        assert_eq!(
+            findings(
+                &PIPE_WITHOUT_PIPEFAIL,
+                build("FROM a:1\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n")
+            ),
+            [
+                "app/Dockerfile:3:1 RUN pipes commands without pipefail: SHELL `sh` cannot be trusted with -o pipefail, use bash"
+            ]
         );
     }
 }

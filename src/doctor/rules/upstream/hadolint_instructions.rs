@@ -4,7 +4,9 @@
 
 use super::case::Case;
 use super::case::Verdict::{Clean, Finds};
-use crate::doctor::rules::dockerfile::{ADD_LOCAL_FILE, BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT};
+use crate::doctor::rules::dockerfile::{
+    ADD_LOCAL_FILE, BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT, PIPE_WITHOUT_PIPEFAIL,
+};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -192,6 +194,111 @@ pub(super) fn cases() -> Vec<Case> {
             "a quoted .zip",
             "ADD \"app.zip\" /srv/app/\n",
             Finds,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "a pipe without pipefail",
+            "FROM scratch\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "`&&` is no pipe",
+            "FROM scratch AS build\nRUN wget -O - https://example.com && wc -l file > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL bash -eo pipefail",
+            "FROM scratch AS build\nSHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL bash -e -o pipefail",
+            "FROM scratch AS build\nSHELL [\"/bin/bash\", \"-e\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL bash -o errexit -o pipefail",
+            "FROM scratch AS build\nSHELL [\"/bin/bash\", \"-o\", \"errexit\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL zsh -o pipefail",
+            "FROM scratch AS build\nSHELL [\"/bin/zsh\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL bash at another path",
+            "FROM scratch AS build\nSHELL [\"/usr/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL zsh at another path",
+            "FROM scratch AS build\nSHELL [\"/usr/local/bin/zsh\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL pwsh",
+            "FROM scratch AS build\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "SHELL sh -o pipefail, which sh may not honour",
+            "FROM scratch AS build\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "a next stage, not built from the first, without the pipefail SHELL",
+            "FROM scratch AS build\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\nFROM scratch AS build2\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "a later SHELL without pipefail",
+            "FROM scratch AS build\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\nSHELL [\"/bin/sh\", \"-c\"]\nRUN wget -O - https://example.com | wc -l > /lines\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "pwsh, a non-POSIX shell",
+            "FROM mcr.microsoft.com/powershell:ubuntu-16.04\nSHELL [\"pwsh\", \"-c\"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "powershell.exe, a non-POSIX shell",
+            "FROM mcr.microsoft.com/powershell:ubuntu-16.04\nSHELL [\"powershell.exe\"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL4006",
+            &PIPE_WITHOUT_PIPEFAIL,
+            "cmd.exe, a non-POSIX shell",
+            "FROM mcr.microsoft.com/powershell:ubuntu-16.04\nSHELL [\"cmd.exe\", \"/c\"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
+            Clean,
         ),
     ]
 }
