@@ -372,9 +372,7 @@ fn copy_before_install(build: &BuildSource) -> Vec<Finding> {
                     copied_all = Some(instruction);
                 }
                 "RUN" => {
-                    if let (Some(copy), true) =
-                        (copied_all, installs_dependencies(&instruction.arguments))
-                    {
+                    if let (Some(copy), true) = (copied_all, installs_dependencies(instruction)) {
                         findings.push(COPY_BEFORE_INSTALL.finding(
                             format!(
                                 "line {} copies the whole context before this install on line {}",
@@ -422,32 +420,71 @@ fn sources(instruction: &Instruction) -> Vec<String> {
     words
 }
 
+/// Whether a COPY or ADD copies the whole build context: a source `.`, `./` or `/`, not
+/// from another stage or image (`--from=`).
 fn copies_everything(instruction: &Instruction) -> bool {
-    sources(instruction).iter().any(|source| source == ".")
+    let from_elsewhere = instruction
+        .command_line()
+        .split_whitespace()
+        .take_while(|word| word.starts_with("--"))
+        .any(|flag| flag.starts_with("--from="));
+    !from_elsewhere
+        && sources(instruction).iter().any(|source| {
+            let trimmed = source.trim_end_matches('/');
+            matches!(trimmed, "" | "." | "./.")
+        })
 }
 
-fn installs_dependencies(run: &str) -> bool {
-    let installs = [
-        "npm ci",
-        "npm install",
-        "npm i ",
-        "yarn install",
-        "yarn --",
-        "pnpm install",
-        "pip install",
-        "pip3 install",
-        "poetry install",
-        "pipenv install",
-        "bundle install",
-        "go mod download",
-        "composer install",
-        "mix deps.get",
-        "cargo fetch",
-        "dotnet restore",
-        "mvn ",
-        "gradle ",
-    ];
-    installs.iter().any(|install| run.contains(install)) || run.trim() == "yarn"
+/// The simple commands a RUN runs: its script's, and those of the heredocs it runs as its
+/// script (`RUN <<EOF`) or feeds a shell (`RUN bash <<EOF`).
+fn run_commands(instruction: &Instruction) -> Vec<Command> {
+    let mut commands = Run::parse(instruction.command_line()).commands();
+    let scripts = match commands.as_slice() {
+        [only] => {
+            only.words.iter().all(|word| word.contains("<<"))
+                || matches!(
+                    only.program(),
+                    Some("sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
+                )
+        }
+        _ => false,
+    };
+    if scripts {
+        for heredoc in &instruction.heredocs {
+            commands.extend(shell::commands(&heredoc.body));
+        }
+    }
+    commands
+}
+
+/// Whether a RUN installs a project's dependencies (from what the context holds).
+fn installs_dependencies(instruction: &Instruction) -> bool {
+    run_commands(instruction).iter().any(|command| {
+        let mut words: Vec<&str> = command.words.iter().map(String::as_str).collect();
+        if let Some(program) = command.program() {
+            words[0] = program;
+        }
+        // `python -m pip …` is pip.
+        if words.len() > 2 && words[0].starts_with("python") && words[1] == "-m" {
+            words.drain(..2);
+        }
+        let global = words.contains(&"-g") || words.contains(&"--global");
+        match words.as_slice() {
+            ["npm", "ci" | "install" | "i", ..] => !global,
+            ["yarn"] | ["yarn", "install", ..] => true,
+            ["yarn", flag, ..] => flag.starts_with("--"),
+            ["pnpm" | "bun", "install" | "i", ..] => !global,
+            ["pip" | "pip3", "install", ..] => true,
+            ["poetry" | "pipenv" | "bundle" | "composer", "install", ..] => true,
+            ["uv", "sync", ..] | ["uv", "pip", "install", ..] => true,
+            ["go", "mod", "download", ..] => true,
+            ["mix", "deps.get", ..] => true,
+            ["cargo", "fetch", ..] => true,
+            ["dotnet", "restore", ..] => true,
+            ["mvn" | "mvnw" | "gradle" | "gradlew", _, ..] => true,
+            _ => false,
+        }
+    })
 }
 
 pub(super) const BASE_IMAGE_UNPINNED: LintRule = LintRule {
@@ -852,6 +889,49 @@ mod tests {
                 "app/Dockerfile:5:1 line 5 copies the whole context before this install on line 6",
             ]
         );
+    }
+
+    #[test]
+    fn every_spelling_of_the_whole_context_and_of_an_install_counts() {
+        for copy in [
+            "COPY ./ ./",
+            "COPY . /app",
+            "ADD ./ .",
+            "COPY --chown=app:app --chmod=644 . .",
+            "COPY [\".\", \"/app/\"]",
+            "COPY --link [\"./\", \".\"]",
+        ] {
+            for install in [
+                "RUN npm ci",
+                "RUN cd /app && npm install",
+                "RUN --mount=type=cache,target=/root/.cache/pip python3 -m pip install -r requirements.txt",
+                "RUN /usr/local/bin/pip install .",
+                "RUN bundle install",
+                "RUN <<EOF\nset -e\nyarn install --frozen-lockfile\nEOF",
+                "RUN ./gradlew build",
+                "RUN go mod download",
+            ] {
+                let dockerfile = format!("FROM a:1\n{copy}\n{install}\n");
+                assert_eq!(
+                    findings(&COPY_BEFORE_INSTALL, build(&dockerfile)).len(),
+                    1,
+                    "{copy} then {install}"
+                );
+            }
+        }
+        for clean in [
+            "COPY --from=build . .\nRUN npm ci",
+            "COPY ./src ./src\nRUN npm ci",
+            "COPY . .\nRUN npm install -g pnpm@9",
+            "COPY . .\nRUN echo npm ci",
+            "COPY . .\nRUN cat <<EOF > /etc/notes\nnpm ci\nEOF",
+        ] {
+            let dockerfile = format!("FROM a:1\n{clean}\n");
+            assert!(
+                findings(&COPY_BEFORE_INSTALL, build(&dockerfile)).is_empty(),
+                "{clean}"
+            );
+        }
     }
 
     pub(super) fn base_image_unpinned() -> Example {
