@@ -73,8 +73,8 @@ fn dockerfile_missing(build: &BuildSource) -> Vec<Finding> {
 pub(super) const DOCKERFILE_ROOT: LintRule = LintRule {
     id: RuleId::DockerfileRoot,
     severity: Warning,
-    summary: "the image's final stage runs as root (no USER, or USER root)",
-    fix: "add `USER` with an unprivileged user at the end of the final stage",
+    summary: "the stage that ships runs as root (no USER, or USER root)",
+    fix: "add `USER` with an unprivileged user at the end of the stage that ships",
     check: Check::Build(dockerfile_root),
     #[cfg(test)]
     example: tests::dockerfile_root,
@@ -556,20 +556,113 @@ fn is_local_plain(source: &str) -> bool {
 pub(super) const SHELL_FORM_COMMAND: LintRule = LintRule {
     id: RuleId::ShellFormCommand,
     severity: Info,
-    summary: "CMD or ENTRYPOINT in shell form: the process does not get signals, so stops wait for the timeout",
+    summary: "the shipped image's CMD or ENTRYPOINT is in shell form: the process gets no signals, so stops wait for the timeout (and in an image without a shell, no shell form runs at all, HEALTHCHECK included)",
     fix: "use the exec form: CMD [\"server\", \"--port\", \"8080\"]",
     check: Check::Build(shell_form_command),
     #[cfg(test)]
     example: tests::shell_form_command,
 };
 
+/// The CMD and ENTRYPOINT the shipped stage runs with (its own, else those of the stage it is
+/// built FROM), in shell form. Where the image surely has no shell (`scratch`, distroless),
+/// a shell-form HEALTHCHECK is one too: it cannot run at all.
 fn shell_form_command(build: &BuildSource) -> Vec<Finding> {
-    each_instruction(build, &SHELL_FORM_COMMAND, |instruction| {
-        let arguments = &instruction.arguments;
-        (matches!(instruction.keyword.as_str(), "CMD" | "ENTRYPOINT")
-            && !arguments.trim_start().starts_with('['))
-        .then(|| format!("{} {arguments}", instruction.keyword))
-    })
+    let Some(dockerfile) = &build.dockerfile else {
+        return Vec::new();
+    };
+    let stages = dockerfile.stages();
+    let Some(stage) = final_stage(&stages, build.shipped_stage().stage.as_deref()) else {
+        return Vec::new();
+    };
+    let lineage = lineage(&stages, stage);
+    let no_shell = lineage
+        .last()
+        .and_then(|root| root.first())
+        .map(|from| dockerfile::from_image(&from.arguments).to_lowercase())
+        .filter(|image| {
+            image == "scratch" || (image.contains("distroless") && !image.ends_with(":debug"))
+        });
+    let (entrypoint, command, healthcheck) = in_effect(&lineage);
+    let mut findings = Vec::new();
+    for instruction in [entrypoint, command].into_iter().flatten() {
+        if !is_exec_form(&instruction.arguments) {
+            let message = match &no_shell {
+                Some(image) => format!(
+                    "{} {} runs through /bin/sh, which {image} does not have",
+                    instruction.keyword, instruction.arguments
+                ),
+                None => format!("{} {}", instruction.keyword, instruction.arguments),
+            };
+            findings.push(SHELL_FORM_COMMAND.finding(message, at(build, instruction)));
+        }
+    }
+    if let (Some(image), Some(healthcheck)) = (&no_shell, healthcheck) {
+        let test = healthcheck_command(&healthcheck.arguments);
+        if test.is_some_and(|test| !is_exec_form(test)) {
+            findings.push(SHELL_FORM_COMMAND.finding(
+                format!(
+                    "HEALTHCHECK {} runs through /bin/sh, which {image} does not have",
+                    healthcheck.arguments
+                ),
+                at(build, healthcheck),
+            ));
+        }
+    }
+    findings.sort_by_key(|finding| finding.location.as_ref().and_then(|l| l.line));
+    findings
+}
+
+/// The ENTRYPOINT, CMD and HEALTHCHECK a stage's image has, from the nearest stage of its
+/// `lineage` that sets each. An ENTRYPOINT clears the CMD inherited from a parent, as
+/// BuildKit does, not a CMD set before it in its own stage.
+fn in_effect<'a>(
+    lineage: &[&'a [Instruction]],
+) -> (
+    Option<&'a Instruction>,
+    Option<&'a Instruction>,
+    Option<&'a Instruction>,
+) {
+    let (mut entrypoint, mut command, mut healthcheck) = (None, None, None);
+    let mut command_known = false;
+    for stage in lineage {
+        for (index, instruction) in stage.iter().enumerate().rev() {
+            match instruction.keyword.as_str() {
+                "ENTRYPOINT" => {
+                    entrypoint = entrypoint.or(Some(instruction));
+                    if !command_known {
+                        command = stage[..index].iter().rev().find(|i| i.keyword == "CMD");
+                        command_known = true;
+                    }
+                }
+                "CMD" if !command_known => {
+                    command = Some(instruction);
+                    command_known = true;
+                }
+                "HEALTHCHECK" => healthcheck = healthcheck.or(Some(instruction)),
+                _ => {}
+            }
+        }
+    }
+    (entrypoint, command, healthcheck)
+}
+
+/// Whether CMD / ENTRYPOINT arguments are a JSON array of strings (else Docker runs them
+/// with the shell).
+fn is_exec_form(arguments: &str) -> bool {
+    serde_json::from_str::<Vec<String>>(arguments.trim()).is_ok()
+}
+
+/// A HEALTHCHECK's command, after its flags and `CMD` (`None` for `HEALTHCHECK NONE`).
+fn healthcheck_command(arguments: &str) -> Option<&str> {
+    let mut rest = arguments.trim_start();
+    while rest.starts_with("--") {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    let (keyword, command) = rest.split_once(char::is_whitespace)?;
+    keyword
+        .eq_ignore_ascii_case("CMD")
+        .then_some(command.trim())
 }
 
 pub(super) const PIPE_WITHOUT_PIPEFAIL: LintRule = LintRule {
@@ -998,9 +1091,53 @@ mod tests {
                 "app/Dockerfile:3:1 CMD node server.js",
             ],
             build(
-                "FROM a:1\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\n",
+                "FROM a:1\nENTRYPOINT [\"docker-entrypoint.sh\"]\nCMD [\"node\", \"server.js\"]\nHEALTHCHECK CMD wget -q -O- localhost || exit 1\n",
             ),
         )
+    }
+
+    #[test]
+    fn the_command_the_shipped_image_runs_counts() {
+        // A builder's or the development target's command never ships.
+        let mut shipped = build(
+            "FROM a:1 AS dev\nCMD npm run dev\nFROM a:1 AS build\nCMD make\nFROM a:1 AS production\nCMD [\"node\", \"server.js\"]\n",
+        );
+        shipped.target = Some("dev".into());
+        assert!(findings(&SHELL_FORM_COMMAND, shipped.clone()).is_empty());
+        shipped.profile_target = Some("dev".into());
+        assert_eq!(
+            findings(&SHELL_FORM_COMMAND, shipped),
+            ["app/Dockerfile:2:1 CMD npm run dev"]
+        );
+        // Inherited from the stage it is built FROM, unless an ENTRYPOINT clears it.
+        let inherited = "FROM a:1 AS base\nCMD serve --port 80\nFROM base\nRUN true\n";
+        assert_eq!(
+            findings(&SHELL_FORM_COMMAND, build(inherited)),
+            ["app/Dockerfile:2:1 CMD serve --port 80"]
+        );
+        let cleared = "FROM a:1 AS base\nCMD serve --port 80\nFROM base\nENTRYPOINT [\"serve\"]\n";
+        assert!(findings(&SHELL_FORM_COMMAND, build(cleared)).is_empty());
+        let kept = "FROM a:1\nCMD serve --port 80\nENTRYPOINT [\"serve\"]\n";
+        assert_eq!(findings(&SHELL_FORM_COMMAND, build(kept)).len(), 1);
+        // Only the last CMD is in effect.
+        let last = "FROM a:1\nCMD serve\nCMD [\"serve\"]\n";
+        assert!(findings(&SHELL_FORM_COMMAND, build(last)).is_empty());
+    }
+
+    #[test]
+    fn in_an_image_without_a_shell_any_shell_form_cannot_run() {
+        let scratch = "FROM golang:1.23 AS build\nRUN go build -o /server\nFROM scratch\nCOPY --from=build /server /server\nHEALTHCHECK --interval=5s CMD /server -check\nCMD /server\n";
+        assert_eq!(
+            findings(&SHELL_FORM_COMMAND, build(scratch)),
+            [
+                "app/Dockerfile:5:1 HEALTHCHECK --interval=5s CMD /server -check runs through /bin/sh, which scratch does not have",
+                "app/Dockerfile:6:1 CMD /server runs through /bin/sh, which scratch does not have",
+            ]
+        );
+        let distroless = "FROM gcr.io/distroless/static-debian12:nonroot AS runtime\nHEALTHCHECK CMD [\"/server\", \"-check\"]\nCMD [\"/server\"]\n";
+        assert!(findings(&SHELL_FORM_COMMAND, build(distroless)).is_empty());
+        let debug = "FROM gcr.io/distroless/base:debug\nHEALTHCHECK CMD /server -check\nCMD [\"/server\"]\nHEALTHCHECK NONE\n";
+        assert!(findings(&SHELL_FORM_COMMAND, build(debug)).is_empty());
     }
 
     pub(super) fn pipe_without_pipefail() -> Example {

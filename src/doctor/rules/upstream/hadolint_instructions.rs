@@ -5,11 +5,60 @@
 use super::case::Case;
 use super::case::Verdict::{Clean, Finds};
 use crate::doctor::rules::dockerfile::{
-    ADD_LOCAL_FILE, BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT, PIPE_WITHOUT_PIPEFAIL,
+    ADD_LOCAL_FILE, BASE_IMAGE_UNPINNED, DOCKERFILE_ROOT, PIPE_WITHOUT_PIPEFAIL, SHELL_FORM_COMMAND,
 };
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "USER root last",
+            "FROM scratch\nUSER root\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "an unprivileged USER",
+            "FROM scratch\nUSER app\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "USER 0",
+            "FROM scratch\nUSER 0\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "USER root:root",
+            "FROM scratch\nUSER root:root\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "USER 0:0",
+            "FROM scratch\nUSER 0:0\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "root, then back to an unprivileged USER",
+            "FROM scratch\nUSER root\nRUN make\nUSER app\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "root inherited from the stage the last one is built FROM",
+            "FROM debian:12 AS base\nUSER root\nRUN make\nFROM base\nRUN make install\n",
+            Finds,
+        ),
         Case::hadolint(
             "DL3002",
             &DOCKERFILE_ROOT,
@@ -19,6 +68,16 @@ pub(super) fn cases() -> Vec<Case> {
         )
         .deliberately(
             "devctl judges the stage that ships: a builder stage's user never runs in production",
+        ),
+        Case::hadolint(
+            "DL3002",
+            &DOCKERFILE_ROOT,
+            "a builder stage back to an unprivileged USER, a last stage with no USER",
+            "FROM debian:12 AS builder\nUSER root\nRUN make\nUSER app\nFROM scratch\nRUN run\n",
+            Clean,
+        )
+        .deliberately(
+            "a stage with no USER runs as root (scratch has no user of its own): devctl reports it, hadolint only reports an explicit root",
         ),
         Case::hadolint(
             "DL3006",
@@ -298,6 +357,58 @@ pub(super) fn cases() -> Vec<Case> {
             &PIPE_WITHOUT_PIPEFAIL,
             "cmd.exe, a non-POSIX shell",
             "FROM mcr.microsoft.com/powershell:ubuntu-16.04\nSHELL [\"cmd.exe\", \"/c\"]\nRUN Get-Variable PSVersionTable | Select-Object -ExpandProperty Value\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "a shell-form ENTRYPOINT",
+            "FROM node:20 AS app\nENTRYPOINT serve\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "an exec-form ENTRYPOINT",
+            "FROM scratch AS build\nENTRYPOINT [\"serve\", \"--port\"]\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "a shell-form CMD",
+            "FROM node:20 AS app\nCMD serve\n",
+            Finds,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "exec-form CMDs, spaced or not",
+            "FROM scratch AS build\nCMD [\"serve\", \"--port\"]\nCMD [ \"serve\", \"--port\" ]\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "a shell-form HEALTHCHECK CMD",
+            "HEALTHCHECK CMD check-health\n",
+            Finds,
+        )
+        .deliberately(
+            "a shell-form HEALTHCHECK gets no signal to miss and runs wherever the image has a shell; devctl reports it only where the image surely has none (scratch, distroless), and `doctor --images` checks the built image",
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "an exec-form HEALTHCHECK CMD",
+            "HEALTHCHECK CMD [ \"check-health\" ]\n",
+            Clean,
+        ),
+        Case::hadolint(
+            "DL3025",
+            &SHELL_FORM_COMMAND,
+            "an exec-form CMD whose JSON strings span continued lines",
+            "CMD [ \"/bin/sh\", \"-c\", \\\n      \"echo one && \\\n       echo two\" \\\n    ]\n",
             Clean,
         ),
     ]
