@@ -126,6 +126,65 @@ impl Dockerfile {
         &self.instructions[..first]
     }
 
+    /// `text` with the global `ARG`s' defaults put in for `$NAME`, `${NAME}` and
+    /// `${NAME:-word}` (`word` when the ARG has no default); what has no value stays as
+    /// written.
+    pub fn expand_global_arguments(&self, text: &str) -> String {
+        let defaults: Vec<(String, String)> = self
+            .preamble()
+            .iter()
+            .filter(|instruction| instruction.keyword == "ARG")
+            .flat_map(|instruction| instruction.arguments.split_whitespace())
+            .filter_map(|word| {
+                let (name, value) = word.split_once('=')?;
+                Some((
+                    name.to_string(),
+                    value.trim_matches(['"', '\'']).to_string(),
+                ))
+            })
+            .collect();
+        let value_of = |name: &str| {
+            defaults
+                .iter()
+                .rev()
+                .find(|(candidate, _)| candidate == name)
+                .map(|(_, value)| value.clone())
+        };
+        let mut expanded = String::new();
+        let mut rest = text;
+        while let Some(position) = rest.find('$') {
+            expanded.push_str(&rest[..position]);
+            let after = &rest[position + 1..];
+            let (name, fallback, length) = match after.strip_prefix('{') {
+                Some(inner) => match inner.find('}') {
+                    Some(close) => {
+                        let body = &inner[..close];
+                        let (name, fallback) = match body.split_once(":-").or(body.split_once('-'))
+                        {
+                            Some((name, word)) => (name, Some(word)),
+                            None => (body, None),
+                        };
+                        (name, fallback, close + 2)
+                    }
+                    None => ("", None, 0),
+                },
+                None => {
+                    let length = after
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(after.len());
+                    (&after[..length], None, length)
+                }
+            };
+            match value_of(name).or(fallback.map(String::from)) {
+                Some(value) if !name.is_empty() => expanded.push_str(&value),
+                _ => expanded.push_str(&rest[position..position + 1 + length]),
+            }
+            rest = &after[length..];
+        }
+        expanded.push_str(rest);
+        expanded
+    }
+
     /// The build stages: each `FROM` and the instructions up to the next.
     pub fn stages(&self) -> Vec<&[Instruction]> {
         let mut stages = Vec::new();
@@ -402,5 +461,21 @@ mod tests {
         assert_eq!(dockerfile.stages()[0].len(), 2);
         assert_eq!(Dockerfile::parse("ARG A=1\n").preamble().len(), 1);
         assert!(Dockerfile::parse("FROM a:1\n").preamble().is_empty());
+    }
+
+    #[test]
+    fn global_argument_defaults_expand_in_from() {
+        let dockerfile =
+            Dockerfile::parse("ARG BASE=node\nARG TAG=\"20\"\nARG NONE\nFROM ${BASE}:$TAG\n");
+        assert_eq!(
+            dockerfile.expand_global_arguments("${BASE}:$TAG"),
+            "node:20"
+        );
+        assert_eq!(
+            dockerfile.expand_global_arguments("$NONE:${NONE:-1}"),
+            "$NONE:1"
+        );
+        assert_eq!(dockerfile.expand_global_arguments("a${BASE"), "a${BASE");
+        assert_eq!(dockerfile.expand_global_arguments("$ $$"), "$ $$");
     }
 }

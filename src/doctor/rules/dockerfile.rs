@@ -1,8 +1,8 @@
 //! Dockerfile rules: over the Dockerfile of each service that builds one — whether it
-//! exists, the user its final stage runs as, secrets in ARG and ENV, the order of copies and
-//! installs, pinned base images, ADD, the form of CMD and ENTRYPOINT, and pipes without
-//! pipefail (the package rules are `rules::packages`). Only the instructions from the first FROM on
-//! count.
+//! exists, the user the stage that ships runs as, secrets in ARG, ENV and RUN, the order of
+//! copies and installs, pinned base images, ADD, the form of CMD and ENTRYPOINT, and pipes
+//! without pipefail (the package rules are `rules::packages`). The global ARGs before the
+//! first FROM count where they reach: secrets among them, and their defaults in FROM images.
 
 use crate::compose::secrets::is_secret_name;
 use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
@@ -497,7 +497,8 @@ pub(super) const BASE_IMAGE_UNPINNED: LintRule = LintRule {
     example: tests::base_image_unpinned,
 };
 
-/// FROM images but `scratch` and the file's own stages.
+/// FROM images but `scratch` and the file's own stages, with the global ARGs' defaults put in
+/// (`ARG TAG=latest` before `FROM node:$TAG`).
 fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
     let stage_names = build
         .dockerfile
@@ -508,10 +509,18 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
         if instruction.keyword != "FROM" {
             return None;
         }
-        let image = dockerfile::from_image(&instruction.arguments);
+        let written = dockerfile::from_image(&instruction.arguments);
+        let image = match &build.dockerfile {
+            Some(dockerfile) => dockerfile.expand_global_arguments(written),
+            None => written.to_string(),
+        };
         let is_stage = stage_names.contains(&image.to_lowercase());
-        let why = unpinned(image).filter(|_| image != "scratch" && !is_stage)?;
-        Some(format!("FROM {image} {why}"))
+        let why = unpinned(&image).filter(|_| image != "scratch" && !is_stage)?;
+        Some(if image == written {
+            format!("FROM {image} {why}")
+        } else {
+            format!("FROM {written} is {image} by default, which {why}")
+        })
     })
 }
 
@@ -1029,13 +1038,16 @@ mod tests {
 
     pub(super) fn base_image_unpinned() -> Example {
         Example::new(
-            build("FROM --platform=linux/amd64 node AS build\nFROM nginx:latest\n"),
+            build(
+                "ARG TAG=latest\nFROM --platform=linux/amd64 node AS build\nFROM nginx:latest\nFROM redis:${TAG}\n",
+            ),
             &[
-                "app/Dockerfile:1:1 FROM node is untagged",
-                "app/Dockerfile:2:1 FROM nginx:latest has the floating tag `latest`",
+                "app/Dockerfile:2:1 FROM node is untagged",
+                "app/Dockerfile:3:1 FROM nginx:latest has the floating tag `latest`",
+                "app/Dockerfile:4:1 FROM redis:${TAG} is redis:latest by default, which has the floating tag `latest`",
             ],
             build(
-                "FROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\n",
+                "ARG VERSION=7.4\nFROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\nFROM redis:${VERSION}\nFROM ${BASE}\n",
             ),
         )
     }
