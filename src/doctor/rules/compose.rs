@@ -11,11 +11,11 @@ use serde_json::Value;
 use crate::compose::model::published_port;
 use crate::compose::model::{entries, items, text};
 use crate::doctor::finding::{Finding, Location};
-use crate::doctor::lint_input::LintInput;
+use crate::doctor::lint_input::{BuildSource, LintInput};
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::unpinned;
+use crate::doctor::rules::reading::{StageHealthcheck, stage_healthcheck, stage_index, unpinned};
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,
@@ -97,8 +97,9 @@ pub(super) const NO_HEALTHCHECK: LintRule = LintRule {
     example: tests::no_healthcheck,
 };
 
-/// Services without a healthcheck, but for one-off jobs (those others wait on with
-/// `service_completed_successfully`).
+/// Services without a healthcheck, in compose or in the Dockerfile stage they build (its
+/// own HEALTHCHECK or the one of the stage it is built FROM), but for one-off jobs (those
+/// others wait on with `service_completed_successfully`).
 fn no_healthcheck(input: &LintInput) -> Vec<Finding> {
     let services = input.services();
     let mut jobs = BTreeSet::new();
@@ -109,18 +110,35 @@ fn no_healthcheck(input: &LintInput) -> Vec<Finding> {
             }
         }
     }
-    services
-        .iter()
-        .filter(|(name, service)| {
-            service.get("healthcheck").is_none() && !jobs.contains(name.as_str())
-        })
-        .map(|(name, _)| {
-            NO_HEALTHCHECK.finding(
-                format!("service `{name}` has no healthcheck"),
-                input.locate_in_service(name, &[]),
-            )
-        })
-        .collect()
+    let mut findings = Vec::new();
+    for (name, service) in &services {
+        if service.get("healthcheck").is_some() || jobs.contains(name.as_str()) {
+            continue;
+        }
+        let message = match built_healthcheck(input, name) {
+            Some((_, StageHealthcheck::Checks(_))) => continue,
+            Some((build, StageHealthcheck::Disabled(check))) => format!(
+                "service `{name}` has no healthcheck: {}:{} turns the image's off (HEALTHCHECK NONE)",
+                build.dockerfile_path.display(),
+                check.line
+            ),
+            _ => format!("service `{name}` has no healthcheck"),
+        };
+        findings.push(NO_HEALTHCHECK.finding(message, input.locate_in_service(name, &[])));
+    }
+    findings
+}
+
+/// The healthcheck of the Dockerfile stage service `name` builds (its `build.target`, else
+/// the last stage), with the build; `None` when it builds none that can be read.
+fn built_healthcheck<'a>(
+    input: &'a LintInput,
+    name: &str,
+) -> Option<(&'a BuildSource, StageHealthcheck<'a>)> {
+    let build = input.builds.iter().find(|build| build.service == name)?;
+    let dockerfile = build.dockerfile.as_ref()?;
+    let index = stage_index(dockerfile, build.target.as_deref())?;
+    Some((build, stage_healthcheck(dockerfile, index)))
 }
 
 pub(super) const HEALTHCHECK_NO_START_PERIOD: LintRule = LintRule {
@@ -441,7 +459,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::doctor::rules::examples::{Example, compose_file, findings, project};
+    use crate::doctor::rules::examples::{Example, build, compose_file, findings, project};
 
     const APP: &str = "services:\n  app:\n    image: a:1\n";
 
@@ -519,6 +537,45 @@ mod tests {
                 "services:\n  app:\n    image: a:1\n    healthcheck: {test: [CMD, 'true'], start_period: 5s}\n",
             ),
         )
+    }
+
+    /// `yaml` as the project, service `app` building `dockerfile` (from context `app`).
+    fn building(yaml: &str, dockerfile: &str) -> LintInput {
+        let mut input = project(yaml);
+        input.builds.push(build(dockerfile));
+        input
+    }
+
+    #[test]
+    fn a_healthcheck_in_the_dockerfile_stage_the_service_builds_counts() {
+        let compose = "services:\n  app:\n    build: {context: app}\n";
+        let targeted = "services:\n  app:\n    build: {context: app, target: dev}\n";
+        let dockerfile = "FROM alpine:3.20 AS base\nHEALTHCHECK CMD wget -q -O /dev/null http://localhost/\nFROM base AS dev\nRUN true\nFROM alpine:3.20 AS production\nRUN true\n";
+        // The last stage has none; the target `dev` inherits the one of `base`.
+        assert_eq!(
+            findings(&NO_HEALTHCHECK, building(compose, dockerfile)),
+            ["compose.yaml:2:3 service `app` has no healthcheck"]
+        );
+        let mut dev = building(targeted, dockerfile);
+        dev.builds[0].target = Some("dev".into());
+        assert!(findings(&NO_HEALTHCHECK, dev).is_empty());
+        let direct = "FROM alpine:3.20\nHEALTHCHECK --interval=5s CMD [\"/healthcheck\"]\n";
+        assert!(findings(&NO_HEALTHCHECK, building(compose, direct)).is_empty());
+        // HEALTHCHECK NONE turns off the one the stage inherits.
+        let none = "FROM alpine:3.20 AS base\nHEALTHCHECK CMD true\nFROM base\nHEALTHCHECK NONE\n";
+        assert_eq!(
+            findings(&NO_HEALTHCHECK, building(compose, none)),
+            [
+                "compose.yaml:2:3 service `app` has no healthcheck: app/Dockerfile:4 turns the image's off (HEALTHCHECK NONE)"
+            ]
+        );
+        // Another service's Dockerfile is not this one's.
+        let other =
+            "services:\n  app:\n    build: {context: app}\n  web:\n    build: {context: web}\n";
+        assert_eq!(
+            findings(&NO_HEALTHCHECK, building(other, direct)),
+            ["compose.yaml:4:3 service `web` has no healthcheck"]
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
-//! Small readers the rules share: fields of compose's JSON model, and what an image
-//! reference says (an unpinned image: untagged, or a floating tag). Whether a name is a secret's is
+//! Small readers the rules share: fields of compose's JSON model, what an image reference
+//! says (an unpinned image: untagged, or a floating tag), and what a Dockerfile stage
+//! inherits (its healthcheck). Whether a name is a secret's is
 //! `compose::secrets::is_secret_name`.
 
 use std::fmt;
+
+use crate::doctor::dockerfile::{Dockerfile, Instruction, from_image};
 
 /// Tags that name no release but follow the releases as they come: the same reference
 /// pulls another image after each one. Compared case-insensitively.
@@ -55,9 +58,117 @@ fn is_floating(tag: &str) -> bool {
         .all(|part| FLOATING_TAGS.contains(&part) || FLOATING_VARIANTS.contains(&part))
 }
 
+/// A stage's healthcheck: the HEALTHCHECK instruction that holds for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StageHealthcheck<'a> {
+    /// A HEALTHCHECK with a command, in the stage or a stage it is built FROM.
+    Checks(&'a Instruction),
+    /// `HEALTHCHECK NONE`: the check the stage (or a stage it is built FROM) turns off.
+    Disabled(&'a Instruction),
+    /// No HEALTHCHECK in the stage or the stages it is built FROM.
+    Absent,
+}
+
+/// The stages of `dockerfile`, each with its `AS` name (lower-cased) when it has one.
+pub(crate) fn named_stages(dockerfile: &Dockerfile) -> Vec<(Option<String>, &[Instruction])> {
+    dockerfile
+        .stages()
+        .into_iter()
+        .map(|stage| {
+            let words: Vec<String> = stage
+                .first()
+                .map(|from| {
+                    from.arguments
+                        .split_whitespace()
+                        .map(str::to_lowercase)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let name = words
+                .iter()
+                .position(|word| word == "as")
+                .and_then(|position| words.get(position + 1).cloned());
+            (name, stage)
+        })
+        .collect()
+}
+
+/// The index of the stage `target` names (case-insensitively; `None`: the last stage), if
+/// the Dockerfile has it.
+pub(crate) fn stage_index(dockerfile: &Dockerfile, target: Option<&str>) -> Option<usize> {
+    let stages = named_stages(dockerfile);
+    match target {
+        None => stages.len().checked_sub(1),
+        Some(target) => stages
+            .iter()
+            .position(|(name, _)| name.as_deref() == Some(target.to_lowercase().as_str())),
+    }
+}
+
+/// The healthcheck of stage `index` of `dockerfile`: its last HEALTHCHECK, else the one of
+/// the earlier stage it is built FROM, and so on (an image from a registry is not read).
+pub(crate) fn stage_healthcheck(dockerfile: &Dockerfile, index: usize) -> StageHealthcheck<'_> {
+    let stages = named_stages(dockerfile);
+    let mut current = index;
+    loop {
+        let Some((_, stage)) = stages.get(current) else {
+            return StageHealthcheck::Absent;
+        };
+        if let Some(check) = stage.iter().rev().find(|i| i.keyword == "HEALTHCHECK") {
+            let disabled = check
+                .arguments
+                .split_whitespace()
+                .next()
+                .is_some_and(|word| word.eq_ignore_ascii_case("NONE"));
+            return if disabled {
+                StageHealthcheck::Disabled(check)
+            } else {
+                StageHealthcheck::Checks(check)
+            };
+        }
+        let base = stage
+            .first()
+            .map(|from| from_image(&from.arguments).to_lowercase())
+            .unwrap_or_default();
+        // Only an earlier stage can be a base: a later name is an image.
+        match stages[..current]
+            .iter()
+            .rposition(|(name, _)| name.as_deref() == Some(base.as_str()))
+        {
+            Some(parent) => current = parent,
+            None => return StageHealthcheck::Absent,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stage_has_its_own_healthcheck_else_its_base_stage_s() {
+        let dockerfile = Dockerfile::parse(
+            "FROM alpine:3.20 AS Base\nHEALTHCHECK CMD wget -q -O /dev/null http://localhost/\nFROM base AS dev\nRUN true\nFROM dev AS quiet\nHEALTHCHECK none\nFROM alpine:3.20 AS production\nRUN true\nFROM quiet\n",
+        );
+        let at = |target: Option<&str>| {
+            let index = stage_index(&dockerfile, target).unwrap();
+            match stage_healthcheck(&dockerfile, index) {
+                StageHealthcheck::Checks(check) => format!("checks at {}", check.line),
+                StageHealthcheck::Disabled(check) => format!("disabled at {}", check.line),
+                StageHealthcheck::Absent => "absent".to_string(),
+            }
+        };
+        assert_eq!(at(Some("base")), "checks at 2");
+        assert_eq!(at(Some("DEV")), "checks at 2");
+        assert_eq!(at(Some("quiet")), "disabled at 6");
+        assert_eq!(at(Some("production")), "absent");
+        assert_eq!(at(None), "disabled at 6");
+        assert_eq!(stage_index(&dockerfile, Some("missing")), None);
+        assert_eq!(stage_index(&Dockerfile::parse(""), None), None);
+        // A stage named like its own base image is built FROM that image, not itself.
+        let own = Dockerfile::parse("FROM web AS web\nRUN true\n");
+        assert_eq!(stage_healthcheck(&own, 0), StageHealthcheck::Absent);
+    }
 
     #[test]
     fn pinned_images() {
