@@ -473,9 +473,81 @@ pub fn first_line(text: &str) -> &str {
         .unwrap_or("(no output)")
 }
 
+/// Why compose failed, from what it printed on stderr: the first line that is not one of the
+/// warnings it logs before failing (`level=warning msg="…"`, or `WARN[0000] …` on a
+/// terminal), a logged error as its message; the first line when every line is a warning.
+pub fn error_line(stderr: &str) -> String {
+    let lines = || {
+        stderr
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+    };
+    for line in lines() {
+        let terminal_level = ["WARN[", "INFO[", "DEBU[", "TRAC["]
+            .iter()
+            .any(|prefix| line.starts_with(prefix));
+        match logged(line) {
+            Some(("warning" | "info" | "debug" | "trace", _)) => {}
+            Some((_, message)) => return message,
+            None if terminal_level => {}
+            None => return line.to_string(),
+        }
+    }
+    first_line(stderr).trim().to_string()
+}
+
+/// The level and message of a line compose logs as `time="…" level=LEVEL msg="MESSAGE"`.
+fn logged(line: &str) -> Option<(&str, String)> {
+    let level = line
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("level="))?;
+    let rest = &line[line.find(" msg=")? + 5..];
+    let message = match rest.strip_prefix('"') {
+        Some(quoted) => {
+            let mut message = String::new();
+            let mut characters = quoted.chars();
+            while let Some(character) = characters.next() {
+                match character {
+                    '"' => break,
+                    '\\' => message.extend(characters.next()),
+                    other => message.push(other),
+                }
+            }
+            message
+        }
+        None => rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    };
+    Some((level, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compose_s_error_line_is_not_a_warning_logged_before_it() {
+        let warned = "time=\"2026-11-30T05:02:14Z\" level=warning msg=\"The \\\"WEB_PORT\\\" variable is not set. Defaulting to a blank string.\"\ntime=\"2026-11-30T05:02:14Z\" level=warning msg=\"The \\\"WEB_PORT\\\" variable is not set. Defaulting to a blank string.\"\ninvalid hostPort: -9000\n";
+        assert_eq!(error_line(warned), "invalid hostPort: -9000");
+        let terminal = "WARN[0000] The \"WEB_PORT\" variable is not set.\n\nservice \"app\" has neither an image nor a build context\n";
+        assert_eq!(
+            error_line(terminal),
+            "service \"app\" has neither an image nor a build context"
+        );
+        let logged_error = "time=\"x\" level=warning msg=w\ntime=\"x\" level=fatal msg=\"cannot read \\\"a.yaml\\\": no such file\"\n";
+        assert_eq!(
+            error_line(logged_error),
+            "cannot read \"a.yaml\": no such file"
+        );
+        let only_warnings = "time=\"x\" level=warning msg=\"just this\"\n";
+        assert_eq!(error_line(only_warnings), only_warnings.trim());
+        assert_eq!(error_line(""), "(no output)");
+        assert_eq!(error_line("  plain error  \nmore\n"), "plain error");
+    }
 
     #[test]
     fn versions() {

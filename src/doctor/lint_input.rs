@@ -61,8 +61,8 @@ pub struct LintInput {
     pub model: Value,
     /// The same without interpolation (`config --no-interpolate --format json`).
     pub raw_model: Value,
-    /// Why compose cannot resolve the project (the first line of its message), when it cannot;
-    /// the models are then `Null`.
+    /// Why compose cannot resolve the project (its error line, not a warning printed before
+    /// it), when it cannot; the models are then `Null`.
     pub invalid: Option<String>,
     pub files: Vec<ComposeSource>,
     pub builds: Vec<BuildSource>,
@@ -96,8 +96,8 @@ impl LintInput {
             ),
             Err(error) => {
                 let cause = error.root_cause().to_string();
-                let first = crate::compose::program::first_line(&cause).trim();
-                (Value::Null, Value::Null, Some(first.to_string()))
+                let line = crate::compose::program::error_line(&cause);
+                (Value::Null, Value::Null, Some(line))
             }
         };
         let files = project

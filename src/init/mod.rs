@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::compose::model::ComposeModel;
-use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
+use crate::compose::program::{ComposeCommand, ComposeProgram, error_line};
 use crate::doctor::rule_id::Severity;
 use crate::guard::confirmation::can_prompt;
 use crate::init::compose_files::ComposeFiles;
@@ -78,7 +78,7 @@ impl Reader {
                 Failure::bad_input(format!(
                     "compose cannot read {}: {}",
                     files.join(", "),
-                    first_line(&stderr).trim()
+                    error_line(&stderr)
                 ))
                 .hint(format!(
                     "fix what compose says, then run devctl init again; `{}` shows compose's own message",

@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::compose::inputs::ComposeInputs;
 use crate::compose::model::ComposeModel;
 use crate::compose::model_cache::ModelCache;
-use crate::compose::program::{ComposeCommand, ComposeProgram, first_line};
+use crate::compose::program::{ComposeCommand, ComposeProgram, error_line};
 use crate::engine::endpoint::Endpoint;
 use crate::fidelity::stack::FidelityStack;
 use crate::project::profile::Profile;
@@ -316,7 +316,7 @@ impl Project {
             let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(Failure::bad_input(format!(
                 "compose cannot read the project without interpolation: {}",
-                first_line(&stderr).trim()
+                error_line(&stderr)
             ))
             .into());
         }
@@ -368,7 +368,7 @@ impl Project {
             return Err(anyhow::Error::msg(stderr.trim().to_string()).context(
                 Failure::bad_input(format!(
                     "compose cannot resolve the project: {}",
-                    first_line(&stderr).trim()
+                    error_line(&stderr)
                 ))
                 .hint(format!(
                     "check the compose files and env files of profile `{}`; `{}` shows compose's own message",

@@ -812,3 +812,26 @@ fn credentials_in_a_finding_are_masked_in_every_format() {
         );
     }
 }
+
+#[test]
+fn compose_invalid_quotes_compose_s_error_not_a_warning_printed_before_it() {
+    require_engine();
+    let fixture = Fixture::new("doctor-invalid-warning");
+    fixture.write("profiles/default.yaml", "description: x\n");
+    // Compose warns that the variable is unset, then fails on the range it leaves.
+    fixture.write(
+        "compose.yaml",
+        "name: doctor\nservices:\n  app:\n    image: {busybox}\n    ports:\n      - '$DOCTOR_UNSET_WEB_PORT-9000:80-81'\n",
+    );
+    let findings = findings_of(&fixture, false);
+    let invalid: Vec<&String> = findings
+        .iter()
+        .filter(|(rule, _)| rule == "compose-invalid")
+        .map(|(_, message)| message)
+        .collect();
+    assert_eq!(
+        invalid,
+        ["compose cannot read the project: invalid hostPort: -9000"],
+        "{findings:#?}"
+    );
+}
