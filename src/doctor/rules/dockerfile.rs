@@ -435,21 +435,40 @@ fn copies_everything(instruction: &Instruction) -> bool {
         })
 }
 
-/// The simple commands a RUN runs: its script's, and those of the heredocs it runs as its
-/// script (`RUN <<EOF`) or feeds a shell (`RUN bash <<EOF`).
+/// The shells whose scripts the rules read.
+const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "ksh"];
+
+/// How a RUN whose script is `commands` runs its heredocs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeredocScripts {
+    /// The script is only heredocs (`RUN <<EOF`): each runs as a script, with the SHELL
+    /// (or by its `#!` line).
+    Whole,
+    /// The script is one shell reading them (`RUN bash <<EOF`).
+    FedToShell,
+    /// Not as scripts (`cat <<EOF > file`, `python3 <<EOF`).
+    Not,
+}
+
+fn heredoc_scripts(commands: &[Command]) -> HeredocScripts {
+    match commands {
+        [only] if only.words.iter().all(|word| word.contains("<<")) => HeredocScripts::Whole,
+        [only]
+            if only
+                .program()
+                .is_some_and(|program| SHELLS.contains(&program)) =>
+        {
+            HeredocScripts::FedToShell
+        }
+        _ => HeredocScripts::Not,
+    }
+}
+
+/// The simple commands a RUN runs: its script's, and those of the heredocs it runs as
+/// scripts.
 fn run_commands(instruction: &Instruction) -> Vec<Command> {
     let mut commands = Run::parse(instruction.command_line()).commands();
-    let scripts = match commands.as_slice() {
-        [only] => {
-            only.words.iter().all(|word| word.contains("<<"))
-                || matches!(
-                    only.program(),
-                    Some("sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
-                )
-        }
-        _ => false,
-    };
-    if scripts {
+    if heredoc_scripts(&commands) != HeredocScripts::Not {
         for heredoc in &instruction.heredocs {
             commands.extend(shell::commands(&heredoc.body));
         }
@@ -778,17 +797,8 @@ fn unsafe_pipe(instruction: &Instruction, shell: &Shell) -> Option<String> {
     if pipes_before_pipefail(&commands) && !shell.has_pipefail() {
         return without_pipefail();
     }
-    // Heredocs the RUN runs as scripts: the whole command is heredocs (run with the SHELL,
-    // or by their `#!` line), or a shell reads them.
-    let heredoc_words = |command: &Command| command.words.iter().all(|word| word.contains("<<"));
-    let feeds_a_shell = commands.first().is_some_and(|command| {
-        matches!(
-            command.program(),
-            Some("sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
-        )
-    });
-    let whole = commands.len() == 1 && heredoc_words(&commands[0]);
-    if !(whole || (commands.len() == 1 && feeds_a_shell)) {
+    let how = heredoc_scripts(&commands);
+    if how == HeredocScripts::Not {
         return None;
     }
     for heredoc in &instruction.heredocs {
@@ -799,14 +809,11 @@ fn unsafe_pipe(instruction: &Instruction, shell: &Shell) -> Option<String> {
             .next()
             .unwrap_or_default()
             .split_whitespace()
-            .any(|word| {
-                let name = word.rsplit('/').next().unwrap_or(word);
-                matches!(name, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh")
-            });
+            .any(|word| SHELLS.contains(&word.rsplit('/').next().unwrap_or(word)));
         if shebang && !shell_shebang {
             continue; // another interpreter
         }
-        let by_the_shell = whole && !shebang;
+        let by_the_shell = how == HeredocScripts::Whole && !shebang;
         if pipes_before_pipefail(&shell::commands(body)) && !(by_the_shell && shell.has_pipefail())
         {
             return without_pipefail();
