@@ -361,7 +361,7 @@ fn obsolete_version(input: &LintInput) -> Vec<Finding> {
 pub(super) const BUILD_AND_IMAGE: LintRule = LintRule {
     id: RuleId::BuildAndImage,
     severity: Info,
-    summary: "a service has both `build:` and `image:`: the build's result is tagged with that image name, and a pull may replace it",
+    summary: "a service has both `build:` and `image:`: the build's result is tagged with that image name, and a pull may replace it (`pull_policy: build` or `never` keeps the build)",
     fix: "keep `image:` only if the name is meant to be pushed; else remove it",
     check: Check::Project(build_and_image),
     #[cfg(test)]
@@ -369,22 +369,27 @@ pub(super) const BUILD_AND_IMAGE: LintRule = LintRule {
 };
 
 /// Services that build and name an image in the files (compose's resolved model may add
-/// an image name of its own).
+/// an image name of its own), unless their pull_policy never pulls it (`build`, `never`).
 fn build_and_image(input: &LintInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, service) in input.services() {
         let names_image = input
             .raw_service(name)
             .is_some_and(|raw| raw.get("image").is_some());
-        if service.get("build").is_some() && names_image {
-            findings.push(BUILD_AND_IMAGE.finding(
-                format!(
-                    "service `{name}` has both build and image (`{}`)",
-                    text(service, "image")
-                ),
-                input.locate_in_service(name, &["image"]),
-            ));
+        if service.get("build").is_none() || !names_image {
+            continue;
         }
+        let image = text(service, "image");
+        let message = match text(service, "pull_policy") {
+            "build" | "never" => continue,
+            "" | "missing" | "if_not_present" => {
+                format!("service `{name}` has both build and image (`{image}`)")
+            }
+            policy => format!(
+                "service `{name}` has both build and image (`{image}`), and pull_policy `{policy}` pulls that image over what it builds"
+            ),
+        };
+        findings.push(BUILD_AND_IMAGE.finding(message, input.locate_in_service(name, &["image"])));
     }
     findings
 }
@@ -738,6 +743,35 @@ mod tests {
                 "services:\n  app:\n    build: {context: app}\n  db:\n    image: postgres:16\n",
             ),
         )
+    }
+
+    #[test]
+    fn a_pull_policy_that_never_pulls_keeps_the_build() {
+        let policy = |policy: &str| {
+            project(&format!(
+                "services:\n  app:\n    build: {{context: app}}\n    image: shop/app\n    pull_policy: {policy}\n"
+            ))
+        };
+        for never_pulls in ["build", "never"] {
+            assert!(
+                findings(&BUILD_AND_IMAGE, policy(never_pulls)).is_empty(),
+                "{never_pulls}"
+            );
+        }
+        for missing in ["missing", "if_not_present"] {
+            assert_eq!(
+                findings(&BUILD_AND_IMAGE, policy(missing)),
+                ["compose.yaml:4:5 service `app` has both build and image (`shop/app`)"]
+            );
+        }
+        for pulls in ["always", "daily", "every_12h"] {
+            assert_eq!(
+                findings(&BUILD_AND_IMAGE, policy(pulls)),
+                [format!(
+                    "compose.yaml:4:5 service `app` has both build and image (`shop/app`), and pull_policy `{pulls}` pulls that image over what it builds"
+                )]
+            );
+        }
     }
 
     #[test]
