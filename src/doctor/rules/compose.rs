@@ -206,56 +206,123 @@ fn image_unpinned(input: &LintInput) -> Vec<Finding> {
 pub(super) const DUPLICATE_HOST_PORT: LintRule = LintRule {
     id: RuleId::DuplicateHostPort,
     severity: Error,
-    summary: "two services publish the same host port",
+    summary: "two services publish the same host port (or overlapping ranges of them)",
     fix: "give each its own host port",
     check: Check::Project(duplicate_host_port),
     #[cfg(test)]
     example: tests::duplicate_host_port,
 };
 
+/// One host port (or range) a service publishes.
+struct Published<'a> {
+    service: &'a str,
+    /// As compose's model writes it: `8080`, `8093-9000`.
+    text: String,
+    /// The first and last port, when `text` is a port or a range of them.
+    range: Option<(u32, u32)>,
+    protocol: &'a str,
+    /// "" for every interface.
+    address: &'a str,
+}
+
+impl Published<'_> {
+    /// Whether both bind one host port on one address: the same protocol, overlapping
+    /// addresses (the same one, or every interface) and overlapping ports.
+    fn clashes(&self, other: &Published) -> bool {
+        let every_interface = |address: &str| matches!(address, "" | "0.0.0.0");
+        let addresses = self.address == other.address
+            || every_interface(self.address)
+            || every_interface(other.address);
+        let ports = match (self.range, other.range) {
+            (Some((start, end)), Some((other_start, other_end))) => {
+                start <= other_end && other_start <= end
+            }
+            _ => self.text == other.text,
+        };
+        self.protocol == other.protocol && addresses && ports
+    }
+}
+
+/// `8080` or `8093-9000` as its first and last port.
+fn port_range(text: &str) -> Option<(u32, u32)> {
+    let (start, end) = text.split_once('-').unwrap_or((text, text));
+    let (start, end) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    (start <= end).then_some((start, end))
+}
+
 /// Host ports (with their protocol) published by more than one service on addresses that
-/// overlap: the same one, or every interface.
+/// overlap: the same one, or every interface; a range overlaps each port in it. One finding
+/// for each set of ports that clash with one another.
 fn duplicate_host_port(input: &LintInput) -> Vec<Finding> {
-    let mut publishers: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    let mut published = Vec::new();
     for (name, service) in input.services() {
         for port in items(service, "ports") {
-            let Some(published) = published_port(port) else {
+            let Some(text) = published_port(port) else {
                 continue;
             };
-            let protocol = port
-                .get("protocol")
-                .and_then(Value::as_str)
-                .unwrap_or("tcp");
-            publishers
-                .entry((
-                    format!("{published}/{protocol}"),
-                    text(port, "host_ip").into(),
-                ))
-                .or_default()
-                .push(name);
+            published.push(Published {
+                service: name,
+                range: port_range(&text),
+                text,
+                protocol: port
+                    .get("protocol")
+                    .and_then(Value::as_str)
+                    .unwrap_or("tcp"),
+                address: match port.get("host_ip").and_then(Value::as_str) {
+                    Some("0.0.0.0") | None => "",
+                    Some(address) => address,
+                },
+            });
         }
     }
-    let mut by_port: BTreeMap<&str, Vec<(&str, &str)>> = BTreeMap::new();
-    for ((port, address), names) in &publishers {
-        for name in names {
-            by_port.entry(port).or_default().push((address, name));
+    // Sets of ports that clash, each joined to the first set it clashes with.
+    let mut group: Vec<usize> = (0..published.len()).collect();
+    for index in 0..published.len() {
+        for earlier in 0..index {
+            if published[index].clashes(&published[earlier]) {
+                let (from, to) = (group[index], group[earlier]);
+                for member in group.iter_mut() {
+                    if *member == from {
+                        *member = to;
+                    }
+                }
+            }
         }
     }
-    let every_interface = |address: &str| matches!(address, "" | "0.0.0.0");
     let mut findings = Vec::new();
-    for (port, users) in by_port {
-        let clash = users.iter().enumerate().any(|(index, (address, _))| {
-            users[index + 1..].iter().any(|(other, _)| {
-                address == other || every_interface(address) || every_interface(other)
-            })
-        });
-        if clash {
-            let names: Vec<&str> = users.iter().map(|(_, name)| *name).collect();
-            findings.push(DUPLICATE_HOST_PORT.finding(
-                format!("host port {port} is published by {}", names.join(" and ")),
-                input.locate_in_service(names[names.len() - 1], &["ports"]),
-            ));
+    for leader in 0..published.len() {
+        let members: Vec<&Published> = (0..published.len())
+            .filter(|&index| group[index] == leader)
+            .map(|index| &published[index])
+            .collect();
+        if members.len() < 2 {
+            continue;
         }
+        let first = members[0];
+        let names: Vec<&str> = members.iter().map(|member| member.service).collect();
+        let message = if members.iter().all(|member| member.text == first.text) {
+            format!(
+                "host port {}/{} is published by {}",
+                first.text,
+                first.protocol,
+                names.join(" and ")
+            )
+        } else {
+            let each: Vec<String> = members
+                .iter()
+                .map(|member| format!("{} ({})", member.service, member.text))
+                .collect();
+            format!(
+                "host ports {}/{} overlap: published by {}",
+                first.text,
+                first.protocol,
+                each.join(" and ")
+            )
+        };
+        findings.push(DUPLICATE_HOST_PORT.finding(
+            message,
+            input.locate_in_service(names[names.len() - 1], &["ports"]),
+        ));
     }
     findings
 }
@@ -671,6 +738,62 @@ mod tests {
         assert!(findings(&DUPLICATE_HOST_PORT, two(same, udp)).is_empty());
         let unpublished = "target: 80";
         assert!(findings(&DUPLICATE_HOST_PORT, two(unpublished, unpublished)).is_empty());
+    }
+
+    #[test]
+    fn host_port_ranges_overlap_single_ports_and_other_ranges() {
+        let two = |first: &str, second: &str| {
+            project(&format!(
+                "services:\n  app:\n    image: a:1\n    ports:\n      - {{{first}}}\n  web:\n    image: a:1\n    ports:\n      - {{{second}}}\n"
+            ))
+        };
+        // As compose resolves "8093-9000:80": one port, its published range a string.
+        let range = "target: 80, published: '8093-9000', protocol: tcp";
+        assert_eq!(
+            findings(
+                &DUPLICATE_HOST_PORT,
+                two(range, "target: 5432, published: '8094'")
+            ),
+            [
+                "compose.yaml:8:5 host ports 8093-9000/tcp overlap: published by app (8093-9000) and web (8094)"
+            ]
+        );
+        assert_eq!(
+            findings(
+                &DUPLICATE_HOST_PORT,
+                two(
+                    "target: 1000, published: '8080-8090'",
+                    "target: 80, published: '8090-8099'"
+                )
+            ),
+            [
+                "compose.yaml:8:5 host ports 8080-8090/tcp overlap: published by app (8080-8090) and web (8090-8099)"
+            ]
+        );
+        for apart in [
+            "target: 80, published: '9001'",
+            "target: 80, published: '8000-8092'",
+        ] {
+            assert!(
+                findings(&DUPLICATE_HOST_PORT, two(range, apart)).is_empty(),
+                "{apart}"
+            );
+        }
+        let udp = "target: 80, published: '8094', protocol: udp";
+        assert!(findings(&DUPLICATE_HOST_PORT, two(range, udp)).is_empty());
+        // Three services: each clash joins one finding.
+        let three = project(
+            "services:\n  a:\n    image: a:1\n    ports: [{target: 80, published: '8000-8010'}]\n  b:\n    image: a:1\n    ports: [{target: 80, published: '8010'}]\n  c:\n    image: a:1\n    ports: [{target: 80, published: '8010', host_ip: 127.0.0.1}]\n",
+        );
+        assert_eq!(
+            findings(&DUPLICATE_HOST_PORT, three),
+            [
+                "compose.yaml:10:5 host ports 8000-8010/tcp overlap: published by a (8000-8010) and b (8010) and c (8010)"
+            ]
+        );
+        assert_eq!(port_range("8080"), Some((8080, 8080)));
+        assert_eq!(port_range("9000-8000"), None);
+        assert_eq!(port_range("http"), None);
     }
 
     pub(super) fn duplicate_container_name() -> Example {
