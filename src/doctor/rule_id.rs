@@ -55,6 +55,7 @@ rule_ids! {
     DataVolumeUnprotected => "data-volume-unprotected",
     NoHealthcheck => "no-healthcheck",
     HealthcheckNoStartPeriod => "healthcheck-no-start-period",
+    HealthcheckNotShipped => "healthcheck-not-shipped",
     LiteralSecret => "literal-secret",
     ImageUnpinned => "image-unpinned",
     PortAllInterfaces => "port-all-interfaces",

@@ -59,6 +59,11 @@ fn cases() -> Vec<Case> {
             "name: doctor\nservices:\n  app:\n    image: {busybox}\n    healthcheck: {test: [CMD, 'true']}\n".into(),
             compose(""),
         ),
+        dockerfile(
+            "healthcheck-not-shipped",
+            DOCKERFILE,
+            "FROM {busybox}\nUSER 1000\nHEALTHCHECK CMD [\"true\"]\nCMD [\"true\"]\n",
+        ),
         Case {
             rule: "literal-secret",
             bad: vec![("compose.yaml", compose("    environment: {DB_PASSWORD: hunter2}\n"))],

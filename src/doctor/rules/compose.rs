@@ -15,7 +15,9 @@ use crate::doctor::lint_input::{BuildSource, LintInput};
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::{StageHealthcheck, stage_healthcheck, stage_index, unpinned};
+use crate::doctor::rules::reading::{
+    StageHealthcheck, named_stages, stage_healthcheck, stage_index, unpinned,
+};
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,
@@ -157,14 +159,7 @@ fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
         let Some(check) = service.get("healthcheck") else {
             continue;
         };
-        let disabled = check.get("disable").and_then(Value::as_bool) == Some(true)
-            || check
-                .get("test")
-                .and_then(Value::as_array)
-                .and_then(|test| test.first())
-                .and_then(Value::as_str)
-                == Some("NONE");
-        if !disabled && check.get("start_period").is_none() {
+        if !disabled(check) && check.get("start_period").is_none() {
             findings.push(HEALTHCHECK_NO_START_PERIOD.finding(
                 format!("the healthcheck of `{name}` has no start_period"),
                 input.locate_in_service(name, &["healthcheck"]),
@@ -172,6 +167,91 @@ fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
         }
     }
     findings
+}
+
+pub(super) const HEALTHCHECK_NOT_SHIPPED: LintRule = LintRule {
+    id: RuleId::HealthcheckNotShipped,
+    severity: Warning,
+    summary: "a service relies on a healthcheck (its own in compose, or another service waits for it to be healthy), but the Dockerfile stage that ships has no HEALTHCHECK: run without compose, nothing checks it",
+    fix: "add a HEALTHCHECK to the stage that ships (or to a stage it is built FROM), e.g. the compose healthcheck's test as `HEALTHCHECK CMD …`",
+    check: Check::Project(healthcheck_not_shipped),
+    #[cfg(test)]
+    example: tests::healthcheck_not_shipped,
+};
+
+/// Services that build their image and rely on a healthcheck, whose shipped stage
+/// (`BuildSource::shipped_stage`) has none of its own or from the stages it is built FROM.
+fn healthcheck_not_shipped(input: &LintInput) -> Vec<Finding> {
+    let mut waiting: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, service) in input.services() {
+        for (dependency, condition) in entries(service, "depends_on") {
+            if text(condition, "condition") == "service_healthy" {
+                waiting.entry(dependency).or_default().push(name);
+            }
+        }
+    }
+    let mut findings = Vec::new();
+    for build in &input.builds {
+        let Some(service) = input.model.pointer(&format!("/services/{}", build.service)) else {
+            continue;
+        };
+        let own = service
+            .get("healthcheck")
+            .is_some_and(|check| !disabled(check));
+        let reliance = match waiting.get(build.service.as_str()) {
+            _ if own => format!("service `{}` has a healthcheck in compose", build.service),
+            Some(waiters) => format!(
+                "{} waits for service `{}` to be healthy",
+                waiters.join(" and "),
+                build.service
+            ),
+            None => continue,
+        };
+        let Some(dockerfile) = &build.dockerfile else {
+            continue;
+        };
+        let shipped = build.shipped_stage();
+        let Some(index) = stage_index(dockerfile, shipped.stage.as_deref()) else {
+            continue;
+        };
+        let stage = match &shipped.stage {
+            Some(name) => format!("`{name}`"),
+            None => "the last".to_string(),
+        };
+        let lack = match stage_healthcheck(dockerfile, index) {
+            StageHealthcheck::Checks(_) => continue,
+            StageHealthcheck::Disabled(check) => {
+                format!(
+                    "turns the HEALTHCHECK off (HEALTHCHECK NONE, line {})",
+                    check.line
+                )
+            }
+            StageHealthcheck::Absent => "has no HEALTHCHECK".to_string(),
+        };
+        let from = named_stages(dockerfile)
+            .get(index)
+            .and_then(|(_, instructions)| instructions.first())
+            .map(|from| Location::at(&build.dockerfile_path, from.line as u64, 1));
+        findings.push(HEALTHCHECK_NOT_SHIPPED.finding(
+            format!(
+                "{reliance}, but the stage of {} that ships ({stage}) {lack}",
+                build.dockerfile_path.display()
+            ),
+            from,
+        ));
+    }
+    findings
+}
+
+/// Whether a compose healthcheck is turned off (`disable: true`, or `test: [NONE]`).
+fn disabled(check: &Value) -> bool {
+    check.get("disable").and_then(Value::as_bool) == Some(true)
+        || check
+            .get("test")
+            .and_then(Value::as_array)
+            .and_then(|test| test.first())
+            .and_then(Value::as_str)
+            == Some("NONE")
 }
 
 pub(super) const IMAGE_UNPINNED: LintRule = LintRule {
@@ -531,7 +611,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::doctor::rules::examples::{Example, build, compose_file, findings, project};
+    use crate::doctor::rules::examples::{
+        Example, build, compose_file, findings, project, service_build,
+    };
 
     const APP: &str = "services:\n  app:\n    image: a:1\n";
 
@@ -668,6 +750,62 @@ mod tests {
                 "services:\n  app:\n    image: a:1\n    healthcheck:\n      test: [CMD, 'true']\n      start_period: 10s\n",
             ),
         )
+    }
+
+    pub(super) fn healthcheck_not_shipped() -> Example {
+        let compose = "services:\n  app:\n    build: {context: app}\n    healthcheck: {test: [CMD, /healthcheck]}\n  worker:\n    build: {context: worker, target: dev}\n  web:\n    image: a:1\n    depends_on:\n      worker: {condition: service_healthy}\n";
+        let with = |app: &str, worker: &str| {
+            let mut input = project(compose);
+            input.builds.push(build(app));
+            let mut worker = service_build("worker", worker);
+            worker.target = Some("dev".into());
+            input.builds.push(worker);
+            input
+        };
+        // The worker's dev target inherits a HEALTHCHECK; its production stage has none.
+        let worker = "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"/healthcheck\"]\nFROM base AS dev\nFROM alpine:3.20 AS production\nRUN true\n";
+        Example::new(
+            with("FROM alpine:3.20\nCMD [\"/app\"]\n", worker),
+            &[
+                "app/Dockerfile:1:1 service `app` has a healthcheck in compose, but the stage of app/Dockerfile that ships (the last) has no HEALTHCHECK",
+                "worker/Dockerfile:4:1 web waits for service `worker` to be healthy, but the stage of worker/Dockerfile that ships (`production`) has no HEALTHCHECK",
+            ],
+            with(
+                "FROM alpine:3.20\nHEALTHCHECK CMD [\"/healthcheck\"]\nCMD [\"/app\"]\n",
+                "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"/healthcheck\"]\nFROM base AS dev\nFROM base AS production\nRUN true\n",
+            ),
+        )
+    }
+
+    #[test]
+    fn a_shipped_healthcheck_is_needed_only_where_one_is_relied_on() {
+        let plain = "FROM alpine:3.20\nCMD [\"/app\"]\n";
+        for compose in [
+            // No healthcheck in compose, and nobody waits for it to be healthy.
+            "services:\n  app:\n    build: {context: app}\n  web:\n    image: a:1\n    depends_on:\n      app: {condition: service_started}\n",
+            // Turned off in compose.
+            "services:\n  app:\n    build: {context: app}\n    healthcheck: {disable: true}\n",
+        ] {
+            let mut input = project(compose);
+            input.builds.push(build(plain));
+            assert!(
+                findings(&HEALTHCHECK_NOT_SHIPPED, input).is_empty(),
+                "{compose}"
+            );
+        }
+        // HEALTHCHECK NONE in the shipped stage turns off the one it inherits.
+        let mut input = project(
+            "services:\n  app:\n    build: {context: app}\n    healthcheck: {test: [CMD, /healthcheck]}\n",
+        );
+        input.builds.push(build(
+            "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"/healthcheck\"]\nFROM base\nHEALTHCHECK NONE\n",
+        ));
+        assert_eq!(
+            findings(&HEALTHCHECK_NOT_SHIPPED, input),
+            [
+                "app/Dockerfile:3:1 service `app` has a healthcheck in compose, but the stage of app/Dockerfile that ships (the last) turns the HEALTHCHECK off (HEALTHCHECK NONE, line 4)"
+            ]
+        );
     }
 
     #[test]

@@ -138,10 +138,16 @@ pub(crate) fn compose_file(path: &str, text: &str) -> ComposeSource {
 
 /// Service `app`'s build from context `app` with `dockerfile` as its Dockerfile.
 pub(crate) fn build(dockerfile: &str) -> BuildSource {
+    service_build("app", dockerfile)
+}
+
+/// Service `service`'s build from the context of its name with `dockerfile` as its
+/// Dockerfile.
+pub(crate) fn service_build(service: &str, dockerfile: &str) -> BuildSource {
     BuildSource {
-        service: "app".into(),
-        context: PathBuf::from("app"),
-        dockerfile_path: PathBuf::from("app/Dockerfile"),
+        service: service.into(),
+        context: PathBuf::from(service),
+        dockerfile_path: PathBuf::from(service).join("Dockerfile"),
         dockerfile: Some(Dockerfile::parse(dockerfile)),
         target: None,
         profile_target: None,

@@ -27,6 +27,7 @@ pub const RULES: &[LintRule] = &[
     compose::DATA_VOLUME_UNPROTECTED,
     compose::NO_HEALTHCHECK,
     compose::HEALTHCHECK_NO_START_PERIOD,
+    compose::HEALTHCHECK_NOT_SHIPPED,
     compose_security::LITERAL_SECRET,
     compose::IMAGE_UNPINNED,
     compose_security::PORT_ALL_INTERFACES,
