@@ -300,9 +300,24 @@ struct Published<'a> {
     text: String,
     /// The first and last port, when `text` is a port or a range of them.
     range: Option<(u32, u32)>,
-    protocol: &'a str,
+    protocol: String,
     /// "" for every interface.
-    address: &'a str,
+    address: String,
+}
+
+impl<'a> Published<'a> {
+    fn new(service: &'a str, text: String, protocol: &str, address: &str) -> Published<'a> {
+        Published {
+            service,
+            range: port_range(&text),
+            text,
+            protocol: protocol.to_lowercase(),
+            address: match address {
+                "0.0.0.0" => String::new(),
+                address => address.to_string(),
+            },
+        }
+    }
 }
 
 impl Published<'_> {
@@ -311,8 +326,8 @@ impl Published<'_> {
     fn clashes(&self, other: &Published) -> bool {
         let every_interface = |address: &str| matches!(address, "" | "0.0.0.0");
         let addresses = self.address == other.address
-            || every_interface(self.address)
-            || every_interface(other.address);
+            || every_interface(&self.address)
+            || every_interface(&other.address);
         let ports = match (self.range, other.range) {
             (Some((start, end)), Some((other_start, other_end))) => {
                 start <= other_end && other_start <= end
@@ -323,6 +338,89 @@ impl Published<'_> {
     }
 }
 
+/// The host ports of compose's resolved model.
+fn resolved_ports(input: &LintInput) -> Vec<Published<'_>> {
+    let mut published = Vec::new();
+    for (name, service) in input.services() {
+        for port in items(service, "ports") {
+            if let Some(host_port) = published_port(port) {
+                published.push(Published::new(
+                    name,
+                    host_port,
+                    port.get("protocol")
+                        .and_then(Value::as_str)
+                        .unwrap_or("tcp"),
+                    text(port, "host_ip"),
+                ));
+            }
+        }
+    }
+    published
+}
+
+/// The host ports of the compose files as written, each item once per service.
+fn written_ports(input: &LintInput) -> Vec<Published<'_>> {
+    let mut published: Vec<Published> = Vec::new();
+    for file in &input.files {
+        for (name, service) in entries(&file.value, "services") {
+            for item in items(service, "ports") {
+                let Some(port) = written_port(name, item) else {
+                    continue;
+                };
+                let known = published.iter().any(|other| {
+                    other.service == port.service
+                        && other.text == port.text
+                        && other.protocol == port.protocol
+                        && other.address == port.address
+                });
+                if !known {
+                    published.push(port);
+                }
+            }
+        }
+    }
+    published
+}
+
+/// A `ports:` item as written, short (`[IP:]HOST:CONTAINER[/PROTOCOL]`) or long, when it
+/// publishes a host port that names no variable.
+fn written_port<'a>(service: &'a str, item: &Value) -> Option<Published<'a>> {
+    let (text, protocol, address) = match item {
+        Value::Object(_) => (
+            published_port(item)?,
+            item.get("protocol")
+                .and_then(Value::as_str)
+                .unwrap_or("tcp")
+                .to_string(),
+            text(item, "host_ip").to_string(),
+        ),
+        Value::String(short) => {
+            let (mapping, protocol) = short.rsplit_once('/').unwrap_or((short, "tcp"));
+            // `[::1]:8082:80`: an IPv6 address in brackets.
+            let (address, rest) = match mapping.strip_prefix('[') {
+                Some(bracketed) => {
+                    let (address, rest) = bracketed.split_once("]:")?;
+                    (address.to_string(), rest)
+                }
+                None => match mapping.matches(':').count() {
+                    0 | 1 => (String::new(), mapping),
+                    _ => {
+                        let (address, rest) = mapping.split_once(':')?;
+                        (address.to_string(), rest)
+                    }
+                },
+            };
+            let (host, _container) = rest.split_once(':')?;
+            (host.to_string(), protocol.to_string(), address)
+        }
+        _ => return None,
+    };
+    if text.is_empty() || text.contains('$') || address.contains('$') {
+        return None;
+    }
+    Some(Published::new(service, text, &protocol, &address))
+}
+
 /// `8080` or `8093-9000` as its first and last port.
 fn port_range(text: &str) -> Option<(u32, u32)> {
     let (start, end) = text.split_once('-').unwrap_or((text, text));
@@ -330,78 +428,43 @@ fn port_range(text: &str) -> Option<(u32, u32)> {
     (start <= end).then_some((start, end))
 }
 
-/// Host ports (with their protocol) published by more than one service on addresses that
-/// overlap: the same one, or every interface; a range overlaps each port in it. One finding
-/// for each set of ports that clash with one another.
+/// Host ports (with their protocol) published on addresses that overlap (the same one, or
+/// every interface) by more than one service, or twice by one; a range overlaps each port in
+/// it. One finding for each port that clashes with one published before it (services in
+/// order), naming that one.
+///
+/// When compose cannot resolve the project, the ports are read from the files as written
+/// (those that name a variable are skipped): another mistake in the file does not hide a
+/// clash.
 fn duplicate_host_port(input: &LintInput) -> Vec<Finding> {
-    let mut published = Vec::new();
-    for (name, service) in input.services() {
-        for port in items(service, "ports") {
-            let Some(text) = published_port(port) else {
-                continue;
-            };
-            published.push(Published {
-                service: name,
-                range: port_range(&text),
-                text,
-                protocol: port
-                    .get("protocol")
-                    .and_then(Value::as_str)
-                    .unwrap_or("tcp"),
-                address: match port.get("host_ip").and_then(Value::as_str) {
-                    Some("0.0.0.0") | None => "",
-                    Some(address) => address,
-                },
-            });
-        }
-    }
-    // Sets of ports that clash, each joined to the first set it clashes with.
-    let mut group: Vec<usize> = (0..published.len()).collect();
-    for index in 0..published.len() {
-        for earlier in 0..index {
-            if published[index].clashes(&published[earlier]) {
-                let (from, to) = (group[index], group[earlier]);
-                for member in group.iter_mut() {
-                    if *member == from {
-                        *member = to;
-                    }
-                }
-            }
-        }
-    }
+    let published = if input.invalid.is_some() {
+        written_ports(input)
+    } else {
+        resolved_ports(input)
+    };
     let mut findings = Vec::new();
-    for leader in 0..published.len() {
-        let members: Vec<&Published> = (0..published.len())
-            .filter(|&index| group[index] == leader)
-            .map(|index| &published[index])
-            .collect();
-        if members.len() < 2 {
+    for (index, port) in published.iter().enumerate() {
+        let Some(earlier) = published[..index].iter().find(|other| port.clashes(other)) else {
             continue;
-        }
-        let first = members[0];
-        let names: Vec<&str> = members.iter().map(|member| member.service).collect();
-        let message = if members.iter().all(|member| member.text == first.text) {
+        };
+        let service = port.service;
+        let (text, protocol) = (&port.text, &port.protocol);
+        let message = if earlier.service == service {
+            format!("service `{service}` publishes host port {text}/{protocol} twice")
+        } else if earlier.text == port.text {
             format!(
-                "host port {}/{} is published by {}",
-                first.text,
-                first.protocol,
-                names.join(" and ")
+                "service `{service}` publishes host port {text}/{protocol}, which {} publishes too",
+                earlier.service
             )
         } else {
-            let each: Vec<String> = members
-                .iter()
-                .map(|member| format!("{} ({})", member.service, member.text))
-                .collect();
             format!(
-                "host ports {}/{} overlap: published by {}",
-                first.text,
-                first.protocol,
-                each.join(" and ")
+                "service `{service}` publishes host port {text}/{protocol}, which {} also publishes (as {})",
+                earlier.service, earlier.text
             )
         };
         findings.push(DUPLICATE_HOST_PORT.finding(
             message,
-            input.locate_in_service(names[names.len() - 1], &["ports"]),
+            input.locate_item(service, "ports", |item| port_matches(item, text)),
         ));
     }
     findings
@@ -853,7 +916,9 @@ mod tests {
         };
         Example::new(
             ports("target: 81, published: '8080', host_ip: 127.0.0.1"),
-            &["compose.yaml:8:5 host port 8080/tcp is published by app and web"],
+            &[
+                "compose.yaml:9:9 service `web` publishes host port 8080/tcp, which app publishes too",
+            ],
             ports("target: 81, published: '8081'"),
         )
     }
@@ -868,7 +933,9 @@ mod tests {
         let same = "target: 80, published: 8080, host_ip: 127.0.0.1";
         assert_eq!(
             findings(&DUPLICATE_HOST_PORT, two(same, same)),
-            ["compose.yaml:8:5 host port 8080/tcp is published by app and web"]
+            [
+                "compose.yaml:9:9 service `web` publishes host port 8080/tcp, which app publishes too"
+            ]
         );
         let other_address = "target: 80, published: 8080, host_ip: 127.0.0.2";
         assert!(findings(&DUPLICATE_HOST_PORT, two(same, other_address)).is_empty());
@@ -876,6 +943,24 @@ mod tests {
         assert!(findings(&DUPLICATE_HOST_PORT, two(same, udp)).is_empty());
         let unpublished = "target: 80";
         assert!(findings(&DUPLICATE_HOST_PORT, two(unpublished, unpublished)).is_empty());
+    }
+
+    #[test]
+    fn when_compose_cannot_resolve_the_project_host_ports_are_read_as_written() {
+        let mut input = project(
+            "services:\n  a:\n    image: a:1\n    ports: ['8080', '127.0.0.1::81']\n  b:\n    image: a:1\n    ports: ['0.0.0.0:8080:80/tcp', '$PORT:80', '9000-9010:80']\n  c:\n    image: a:1\n    ports:\n      - {target: 80, published: 8080, host_ip: 127.0.0.1}\n      - '[::1]:9005:80'\n      - '127.0.0.1:8080:80/udp'\n  d:\n    image: a:1\n    ports: [{target: 80, published: '${PORT}'}, '8080:80/udp']\n",
+        );
+        input.model = Value::Null;
+        input.raw_model = Value::Null;
+        input.invalid = Some("invalid hostPort: -9000".into());
+        assert_eq!(
+            findings(&DUPLICATE_HOST_PORT, input),
+            [
+                "compose.yaml:11:9 service `c` publishes host port 8080/tcp, which b publishes too",
+                "compose.yaml:12:9 service `c` publishes host port 9005/tcp, which b also publishes (as 9000-9010)",
+                "compose.yaml:16:49 service `d` publishes host port 8080/udp, which c publishes too",
+            ]
+        );
     }
 
     #[test]
@@ -893,7 +978,7 @@ mod tests {
                 two(range, "target: 5432, published: '8094'")
             ),
             [
-                "compose.yaml:8:5 host ports 8093-9000/tcp overlap: published by app (8093-9000) and web (8094)"
+                "compose.yaml:9:9 service `web` publishes host port 8094/tcp, which app also publishes (as 8093-9000)"
             ]
         );
         assert_eq!(
@@ -905,7 +990,7 @@ mod tests {
                 )
             ),
             [
-                "compose.yaml:8:5 host ports 8080-8090/tcp overlap: published by app (8080-8090) and web (8090-8099)"
+                "compose.yaml:9:9 service `web` publishes host port 8090-8099/tcp, which app also publishes (as 8080-8090)"
             ]
         );
         for apart in [
@@ -919,14 +1004,17 @@ mod tests {
         }
         let udp = "target: 80, published: '8094', protocol: udp";
         assert!(findings(&DUPLICATE_HOST_PORT, two(range, udp)).is_empty());
-        // Three services: each clash joins one finding.
+        // Each port is reported once, naming the first that it clashes with; one service
+        // may clash with itself.
         let three = project(
-            "services:\n  a:\n    image: a:1\n    ports: [{target: 80, published: '8000-8010'}]\n  b:\n    image: a:1\n    ports: [{target: 80, published: '8010'}]\n  c:\n    image: a:1\n    ports: [{target: 80, published: '8010', host_ip: 127.0.0.1}]\n",
+            "services:\n  a:\n    image: a:1\n    ports: [{target: 80, published: '8000-8010'}]\n  b:\n    image: a:1\n    ports: [{target: 80, published: '8010'}]\n  c:\n    image: a:1\n    ports: [{target: 80, published: '8010', host_ip: 127.0.0.1}]\n  d:\n    image: a:1\n    ports: [{target: 80, published: '8200'}, {target: 81, published: '8200'}]\n",
         );
         assert_eq!(
             findings(&DUPLICATE_HOST_PORT, three),
             [
-                "compose.yaml:10:5 host ports 8000-8010/tcp overlap: published by a (8000-8010) and b (8010) and c (8010)"
+                "compose.yaml:7:13 service `b` publishes host port 8010/tcp, which a also publishes (as 8000-8010)",
+                "compose.yaml:10:13 service `c` publishes host port 8010/tcp, which a also publishes (as 8000-8010)",
+                "compose.yaml:13:13 service `d` publishes host port 8200/tcp twice",
             ]
         );
         assert_eq!(port_range("8080"), Some((8080, 8080)));
