@@ -3,7 +3,8 @@
 //! its words with quotes removed, and the operator that joins it to the command before it.
 //! Enough of POSIX sh for lint rules: quotes, backslashes, `$(…)`, `${…}` and backquotes kept
 //! inside their word, comments, and the operators `&&`, `||`, `|`, `;`, `&`, newlines and
-//! parentheses. It never fails: text it cannot read as a shell would is read as words.
+//! parentheses; and, for a command run through `sudo`, `env`, `nice` and the like, the
+//! command it runs. It never fails: text it cannot read as a shell would is read as words.
 
 /// A RUN instruction's arguments: its flags, then its script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -105,6 +106,52 @@ impl Command {
     /// Whether one of the words is `word`.
     pub(crate) fn has(&self, word: &str) -> bool {
         self.words.iter().any(|candidate| candidate == word)
+    }
+
+    /// The programs that only run another command, leading this one (`sudo`, `env`, `nice`,
+    /// `nohup`, `time`, `exec`, `command`), by name: `["sudo"]` for `sudo -E apt-get update`.
+    pub(crate) fn wrappers(&self) -> Vec<&str> {
+        self.split_wrappers().0
+    }
+
+    /// The words of the command run through the wrappers, their flags and `env`'s
+    /// `NAME=value` skipped: `apt-get update` for `sudo -u root env A=1 apt-get update`.
+    pub(crate) fn unwrapped_words(&self) -> &[String] {
+        &self.words[self.split_wrappers().1..]
+    }
+
+    /// The wrappers' names, and where the wrapped command's words start.
+    fn split_wrappers(&self) -> (Vec<&str>, usize) {
+        let mut wrappers = Vec::new();
+        let mut index = 0;
+        while let Some(word) = self.words.get(index) {
+            let name = word.rsplit('/').next().unwrap_or(word);
+            // The flags of each wrapper that take the next word as their value.
+            let valued: &[&str] = match name {
+                "sudo" => &["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T"],
+                "env" => &["-u", "-C", "-S", "--unset", "--chdir"],
+                "nice" => &["-n", "--adjustment"],
+                "exec" => &["-a"],
+                "nohup" | "time" | "command" => &[],
+                _ => break,
+            };
+            wrappers.push(name);
+            index += 1;
+            while let Some(word) = self.words.get(index) {
+                if word == "--" {
+                    index += 1;
+                    break;
+                }
+                if valued.contains(&word.as_str()) {
+                    index += 2;
+                } else if word.starts_with('-') || (name == "env" && assignment(word).is_some()) {
+                    index += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+        (wrappers, index.min(self.words.len()))
     }
 }
 
@@ -333,6 +380,28 @@ mod tests {
         assert!(!run.mounts_over("/var/cache/apk"));
         assert!(!run.mounts_over("/src"), "a bind mount holds no cache");
         assert_eq!(Run::parse("echo --mount=x").mounts, []);
+    }
+
+    #[test]
+    fn wrappers_and_the_command_they_run() {
+        let parsed = commands(
+            "sudo -u root -E env -i A=1 nice -n 5 apt-get install -y curl; /usr/bin/sudo; env; apt-get install sudo",
+        );
+        assert_eq!(parsed[0].wrappers(), ["sudo", "env", "nice"]);
+        assert_eq!(
+            parsed[0].unwrapped_words(),
+            owned(&["apt-get", "install", "-y", "curl"])
+        );
+        assert_eq!(parsed[1].wrappers(), ["sudo"]);
+        assert!(parsed[1].unwrapped_words().is_empty());
+        assert_eq!(parsed[2].wrappers(), ["env"]);
+        assert!(parsed[3].wrappers().is_empty());
+        assert_eq!(parsed[3].unwrapped_words(), parsed[3].words);
+        assert_eq!(
+            commands("sudo -u")[0].unwrapped_words(),
+            [] as [String; 0],
+            "a flag missing its value"
+        );
     }
 
     #[test]
