@@ -126,6 +126,26 @@ pub(crate) fn project(yaml: &str) -> LintInput {
     input
 }
 
+/// A project of one compose file, `compose.yaml`, written as `yaml`, whose resolved model
+/// (with and without interpolation) is `model`: what `docker compose config --format json`
+/// gives for it, as JSON text.
+pub(crate) fn resolved(yaml: &str, model: &str) -> LintInput {
+    let mut input = project(yaml);
+    input.model = serde_json::from_str(model).expect("a compose model is JSON");
+    input.raw_model = input.model.clone();
+    input
+}
+
+/// A project of one compose file, `compose.yaml`, written as `yaml`, that compose cannot
+/// resolve: `error` is compose's error line.
+pub(crate) fn unresolved(yaml: &str, error: &str) -> LintInput {
+    let mut input = project(yaml);
+    input.model = Value::Null;
+    input.raw_model = Value::Null;
+    input.invalid = Some(error.to_string());
+    input
+}
+
 /// `text` as the compose file `path`.
 pub(crate) fn compose_file(path: &str, text: &str) -> ComposeSource {
     ComposeSource {
