@@ -169,6 +169,26 @@ fn cases() -> Vec<Case> {
             "FROM {busybox}\nRUN wget -O - http://example.invalid/install | sh\nUSER 1000\n",
             "FROM {busybox}\nRUN set -o pipefail && wget -O - http://example.invalid/install | sh\nUSER 1000\n",
         ),
+        dockerfile(
+            "os-package-unpinned",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\nUSER 1000\n",
+            "FROM debian:12\nRUN apt-get update && apt-get install -y curl=7.88.1-10+deb12u8 && rm -rf /var/lib/apt/lists/*\nUSER 1000\n",
+        ),
+        dockerfile(
+            "gem-unpinned",
+            "FROM ruby:3.3\nRUN gem install bundler\nUSER 1000\n",
+            "FROM ruby:3.3\nRUN gem install bundler -v 2.5.22\nUSER 1000\n",
+        ),
+        dockerfile(
+            "go-install-unpinned",
+            "FROM golang:1.23\nRUN go install golang.org/x/tools/gopls@latest\nUSER 1000\n",
+            "FROM golang:1.23\nRUN go install golang.org/x/tools/gopls@v0.16.2 && go install ./cmd/app\nUSER 1000\n",
+        ),
+        dockerfile(
+            "sudo-in-run",
+            "FROM {busybox}\nUSER 1000\nRUN sudo mkdir /data\n",
+            "FROM {busybox}\nRUN mkdir /data\nUSER 1000\n",
+        ),
         Case {
             rule: "env-not-dockerignored",
             bad: [built(DOCKERFILE), vec![("app/.env", "SECRET=1\n".into())]].concat(),

@@ -1,8 +1,8 @@
 //! Every rule `devctl doctor` checks, in one list (`RULES`), split by what the rules read:
-//! compose's models and files (`compose`, `compose_security`), Dockerfiles (`dockerfile`,
-//! and `packages` for installs and caches),
-//! env files and variables (`env`) and built images (`image`). docs/rules.md lists the same
-//! rules, in the same order, with the same words (a test keeps them in step).
+//! compose's models and files (`compose`, `compose_security`), Dockerfiles (`dockerfile`;
+//! `packages` for installs and their caches; `run_commands` for what else RUN instructions
+//! run), env files and variables (`env`) and built images (`image`). docs/rules.md lists the
+//! same rules, in the same order, with the same words (a test keeps them in step).
 
 pub mod compose;
 pub mod compose_security;
@@ -13,6 +13,7 @@ pub(crate) mod examples;
 pub mod image;
 pub mod packages;
 pub(crate) mod reading;
+pub mod run_commands;
 #[cfg(test)]
 pub(crate) mod upstream;
 
@@ -55,6 +56,10 @@ pub const RULES: &[LintRule] = &[
     dockerfile::ADD_LOCAL_FILE,
     dockerfile::SHELL_FORM_COMMAND,
     dockerfile::PIPE_WITHOUT_PIPEFAIL,
+    run_commands::OS_PACKAGE_UNPINNED,
+    run_commands::GEM_UNPINNED,
+    run_commands::GO_INSTALL_UNPINNED,
+    run_commands::SUDO_IN_RUN,
     env::ENV_NOT_DOCKERIGNORED,
     env::ENV_EXAMPLE_MISSING,
     env::ENV_EXAMPLE_UNUSED,

@@ -8,6 +8,7 @@
 pub(crate) mod case;
 mod dclint;
 mod hadolint_instructions;
+mod hadolint_new_rules;
 mod hadolint_packages;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ fn cases() -> Vec<Case> {
     let mut cases = hadolint_instructions::cases();
     cases.extend(hadolint_packages::cases());
     cases.extend(dclint::cases());
+    cases.extend(hadolint_new_rules::cases());
     cases
 }
 
