@@ -82,7 +82,7 @@ impl ComposeInputs {
             return;
         };
         let base = path.parent().unwrap_or(Path::new("."));
-        let document: Value = match serde_saphyr::from_str(&text) {
+        let document: Value = match crate::compose::yaml::from_str(&text) {
             Ok(document) => document,
             Err(_) => {
                 self.uncacheable = Some(format!("{} could not be followed", path.display()));

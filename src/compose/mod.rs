@@ -1,6 +1,6 @@
 //! The compose program and what it is asked: locating it, commands, docker CLI streams, the
 //! resolved model, its inputs and cache, its secret values, variables, verb plans, and the
-//! build stage that ships.
+//! build stage that ships; and how devctl reads a compose file's YAML itself.
 
 pub mod build_stage;
 pub mod inputs;
@@ -12,3 +12,4 @@ pub mod secrets;
 pub mod up_plan;
 pub mod variables;
 pub mod verb_plan;
+pub(crate) mod yaml;

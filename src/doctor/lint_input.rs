@@ -108,7 +108,7 @@ impl LintInput {
                 Some(ComposeSource {
                     path: shown(&path, root),
                     positions: YamlPositions::parse(&text),
-                    value: serde_saphyr::from_str(&text).unwrap_or(Value::Null),
+                    value: crate::compose::yaml::from_str(&text).unwrap_or(Value::Null),
                     text,
                 })
             })

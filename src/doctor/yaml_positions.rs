@@ -22,7 +22,7 @@ impl YamlPositions {
     /// Reads `text`; a file that is not YAML gives no positions (compose reports it itself).
     pub fn parse(text: &str) -> YamlPositions {
         let mut positions = HashMap::new();
-        if let Ok(root) = serde_saphyr::from_str::<Node>(text) {
+        if let Ok(root) = crate::compose::yaml::from_str::<Node>(text) {
             record(&root, &mut Vec::new(), &mut positions);
         }
         YamlPositions { positions }

@@ -399,7 +399,7 @@ fn with_included(files: Vec<PathBuf>) -> Vec<PathBuf> {
         let directory = file.parent().map(PathBuf::from).unwrap_or_default();
         let parsed: Option<Value> = std::fs::read_to_string(&file)
             .ok()
-            .and_then(|text| serde_saphyr::from_str(&text).ok());
+            .and_then(|text| crate::compose::yaml::from_str(&text).ok());
         all.push(file);
         let Some(parsed) = parsed else {
             continue;

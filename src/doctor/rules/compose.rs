@@ -508,7 +508,7 @@ fn duplicate_container_name(input: &LintInput) -> Vec<Finding> {
 fn written_container_names(input: &LintInput) -> BTreeMap<String, String> {
     let mut names = BTreeMap::new();
     for file in &input.files {
-        let Ok(parsed) = serde_saphyr::from_str::<Value>(&file.text) else {
+        let Ok(parsed) = crate::compose::yaml::from_str::<Value>(&file.text) else {
             continue;
         };
         for (service, definition) in entries(&parsed, "services") {
