@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::compose::inputs::ComposeInputs;
 
-const FORMAT: u32 = 1;
+/// Raised when the stored model's form changes (2: `compose::resolved`'s repairs).
+const FORMAT: u32 = 2;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Entry {

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::compose::model::ComposeModel;
 use crate::compose::program::{ComposeCommand, ComposeProgram, error_line};
+use crate::compose::resolved::{Resolved, resolve};
 use crate::doctor::rule_id::Severity;
 use crate::guard::confirmation::can_prompt;
 use crate::init::compose_files::ComposeFiles;
@@ -71,10 +72,11 @@ impl Reader {
             directory: self.root.clone(),
             env: Default::default(),
         };
-        let output = command.capture()?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(anyhow::Error::msg(stderr.trim().to_string()).context(
+        let stderr = match resolve(&command)? {
+            Resolved::Model(model) => return Ok(model),
+            Resolved::Refused(stderr) => stderr,
+        };
+        Err(anyhow::Error::msg(stderr.trim().to_string()).context(
                 Failure::bad_input(format!(
                     "compose cannot read {}: {}",
                     files.join(", "),
@@ -84,10 +86,7 @@ impl Reader {
                     "fix what compose says, then run devctl init again; `{}` shows compose's own message",
                     command.line()
                 )),
-            ));
-        }
-        serde_json::from_slice(&output.stdout)
-            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))
+            ))
     }
 
     /// How many services `file` defines alone, or `None` when compose cannot read it alone.

@@ -24,6 +24,7 @@ use crate::compose::inputs::ComposeInputs;
 use crate::compose::model::ComposeModel;
 use crate::compose::model_cache::ModelCache;
 use crate::compose::program::{ComposeCommand, ComposeProgram, error_line};
+use crate::compose::resolved::{Resolved, resolve};
 use crate::engine::endpoint::Endpoint;
 use crate::fidelity::stack::FidelityStack;
 use crate::project::profile::Profile;
@@ -311,17 +312,14 @@ impl Project {
         argv.extend(["config", "--no-interpolate", "--format", "json"].map(String::from));
         let command = self.command_from(argv);
         printer.detail(format!("running: {}", command.line()));
-        let output = command.capture()?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(Failure::bad_input(format!(
+        match resolve(&command)? {
+            Resolved::Model(model) => Ok(model),
+            Resolved::Refused(stderr) => Err(Failure::bad_input(format!(
                 "compose cannot read the project without interpolation: {}",
                 error_line(&stderr)
             ))
-            .into());
+            .into()),
         }
-        serde_json::from_slice(&output.stdout)
-            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))
     }
 
     /// The resolved compose model. With `fresh`, compose is always asked (commands that can
@@ -362,10 +360,10 @@ impl Project {
             ),
         };
         printer.detail(format!("running: {}", command.line()));
-        let output = command.capture()?;
-        if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
-            return Err(anyhow::Error::msg(stderr.trim().to_string()).context(
+        let value = match resolve(&command)? {
+            Resolved::Model(value) => value,
+            Resolved::Refused(stderr) => {
+                return Err(anyhow::Error::msg(stderr.trim().to_string()).context(
                 Failure::bad_input(format!(
                     "compose cannot resolve the project: {}",
                     error_line(&stderr)
@@ -376,9 +374,8 @@ impl Project {
                     command.line()
                 )),
             ));
-        }
-        let value: Value = serde_json::from_slice(&output.stdout)
-            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))?;
+            }
+        };
         let model = ComposeModel::new(value)?;
         if inputs.uncacheable.is_none() {
             cache.store(&identity, inputs, model.value());

@@ -27,6 +27,7 @@ mod private_state;
 mod profiles;
 mod recreation;
 mod remote_engine;
+mod roundtrip;
 #[path = "../support/sandbox.rs"]
 mod sandbox;
 mod snapshots;

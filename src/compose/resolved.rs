@@ -1,0 +1,217 @@
+//! Compose's resolved model as `config` prints it, read into a value devctl can use and write
+//! back: JSON (`--format json`), or YAML where compose cannot print JSON at all, with what
+//! each form gets wrong repaired.
+//!
+//! Two compose bugs break the round trip. A project with `build.ssh` entries that name a key
+//! file (`id=path`) fails `config --format json` (compose's `SSHKey` cannot encode itself as
+//! JSON); its YAML output works, but writes each entry as `'id: path'`, which compose then
+//! refuses. And the per-device lists of `blkio_config` come out of the JSON with Go's field
+//! names (`Path`, `Weight`, `Rate`), which compose's schema refuses when the file is read
+//! again. The repairs give back the forms compose reads (`id=path`; `path`, `weight`, `rate`).
+
+use anyhow::{Context, Result};
+use serde_json::{Map, Value};
+
+use crate::compose::program::ComposeCommand;
+
+/// What compose's `config` call gave.
+#[derive(Debug)]
+pub enum Resolved {
+    /// The resolved model, repaired.
+    Model(Value),
+    /// Compose refused the project: what it printed on stderr.
+    Refused(String),
+}
+
+/// What compose prints when it cannot encode its own model as JSON (e.g. `build.ssh`).
+const JSON_ENCODING_FAILURE: &str = "MarshalJSON";
+
+/// Runs `command` (a `config … --format json` call) and reads the model it prints. When
+/// compose cannot encode the model as JSON, asks again for YAML, which it can print.
+pub fn resolve(command: &ComposeCommand) -> Result<Resolved> {
+    let output = command.capture()?;
+    if output.status.success() {
+        let mut model: Value = serde_json::from_slice(&output.stdout)
+            .with_context(|| format!("`{}` printed something that is not JSON", command.line()))?;
+        repair(&mut model);
+        return Ok(Resolved::Model(model));
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let Some(yaml) = stderr
+        .contains(JSON_ENCODING_FAILURE)
+        .then(|| as_yaml(command))
+        .flatten()
+    else {
+        return Ok(Resolved::Refused(stderr));
+    };
+    let output = yaml.capture()?;
+    if !output.status.success() {
+        // Compose's first complaint, about the JSON, is the one to show.
+        return Ok(Resolved::Refused(stderr));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut model: Value = serde_saphyr::from_str(&text)
+        .with_context(|| format!("`{}` printed something that is not YAML", yaml.line()))?;
+    repair(&mut model);
+    Ok(Resolved::Model(model))
+}
+
+/// The same call, asking for YAML (`--format yaml`); `None` when it asks for no JSON.
+fn as_yaml(command: &ComposeCommand) -> Option<ComposeCommand> {
+    let position = command
+        .argv
+        .windows(2)
+        .position(|pair| pair[0] == "--format" && pair[1] == "json")?;
+    let mut yaml = command.clone();
+    yaml.argv[position + 1] = "yaml".into();
+    Some(yaml)
+}
+
+/// The per-device lists of `blkio_config`.
+const BLKIO_DEVICE_LISTS: [&str; 5] = [
+    "weight_device",
+    "device_read_bps",
+    "device_read_iops",
+    "device_write_bps",
+    "device_write_iops",
+];
+
+/// Gives back, in every service, the forms compose reads: `build.ssh` entries as `id=path`
+/// and the keys of `blkio_config`'s per-device entries in lower case.
+pub fn repair(model: &mut Value) {
+    let Some(services) = model.get_mut("services").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for service in services.values_mut() {
+        if let Some(ssh) = service
+            .pointer_mut("/build/ssh")
+            .and_then(Value::as_array_mut)
+        {
+            for entry in ssh {
+                if let Some(repaired) = entry.as_str().and_then(ssh_entry) {
+                    *entry = Value::String(repaired);
+                }
+            }
+        }
+        let Some(blkio) = service
+            .get_mut("blkio_config")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        for list in BLKIO_DEVICE_LISTS {
+            for entry in blkio
+                .get_mut(list)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(fields) = entry.as_object_mut() {
+                    *fields = lower_case_keys(std::mem::take(fields));
+                }
+            }
+        }
+    }
+}
+
+/// `id: path` (compose's YAML form of an ssh entry) as `id=path`; `None` for an entry that
+/// is already in a form compose reads (`id=path`, or `id` alone).
+fn ssh_entry(entry: &str) -> Option<String> {
+    let (id, path) = entry.split_once(": ")?;
+    if id.contains('=') || id.is_empty() {
+        return None;
+    }
+    Some(format!("{id}={path}"))
+}
+
+fn lower_case_keys(fields: Map<String, Value>) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .map(|(key, value)| (key.to_lowercase(), value))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ssh_entries_in_compose_s_yaml_form_are_given_back_as_id_equals_path() {
+        let mut model = json!({"services": {"app": {"build": {"ssh": [
+            "deploy: /src/keys/deploy",
+            "default",
+            "other=/src/keys/other",
+            "spaced: /src/my keys/a: b",
+        ]}}}});
+        repair(&mut model);
+        assert_eq!(
+            model["services"]["app"]["build"]["ssh"],
+            json!([
+                "deploy=/src/keys/deploy",
+                "default",
+                "other=/src/keys/other",
+                "spaced=/src/my keys/a: b",
+            ])
+        );
+    }
+
+    #[test]
+    fn blkio_device_entries_get_the_keys_compose_s_schema_reads() {
+        let mut model = json!({"services": {
+            "app": {"blkio_config": {
+                "weight": 300,
+                "weight_device": [{"Path": "/dev/sda", "Weight": 400}],
+                "device_read_bps": [{"Path": "/dev/sda", "Rate": "12582912"}],
+                "device_read_iops": [{"Path": "/dev/sda", "Rate": "120"}],
+                "device_write_bps": [{"path": "/dev/sdb", "rate": "1024"}],
+                "device_write_iops": [{"Path": "/dev/sda", "Rate": "30"}],
+            }},
+            "plain": {"image": "x"},
+        }});
+        repair(&mut model);
+        assert_eq!(
+            model["services"]["app"]["blkio_config"],
+            json!({
+                "weight": 300,
+                "weight_device": [{"path": "/dev/sda", "weight": 400}],
+                "device_read_bps": [{"path": "/dev/sda", "rate": "12582912"}],
+                "device_read_iops": [{"path": "/dev/sda", "rate": "120"}],
+                "device_write_bps": [{"path": "/dev/sdb", "rate": "1024"}],
+                "device_write_iops": [{"path": "/dev/sda", "rate": "30"}],
+            })
+        );
+        assert_eq!(model["services"]["plain"], json!({"image": "x"}));
+    }
+
+    #[test]
+    fn a_model_without_services_is_left_alone() {
+        let mut model = json!({"name": "x"});
+        repair(&mut model);
+        assert_eq!(model, json!({"name": "x"}));
+    }
+
+    #[test]
+    fn the_yaml_call_is_the_json_call_with_another_format() {
+        let command = ComposeCommand {
+            argv: [
+                "docker", "compose", "-p", "json", "config", "--format", "json",
+            ]
+            .map(String::from)
+            .to_vec(),
+            directory: "/src".into(),
+            env: Default::default(),
+        };
+        assert_eq!(
+            as_yaml(&command).unwrap().argv,
+            [
+                "docker", "compose", "-p", "json", "config", "--format", "yaml"
+            ]
+        );
+        let other = ComposeCommand {
+            argv: vec!["docker".into(), "compose".into(), "config".into()],
+            ..command
+        };
+        assert!(as_yaml(&other).is_none());
+    }
+}
