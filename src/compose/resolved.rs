@@ -2,12 +2,15 @@
 //! back: JSON (`--format json`), or YAML where compose cannot print JSON at all, with what
 //! each form gets wrong repaired.
 //!
-//! Two compose bugs break the round trip. A project with `build.ssh` entries that name a key
-//! file (`id=path`) fails `config --format json` (compose's `SSHKey` cannot encode itself as
-//! JSON); its YAML output works, but writes each entry as `'id: path'`, which compose then
-//! refuses. And the per-device lists of `blkio_config` come out of the JSON with Go's field
-//! names (`Path`, `Weight`, `Rate`), which compose's schema refuses when the file is read
-//! again. The repairs give back the forms compose reads (`id=path`; `path`, `weight`, `rate`).
+//! Three compose bugs break the round trip. A project with `build.ssh` entries that name a
+//! key file (`id=path`) fails `config --format json` (compose's `SSHKey` cannot encode itself
+//! as JSON); its YAML output works, but writes each entry as `'id: path'`, which compose then
+//! refuses. The JSON leaves out the top-level `models` that services name, so compose refuses
+//! those services when the file is read again; the YAML has them. And the per-device lists of
+//! `blkio_config` come out of the JSON with Go's field names (`Path`, `Weight`, `Rate`), which
+//! compose's schema refuses. Where the JSON cannot carry the project, the model is read from
+//! the YAML; the repairs give back the forms compose reads (`id=path`; `path`, `weight`,
+//! `rate`).
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -26,34 +29,62 @@ pub enum Resolved {
 /// What compose prints when it cannot encode its own model as JSON (e.g. `build.ssh`).
 const JSON_ENCODING_FAILURE: &str = "MarshalJSON";
 
-/// Runs `command` (a `config … --format json` call) and reads the model it prints. When
-/// compose cannot encode the model as JSON, asks again for YAML, which it can print.
+/// Runs `command` (a `config … --format json` call) and reads the model it prints. Where
+/// compose cannot encode the model as JSON, or its JSON leaves out what the services use,
+/// asks again for YAML.
 pub fn resolve(command: &ComposeCommand) -> Result<Resolved> {
     let output = command.capture()?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let yaml = as_yaml(command);
     if output.status.success() {
         let mut model: Value = serde_json::from_slice(&output.stdout)
             .with_context(|| format!("`{}` printed something that is not JSON", command.line()))?;
+        if let Some(yaml) = yaml.filter(|_| uses_undeclared_models(&model)) {
+            // The JSON stands if compose cannot print the YAML now: it ran a moment ago.
+            if let Some(from_yaml) = read_yaml(&yaml)? {
+                model = from_yaml;
+            }
+        }
         repair(&mut model);
         return Ok(Resolved::Model(model));
     }
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let Some(yaml) = stderr
-        .contains(JSON_ENCODING_FAILURE)
-        .then(|| as_yaml(command))
-        .flatten()
-    else {
+    let Some(yaml) = yaml.filter(|_| stderr.contains(JSON_ENCODING_FAILURE)) else {
         return Ok(Resolved::Refused(stderr));
     };
+    match read_yaml(&yaml)? {
+        Some(mut model) => {
+            repair(&mut model);
+            Ok(Resolved::Model(model))
+        }
+        // Compose's first complaint, about the JSON, is the one to show.
+        None => Ok(Resolved::Refused(stderr)),
+    }
+}
+
+/// The model `yaml` (a `config … --format yaml` call) prints; `None` when compose fails.
+fn read_yaml(yaml: &ComposeCommand) -> Result<Option<Value>> {
     let output = yaml.capture()?;
     if !output.status.success() {
-        // Compose's first complaint, about the JSON, is the one to show.
-        return Ok(Resolved::Refused(stderr));
+        return Ok(None);
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let mut model: Value = serde_saphyr::from_str(&text)
+    let model = serde_saphyr::from_str(&text)
         .with_context(|| format!("`{}` printed something that is not YAML", yaml.line()))?;
-    repair(&mut model);
-    Ok(Resolved::Model(model))
+    Ok(Some(model))
+}
+
+/// Whether a service names a model the model does not declare at the top level (compose's
+/// JSON leaves `models` out).
+fn uses_undeclared_models(model: &Value) -> bool {
+    let declared = model.get("models").and_then(Value::as_object);
+    model
+        .get("services")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|services| services.values())
+        .filter_map(|service| service.get("models").and_then(Value::as_object))
+        .flat_map(|used| used.keys())
+        .any(|name| !declared.is_some_and(|declared| declared.contains_key(name)))
 }
 
 /// The same call, asking for YAML (`--format yaml`); `None` when it asks for no JSON.
@@ -182,6 +213,23 @@ mod tests {
             })
         );
         assert_eq!(model["services"]["plain"], json!({"image": "x"}));
+    }
+
+    #[test]
+    fn models_services_name_but_the_json_leaves_out_send_for_the_yaml() {
+        let json_form = json!({"services": {
+            "chat": {"models": {"llm": {"endpoint_var": "URL"}}},
+            "plain": {"image": "x"},
+        }});
+        assert!(uses_undeclared_models(&json_form));
+        let yaml_form = json!({
+            "services": {"chat": {"models": {"llm": {"endpoint_var": "URL"}}}},
+            "models": {"llm": {"model": "ai/smollm2"}},
+        });
+        assert!(!uses_undeclared_models(&yaml_form));
+        assert!(!uses_undeclared_models(
+            &json!({"services": {"plain": {"image": "x"}}})
+        ));
     }
 
     #[test]

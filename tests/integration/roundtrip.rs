@@ -1,8 +1,8 @@
 //! Compose's resolved model, read and written back: a project with `build.ssh` (whose JSON
 //! compose itself cannot print) is resolved, and the fidelity file devctl writes for every
 //! compose fixture of the tests — the awesome-compose corpus, the project's own, and the
-//! round-trip fixtures (`build.ssh`, `blkio_config`, many service fields) — is accepted by
-//! `docker compose config`. No container, network or volume is created.
+//! round-trip fixtures (`build.ssh`, `blkio_config`, `models`, many service fields) — is
+//! accepted by `docker compose config`. No container, network or volume is created.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -131,7 +131,7 @@ fn every_compose_fixture_s_fidelity_file_is_accepted_by_compose() {
     require_engine();
     let projects = projects();
     assert!(projects.len() >= 45, "{} projects", projects.len());
-    for own in ["build-ssh", "blkio-config", "service-fields"] {
+    for own in ["build-ssh", "blkio-config", "models", "service-fields"] {
         let source = format!("tests/fixtures/roundtrip/{own}");
         assert!(projects.iter().any(|project| project.source == source));
     }
