@@ -225,6 +225,26 @@ fn a_project_with_build_ssh_is_resolved_with_its_keys() {
         .filter_map(|finding| finding["rule"].as_str())
         .collect();
     assert!(!rules.contains(&"compose-invalid"), "{report:#}");
+    // The fidelity stack's own file holds the entries as `id=path`: compose reads them, and
+    // devctl reads its model back the same way.
+    let status = fixture
+        .devctl()
+        .args(["status", "--fidelity", "--json"])
+        .status(0)
+        .run()
+        .json();
+    assert_eq!(
+        status["services"].as_array().unwrap().len(),
+        4,
+        "{status:#}"
+    );
+    // And so does init, with every compose profile active.
+    fixture
+        .devctl()
+        .args(["init", "--dry-run"])
+        .status(0)
+        .stderr("dry run: init would write")
+        .run();
 }
 
 #[test]
