@@ -2,15 +2,16 @@
 //! back: JSON (`--format json`), or YAML where compose cannot print JSON at all, with what
 //! each form gets wrong repaired.
 //!
-//! Three compose bugs break the round trip. A project with `build.ssh` entries that name a
+//! Four compose bugs break the round trip. A project with `build.ssh` entries that name a
 //! key file (`id=path`) fails `config --format json` (compose's `SSHKey` cannot encode itself
 //! as JSON); its YAML output works, but writes each entry as `'id: path'`, which compose then
 //! refuses. The JSON leaves out the top-level `models` that services name, so compose refuses
 //! those services when the file is read again; the YAML has them. And the per-device lists of
 //! `blkio_config` come out of the JSON with Go's field names (`Path`, `Weight`, `Rate`), which
-//! compose's schema refuses. Where the JSON cannot carry the project, the model is read from
-//! the YAML; the repairs give back the forms compose reads (`id=path`; `path`, `weight`,
-//! `rate`).
+//! compose's schema refuses. A ulimit whose soft or hard limit is 0 (`core: 0`, the usual way
+//! to turn core dumps off) loses that limit in the JSON (`{}`), which the schema refuses too.
+//! Where the JSON cannot carry the project, the model is read from the YAML; the repairs give
+//! back the forms compose reads (`id=path`; `path`, `weight`, `rate`; `soft` and `hard`).
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -107,13 +108,19 @@ const BLKIO_DEVICE_LISTS: [&str; 5] = [
     "device_write_iops",
 ];
 
-/// Gives back, in every service, the forms compose reads: `build.ssh` entries as `id=path`
-/// and the keys of `blkio_config`'s per-device entries in lower case.
+/// Gives back, in every service, the forms compose reads: `build.ssh` entries as `id=path`,
+/// the keys of `blkio_config`'s per-device entries in lower case, and both limits of every
+/// ulimit (of the service and of its build) given as a pair.
 pub fn repair(model: &mut Value) {
     let Some(services) = model.get_mut("services").and_then(Value::as_object_mut) else {
         return;
     };
     for service in services.values_mut() {
+        for ulimits in ["/ulimits", "/build/ulimits"] {
+            if let Some(ulimits) = service.pointer_mut(ulimits).and_then(Value::as_object_mut) {
+                ulimits.values_mut().for_each(complete_ulimit);
+            }
+        }
         if let Some(ssh) = service
             .pointer_mut("/build/ssh")
             .and_then(Value::as_array_mut)
@@ -153,6 +160,16 @@ fn ssh_entry(entry: &str) -> Option<String> {
         return None;
     }
     Some(format!("{id}={path}"))
+}
+
+/// A ulimit given as a pair (`{soft, hard}`) with the limit compose's JSON left out because
+/// it is 0 put back; a single number is left as it is.
+fn complete_ulimit(ulimit: &mut Value) {
+    if let Some(pair) = ulimit.as_object_mut() {
+        for limit in ["soft", "hard"] {
+            pair.entry(limit).or_insert(Value::from(0));
+        }
+    }
 }
 
 fn lower_case_keys(fields: Map<String, Value>) -> Map<String, Value> {
@@ -230,6 +247,25 @@ mod tests {
         assert!(!uses_undeclared_models(
             &json!({"services": {"plain": {"image": "x"}}})
         ));
+    }
+
+    #[test]
+    fn ulimits_get_back_the_zero_limits_compose_s_json_leaves_out() {
+        let mut model = json!({"services": {"app": {
+            "ulimits": {"core": {}, "memlock": {"hard": 65536}, "nproc": 65535,
+                        "nofile": {"soft": 1024, "hard": 2048}},
+            "build": {"context": ".", "ulimits": {"core": {}}},
+        }}});
+        repair(&mut model);
+        assert_eq!(
+            model["services"]["app"]["ulimits"],
+            json!({"core": {"soft": 0, "hard": 0}, "memlock": {"soft": 0, "hard": 65536},
+                   "nproc": 65535, "nofile": {"soft": 1024, "hard": 2048}})
+        );
+        assert_eq!(
+            model["services"]["app"]["build"]["ulimits"],
+            json!({"core": {"soft": 0, "hard": 0}})
+        );
     }
 
     #[test]
