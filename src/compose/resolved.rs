@@ -12,6 +12,8 @@
 //! to turn core dumps off) loses that limit in the JSON (`{}`), which the schema refuses too.
 //! Where the JSON cannot carry the project, the model is read from the YAML; the repairs give
 //! back the forms compose reads (`id=path`; `path`, `weight`, `rate`; `soft` and `hard`).
+//! Beside those, the JSON of every `deploy:` section holds a `placement: {}` the files never
+//! had, about which compose then warns (placement is Swarm's) at each command; it goes.
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -110,12 +112,20 @@ const BLKIO_DEVICE_LISTS: [&str; 5] = [
 
 /// Gives back, in every service, the forms compose reads: `build.ssh` entries as `id=path`,
 /// the keys of `blkio_config`'s per-device entries in lower case, and both limits of every
-/// ulimit (of the service and of its build) given as a pair.
+/// ulimit (of the service and of its build) given as a pair; an empty `deploy.placement` goes.
 pub fn repair(model: &mut Value) {
     let Some(services) = model.get_mut("services").and_then(Value::as_object_mut) else {
         return;
     };
     for service in services.values_mut() {
+        if let Some(deploy) = service.get_mut("deploy").and_then(Value::as_object_mut)
+            && deploy
+                .get("placement")
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
+        {
+            deploy.remove("placement");
+        }
         for ulimits in ["/ulimits", "/build/ulimits"] {
             if let Some(ulimits) = service.pointer_mut(ulimits).and_then(Value::as_object_mut) {
                 ulimits.values_mut().for_each(complete_ulimit);
@@ -265,6 +275,23 @@ mod tests {
         assert_eq!(
             model["services"]["app"]["build"]["ulimits"],
             json!({"core": {"soft": 0, "hard": 0}})
+        );
+    }
+
+    #[test]
+    fn an_empty_placement_goes_and_a_placement_with_constraints_stays() {
+        let mut model = json!({"services": {
+            "app": {"deploy": {"resources": {"limits": {"cpus": "1"}}, "placement": {}}},
+            "pinned": {"deploy": {"placement": {"constraints": ["node.role==manager"]}}},
+        }});
+        repair(&mut model);
+        assert_eq!(
+            model["services"]["app"]["deploy"],
+            json!({"resources": {"limits": {"cpus": "1"}}})
+        );
+        assert_eq!(
+            model["services"]["pinned"]["deploy"],
+            json!({"placement": {"constraints": ["node.role==manager"]}})
         );
     }
 

@@ -15,6 +15,8 @@ struct Project {
     /// Its folder, relative to the repository.
     source: String,
     profile: Option<&'static str>,
+    /// The variables that tell compose alone the same (files, compose profiles).
+    compose_variables: Vec<(&'static str, &'static str)>,
 }
 
 /// What came of one project: its fidelity file accepted, or why not.
@@ -24,6 +26,8 @@ enum Verdict {
     Refused(String),
     /// devctl wrote a fidelity file compose does not accept (compose's complaint).
     Rejected(String),
+    /// Compose accepts the fidelity file with warnings it does not give on the project.
+    Warned(Vec<String>),
 }
 
 /// Every folder under tests/fixtures that holds a compose file, and examples/demo.
@@ -39,21 +43,35 @@ fn projects() -> Vec<Project> {
                 .unwrap()
                 .display()
                 .to_string();
-            let profile = match source.as_str() {
+            let (profile, compose_variables) = match source.as_str() {
                 // Compose files of other names only: the profile names them.
-                "tests/fixtures/init/named-files" => Some(
-                    "compose:\n  files: [docker-compose.dev.yml, docker-compose.postgres.yml]\n",
+                "tests/fixtures/init/named-files" => (
+                    Some(
+                        "compose:\n  files: [docker-compose.dev.yml, docker-compose.postgres.yml]\n",
+                    ),
+                    vec![(
+                        "COMPOSE_FILE",
+                        "docker-compose.dev.yml:docker-compose.postgres.yml",
+                    )],
                 ),
                 // Every service sits behind a compose profile.
-                "tests/fixtures/init/all-profiles" => Some("compose:\n  profiles: [full, tools]\n"),
-                _ => None,
+                "tests/fixtures/init/all-profiles" => (
+                    Some("compose:\n  profiles: [full, tools]\n"),
+                    vec![("COMPOSE_PROFILES", "full,tools")],
+                ),
+                _ => (None, Vec::new()),
             };
-            Project { source, profile }
+            Project {
+                source,
+                profile,
+                compose_variables,
+            }
         })
         .collect();
     projects.push(Project {
         source: "examples/demo".into(),
         profile: None,
+        compose_variables: Vec::new(),
     });
     projects
 }
@@ -119,11 +137,38 @@ fn check(project: &Project) -> Verdict {
         .args(["-f", &file, "config", "-q"])
         .output()
         .unwrap();
-    if output.status.success() {
+    if !output.status.success() {
+        return Verdict::Rejected(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    let original = Command::new("docker")
+        .args(["compose", "config", "-q"])
+        .current_dir(fixture.root())
+        .envs(project.compose_variables.iter().copied())
+        .output()
+        .unwrap();
+    let before = warnings(&original.stderr);
+    let new: Vec<String> = warnings(&output.stderr)
+        .into_iter()
+        .filter(|warning| !before.contains(warning))
+        .collect();
+    if new.is_empty() {
         Verdict::Accepted
     } else {
-        Verdict::Rejected(String::from_utf8_lossy(&output.stderr).trim().to_string())
+        Verdict::Warned(new)
     }
+}
+
+/// The messages of compose's `level=warning` lines.
+fn warnings(stderr: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|line| line.contains("level=warning"))
+        .map(|line| {
+            line.split_once("msg=")
+                .map_or(line, |(_, message)| message)
+                .to_string()
+        })
+        .collect()
 }
 
 #[test]
@@ -155,11 +200,13 @@ fn every_compose_fixture_s_fidelity_file_is_accepted_by_compose() {
     let mut verdicts = verdicts.into_inner().unwrap();
     verdicts.sort_by(|a, b| a.0.cmp(&b.0));
     let mut rejected = Vec::new();
+    let mut warned = Vec::new();
     let mut refused = Vec::new();
     for (source, verdict) in &verdicts {
         match verdict {
             Verdict::Accepted => {}
             Verdict::Rejected(complaint) => rejected.push(format!("{source}: {complaint}")),
+            Verdict::Warned(new) => warned.push(format!("{source}: {}", new.join("; "))),
             Verdict::Refused(error) => refused.push(format!("{source}: {error}")),
         }
     }
@@ -167,6 +214,11 @@ fn every_compose_fixture_s_fidelity_file_is_accepted_by_compose() {
         rejected.is_empty(),
         "compose rejects the fidelity file devctl wrote:\n{}",
         rejected.join("\n")
+    );
+    assert!(
+        warned.is_empty(),
+        "compose warns about the fidelity file devctl wrote, not about the project:\n{}",
+        warned.join("\n")
     );
     // The projects devctl cannot transform, each for a reason it states.
     assert_eq!(
