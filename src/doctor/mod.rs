@@ -6,6 +6,7 @@ pub mod dockerfile;
 pub mod environment;
 pub mod finding;
 pub mod image_contract;
+pub mod image_files;
 pub mod lint_input;
 pub(crate) mod output;
 pub mod rule;

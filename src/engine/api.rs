@@ -379,6 +379,30 @@ impl Engine {
         })
     }
 
+    /// What `path` is in `container` (its file system, never started: mode and, for a
+    /// symbolic link, the path it leads to, resolved inside the container), or `None` when
+    /// nothing is there. One HEAD request to the archive endpoint: no file is copied.
+    pub fn stat_path(&self, container: &str, path: &str) -> Result<Option<PathStat>> {
+        use bollard::query_parameters::ContainerArchiveInfoOptions;
+        let options = ContainerArchiveInfoOptions {
+            path: path.to_string(),
+        };
+        match self.runtime.block_on(
+            self.docker
+                .get_container_archive_info(container, Some(options)),
+        ) {
+            Ok(stat) => Ok(Some(PathStat {
+                mode: stat.file_mode,
+                link_target: Some(stat.link_target).filter(|target| !target.is_empty()),
+            })),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(error)
+                .with_context(|| format!("cannot look up {path} in container {container}")),
+        }
+    }
+
     /// The image's configuration and size, when the engine has it.
     pub fn inspect_image(&self, name: &str) -> Option<bollard::models::ImageInspect> {
         self.runtime.block_on(self.docker.inspect_image(name)).ok()
@@ -719,6 +743,14 @@ impl Engine {
             Ok(text)
         })
     }
+}
+
+/// What the engine says of a path in a container: Go's `os.FileMode` bits (permissions in the
+/// low 9 bits, the file type in the high ones) and where a symbolic link leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStat {
+    pub mode: u32,
+    pub link_target: Option<String>,
 }
 
 /// A piece of an archive as the engine sends it.
