@@ -3,14 +3,17 @@
 //! paths that must not exist (compilers, package managers, test runners, VCS), a maximum
 //! size — checked against the image's metadata and a listing of its files.
 //!
-//! `check` is pure over `ImageFacts`; `ImageFacts::read` gathers them from the engine (the
-//! listing through `docker export` of a container that is created, never started).
+//! `check` is pure over `ImageFacts`; `ImageFacts::read` gathers them from the engine, from
+//! a container of the image that is created, never started: the listing through `docker
+//! export` (only when the contract names forbidden paths), and the few files the
+//! compose-against-image checks (`image_fit`) look up, one by one (`image_files`).
 
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 
 use crate::compose::program::DockerCli;
+use crate::doctor::image_files::{EngineFiles, ImageFiles, Lookup};
 use crate::engine::api::Engine;
 use crate::project::profile_file::ImageContract;
 
@@ -24,43 +27,109 @@ pub struct ImageFacts {
     /// Names of the variables its environment sets.
     pub environment: Vec<String>,
     pub healthcheck: bool,
+    /// Its HEALTHCHECK's test (`["CMD-SHELL", "…"]`), empty without one.
+    pub healthcheck_test: Vec<String>,
+    /// The PATH its environment sets.
+    pub search_path: Option<String>,
+    pub working_dir: String,
+    /// Its SHELL (empty: the default, `/bin/sh -c`).
+    pub shell: Vec<String>,
     pub size: u64,
-    /// Every path in the image, absolute (`/usr/bin/gcc`).
+    /// Every path in the image, absolute (`/usr/bin/gcc`), when it was listed.
     pub paths: BTreeSet<String>,
+    /// The files the compose-against-image checks looked up.
+    pub files: ImageFiles,
 }
 
+/// What to read of an image besides its configuration.
+#[derive(Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// Every path (for the contract's forbidden paths): the whole file system is streamed.
+    pub paths: bool,
+    /// Looks up the files some checks need (`image_fit::misfits` over compose's service),
+    /// given the facts read so far; what it looks up is kept in `ImageFacts::files`.
+    pub lookups: Option<&'a Lookups<'a>>,
+}
+
+/// What `Wanted::lookups` is: a check run to learn which files it reads.
+pub type Lookups<'a> = dyn Fn(&ImageFacts, &mut dyn Lookup) + 'a;
+
 impl ImageFacts {
-    /// Reads `image`'s metadata and lists its files; `None` when the engine lacks it.
-    pub fn read(engine: &Engine, docker: &DockerCli, image: &str) -> Result<Option<ImageFacts>> {
+    /// Reads `image`'s metadata and what `wanted` of its files; `None` when the engine lacks
+    /// it.
+    pub fn read(
+        engine: &Engine,
+        docker: &DockerCli,
+        image: &str,
+        wanted: Wanted,
+    ) -> Result<Option<ImageFacts>> {
         let Some(inspected) = engine.inspect_image(image) else {
             return Ok(None);
         };
         let config = inspected.config.unwrap_or_default();
-        let healthcheck = config
+        let healthcheck_test = config
             .healthcheck
             .and_then(|check| check.test)
-            .is_some_and(|test| !test.is_empty() && test[0] != "NONE");
+            .filter(|test| !test.is_empty() && test[0] != "NONE")
+            .unwrap_or_default();
+        let environment = config.env.unwrap_or_default();
         let mut facts = ImageFacts {
             entrypoint: config.entrypoint.unwrap_or_default(),
             cmd: config.cmd.unwrap_or_default(),
             exposed_ports: config.exposed_ports.unwrap_or_default(),
             user: config.user.unwrap_or_default(),
-            environment: config
-                .env
-                .unwrap_or_default()
+            environment: environment
                 .iter()
                 .map(|pair| pair.split('=').next().unwrap_or_default().to_string())
                 .collect(),
-            healthcheck,
+            search_path: environment
+                .iter()
+                .find_map(|pair| pair.strip_prefix("PATH="))
+                .map(String::from),
+            working_dir: config.working_dir.unwrap_or_default(),
+            shell: config.shell.unwrap_or_default(),
+            healthcheck: !healthcheck_test.is_empty(),
+            healthcheck_test,
             size: inspected.size.unwrap_or_default().max(0) as u64,
             paths: BTreeSet::new(),
+            files: ImageFiles::default(),
         };
+        if !wanted.paths && wanted.lookups.is_none() {
+            return Ok(Some(facts));
+        }
         let container = engine.create_inspector(image)?;
-        let listed = list_files(docker, &container);
+        let read = facts.read_files(engine, docker, &container, image, wanted);
         let removed = engine.remove_container(&container);
-        facts.paths = listed?;
+        read?;
         removed?;
         Ok(Some(facts))
+    }
+
+    /// The listing and the looked-up files `wanted` names, from `container` (of `image`).
+    fn read_files(
+        &mut self,
+        engine: &Engine,
+        docker: &DockerCli,
+        container: &str,
+        image: &str,
+        wanted: Wanted,
+    ) -> Result<()> {
+        if wanted.paths {
+            self.paths = list_files(docker, container)?;
+        }
+        if let Some(lookups) = wanted.lookups {
+            let mut files = EngineFiles {
+                engine,
+                container,
+                files: ImageFiles::default(),
+                error: None,
+            };
+            lookups(self, &mut files);
+            self.files = files
+                .finish()
+                .with_context(|| format!("cannot look up files in image {image}"))?;
+        }
+        Ok(())
     }
 }
 
@@ -182,6 +251,7 @@ mod tests {
             paths: ["/bin/busybox", "/bin/sh", "/app/www/index.html"]
                 .map(String::from)
                 .into(),
+            ..ImageFacts::default()
         }
     }
 

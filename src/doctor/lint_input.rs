@@ -271,6 +271,44 @@ pub struct ImageInput {
     pub state: ImageState,
     /// The stack checked, for the devctl command lines findings name.
     pub stack: Stack,
+    /// The service as compose resolves it, for the compose-against-image rules; `None` for
+    /// an image only the contract names.
+    pub compose: Option<ComposeService>,
+}
+
+/// A service as compose resolves it, and where its keys are written.
+#[derive(Debug, Clone)]
+pub struct ComposeService {
+    pub definition: Value,
+    /// Where each key the image rules read (`healthcheck`, `command`, `entrypoint`, `user`,
+    /// `ports`) is written, and the service itself (`""`).
+    pub locations: BTreeMap<&'static str, Location>,
+}
+
+impl ComposeService {
+    /// Reads `service` of `input`'s resolved model, `None` when there is no such service.
+    pub fn of(input: &LintInput, service: &str) -> Option<ComposeService> {
+        let definition = input.model.get("services")?.get(service)?.clone();
+        let mut locations = BTreeMap::new();
+        for key in ["", "healthcheck", "command", "entrypoint", "user", "ports"] {
+            let parts: &[&str] = if key.is_empty() { &[] } else { &[key] };
+            if let Some(location) = input.locate_in_service(service, parts) {
+                locations.insert(key, location);
+            }
+        }
+        Some(ComposeService {
+            definition,
+            locations,
+        })
+    }
+
+    /// Where `key` is written, else the service.
+    pub fn location(&self, key: &str) -> Option<Location> {
+        self.locations
+            .get(key)
+            .or_else(|| self.locations.get(""))
+            .cloned()
+    }
 }
 
 /// What the engine knows of the image.
@@ -281,5 +319,5 @@ pub enum ImageState {
     UnknownService(Vec<String>),
     /// The engine does not have the image.
     Missing,
-    Read(ImageFacts),
+    Read(Box<ImageFacts>),
 }

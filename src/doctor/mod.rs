@@ -7,6 +7,7 @@ pub mod environment;
 pub mod finding;
 pub mod image_contract;
 pub mod image_files;
+pub mod image_fit;
 pub mod lint_input;
 pub(crate) mod output;
 pub mod rule;

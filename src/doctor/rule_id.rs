@@ -92,6 +92,11 @@ rule_ids! {
     EnvExampleUnused => "env-example-unused",
     NoEnvExample => "no-env-example",
     ImageContract => "image-contract",
+    HealthcheckProgramMissing => "healthcheck-program-missing",
+    ShellMissing => "shell-missing",
+    UserMissing => "user-missing",
+    PortNotExposed => "port-not-exposed",
+    EntrypointNotExecutable => "entrypoint-not-executable",
 }
 
 impl RuleId {

@@ -1,5 +1,5 @@
 //! A doctor run: the environment checks, the project rules over what `LintInput` collects,
-//! with `images` the runtime contract of the built images, the profile's severity changes,
+//! with `images` the runtime contract of the built images and the services against them, the profile's severity changes,
 //! and the report in the chosen format. Exit 1 (`StepFailed`) when anything is an error
 //! (with `strict`, a warning too).
 
@@ -12,9 +12,11 @@ use crate::compose::model::ComposeModel;
 use crate::compose::program::DockerCli;
 use crate::doctor::environment::{self, Check};
 use crate::doctor::finding::{Finding, shown};
-use crate::doctor::image_contract::ImageFacts;
+use crate::doctor::image_contract::{ImageFacts, Wanted};
+use crate::doctor::image_files::Lookup;
+use crate::doctor::image_fit::misfits;
 use crate::doctor::lint_input::LintInput;
-use crate::doctor::lint_input::{ImageInput, ImageState};
+use crate::doctor::lint_input::{ComposeService, ImageInput, ImageState};
 use crate::doctor::rule_id::Severity;
 use crate::doctor::rules;
 use crate::engine::api::Engine;
@@ -109,7 +111,7 @@ fn findings(
             Some(engine) => {
                 // Images need the services compose resolved: without them, its error.
                 let model = model?;
-                findings.extend(image_findings(project, &model, engine, printer)?)
+                findings.extend(image_findings(project, &model, &input, engine, printer)?)
             }
             None => checks.push(Check::bad(
                 "image contract",
@@ -152,18 +154,24 @@ fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// The image rules' findings for each service the profile's `doctor.images` names.
+/// The image rules' findings: for each service the profile's `doctor.images` names, its
+/// image against its contract; for every service whose image the engine has, the service
+/// against its image.
 fn image_findings(
     project: &Project,
     model: &ComposeModel,
+    input: &LintInput,
     engine: &Engine,
     printer: &Printer,
 ) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
-    let Some(contracts) = &project.profile.doctor.images else {
-        printer.warn("--images: the profile declares no image contract (doctor.images)");
-        return Ok(findings);
-    };
+    let no_contracts = Default::default();
+    let contracts = project
+        .profile
+        .doctor
+        .images
+        .as_ref()
+        .unwrap_or(&no_contracts);
     let docker = DockerCli::locate(project.context.as_deref())?;
     let origin = project
         .profile
@@ -171,31 +179,71 @@ fn image_findings(
         .as_ref()
         .map(|path| shown(path, project.root.path()))
         .unwrap_or_else(|| PathBuf::from("(implicit profile)"));
-    for (service, contract) in contracts {
-        let image = contract.image.clone().or_else(|| {
-            model
-                .service(service)
-                .and_then(|definition| definition.get("image"))
-                .and_then(Value::as_str)
-                .map(String::from)
-        });
-        let image = image.unwrap_or_else(|| format!("{}-{service}", model.name()));
-        let state = if model.service(service).is_none() && contract.image.is_none() {
-            ImageState::UnknownService(model.service_names())
-        } else {
-            match ImageFacts::read(engine, &docker, &image)? {
-                None => ImageState::Missing,
-                Some(facts) => ImageState::Read(facts),
+    let service_image = |service: &str| {
+        model
+            .service(service)
+            .and_then(|definition| definition.get("image"))
+            .and_then(Value::as_str)
+            .map(String::from)
+            .unwrap_or_else(|| format!("{}-{service}", model.name()))
+    };
+    let mut unbuilt = Vec::new();
+    let services = model.service_names();
+    let uncontracted = services
+        .iter()
+        .filter(|service| !contracts.contains_key(*service))
+        .map(|service| (service.clone(), None));
+    let contracted = contracts
+        .iter()
+        .map(|(service, contract)| (service.clone(), Some(contract)));
+    for (service, contract) in contracted.chain(uncontracted) {
+        let compose = ComposeService::of(input, &service);
+        let image = contract
+            .and_then(|contract| contract.image.clone())
+            .unwrap_or_else(|| service_image(&service));
+        let lookups = |facts: &ImageFacts, files: &mut dyn Lookup| {
+            if let Some(compose) = &compose {
+                misfits(&compose.definition, &image, facts, files);
             }
         };
+        let wanted = Wanted {
+            paths: contract
+                .and_then(|contract| contract.forbidden_paths.as_ref())
+                .is_some_and(|paths| !paths.is_empty()),
+            lookups: match compose {
+                Some(_) => Some(&lookups),
+                None => None,
+            },
+        };
+        let state = if compose.is_none() && contract.is_some_and(|named| named.image.is_none()) {
+            ImageState::UnknownService(services.clone())
+        } else {
+            match ImageFacts::read(engine, &docker, &image, wanted)? {
+                None => ImageState::Missing,
+                Some(facts) => ImageState::Read(Box::new(facts)),
+            }
+        };
+        // Without a contract, an image the engine lacks is not checked, and said once.
+        if contract.is_none() && matches!(state, ImageState::Missing) {
+            unbuilt.push(format!("{service} ({image})"));
+            continue;
+        }
         findings.extend(rules::check_image(&ImageInput {
-            service: service.clone(),
+            service,
             image,
-            contract: contract.clone(),
+            contract: contract.cloned().unwrap_or_default(),
             origin: origin.clone(),
             state,
             stack: project.stack(),
+            compose,
         }));
+    }
+    if !unbuilt.is_empty() {
+        printer.info(format!(
+            "--images: not on the engine, so not checked against compose: {} (build them first: `{}`)",
+            unbuilt.join(", "),
+            project.stack().devctl("up --build")
+        ));
     }
     Ok(findings)
 }

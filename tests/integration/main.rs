@@ -8,6 +8,7 @@ mod checkouts;
 mod cli;
 mod demo;
 mod doctor;
+mod doctor_images;
 mod doctor_robustness;
 mod drill;
 mod dry_run;

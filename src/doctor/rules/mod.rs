@@ -22,7 +22,7 @@ use crate::doctor::lint_input::{ImageInput, LintInput};
 use crate::doctor::rule::{Check, LintRule};
 
 /// Every rule, in the order of `RuleId::ALL` and docs/rules.md: compose, Dockerfile, env
-/// files, image contract.
+/// files, images (the contract, then compose against the image).
 pub const RULES: &[LintRule] = &[
     compose::COMPOSE_INVALID,
     compose::DATA_VOLUME_UNPROTECTED,
@@ -65,6 +65,11 @@ pub const RULES: &[LintRule] = &[
     env::ENV_EXAMPLE_UNUSED,
     env::NO_ENV_EXAMPLE,
     image::IMAGE_CONTRACT,
+    image::HEALTHCHECK_PROGRAM_MISSING,
+    image::SHELL_MISSING,
+    image::USER_MISSING,
+    image::PORT_NOT_EXPOSED,
+    image::ENTRYPOINT_NOT_EXECUTABLE,
 ];
 
 /// Every finding of every project and build rule, rule by rule (the caller sorts them).
