@@ -1,19 +1,20 @@
 //! Compose's resolved model as `config` prints it, read into a value devctl can use and write
-//! back: JSON (`--format json`), or YAML where compose cannot print JSON at all, with what
-//! each form gets wrong repaired.
+//! back (the fidelity file): JSON (`--format json`), or YAML where the JSON cannot carry the
+//! project, with what each form gets wrong repaired.
 //!
-//! Four compose bugs break the round trip. A project with `build.ssh` entries that name a
-//! key file (`id=path`) fails `config --format json` (compose's `SSHKey` cannot encode itself
-//! as JSON); its YAML output works, but writes each entry as `'id: path'`, which compose then
-//! refuses. The JSON leaves out the top-level `models` that services name, so compose refuses
-//! those services when the file is read again; the YAML has them. And the per-device lists of
-//! `blkio_config` come out of the JSON with Go's field names (`Path`, `Weight`, `Rate`), which
-//! compose's schema refuses. A ulimit whose soft or hard limit is 0 (`core: 0`, the usual way
-//! to turn core dumps off) loses that limit in the JSON (`{}`), which the schema refuses too.
-//! Where the JSON cannot carry the project, the model is read from the YAML; the repairs give
-//! back the forms compose reads (`id=path`; `path`, `weight`, `rate`; `soft` and `hard`).
-//! Beside those, the JSON of every `deploy:` section holds a `placement: {}` the files never
-//! had, about which compose then warns (placement is Swarm's) at each command; it goes.
+//! What compose's own output gets wrong, each refused by compose when the file is read again:
+//! - `build.ssh` entries that name a key file (`id=path`): `config --format json` fails
+//!   (compose's `SSHKey` cannot encode itself as JSON). The YAML works, but writes each entry
+//!   as `'id: path'`; the entries are given back as `id=path`.
+//! - top-level `models`: the JSON leaves them out, so the services that name them are
+//!   refused. Where a service names a model the JSON does not declare, the YAML is read.
+//! - `blkio_config`'s per-device lists: the JSON writes Go's field names (`Path`, `Weight`,
+//!   `Rate`); the keys are given back in lower case.
+//! - a ulimit limit of 0 (`core: 0`, the usual way to turn core dumps off): the JSON leaves
+//!   it out (`{}`); `soft` and `hard` are given back.
+//!
+//! And the JSON of every `deploy:` section holds a `placement: {}` the files never had, about
+//! which compose then warns at each command (placement is Swarm's); it goes.
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
@@ -113,7 +114,7 @@ const BLKIO_DEVICE_LISTS: [&str; 5] = [
 /// Gives back, in every service, the forms compose reads: `build.ssh` entries as `id=path`,
 /// the keys of `blkio_config`'s per-device entries in lower case, and both limits of every
 /// ulimit (of the service and of its build) given as a pair; an empty `deploy.placement` goes.
-pub fn repair(model: &mut Value) {
+fn repair(model: &mut Value) {
     let Some(services) = model.get_mut("services").and_then(Value::as_object_mut) else {
         return;
     };
