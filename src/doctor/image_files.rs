@@ -1,6 +1,7 @@
 //! An image's files as the compose-against-image checks see them: a few paths looked up
-//! one by one (what each is, where a symbolic link leads, resolved inside the image) and a
-//! few small text files read (`/etc/passwd`, `/etc/group`), never the whole file system.
+//! one by one (what each is, where a symbolic link leads, resolved inside the image), a few
+//! small text files read (`/etc/passwd`, `/etc/group`) and the first bytes of a program (a
+//! script's `#!` line), never the whole file system.
 //!
 //! The checks ask a `Lookup`. `EngineFiles` answers from a container of the image that is
 //! created and never started (the engine's archive endpoint: one HEAD request a path) and
@@ -82,13 +83,20 @@ pub trait Lookup {
     fn stat(&mut self, path: &str) -> Option<FileStat>;
     /// The text of the file at `path` (links followed), `None` when there is none.
     fn text(&mut self, path: &str) -> Option<String>;
+    /// The first bytes (`HEAD_LENGTH`) of the file at `path` (links followed), for a
+    /// script's `#!` line; `None` when there is no such file.
+    fn head(&mut self, path: &str) -> Option<Vec<u8>>;
 }
+
+/// How much of a program `Lookup::head` reads: enough for a `#!` line.
+pub const HEAD_LENGTH: u64 = 256;
 
 /// The answers the image gave, by path.
 #[derive(Debug, Clone, Default)]
 pub struct ImageFiles {
     stats: BTreeMap<String, Option<FileStat>>,
     texts: BTreeMap<String, Option<String>>,
+    heads: BTreeMap<String, Option<Vec<u8>>>,
 }
 
 impl ImageFiles {
@@ -105,6 +113,15 @@ impl ImageFiles {
         self.texts.insert(path.to_string(), Some(text.to_string()));
         self
     }
+
+    /// The image has an executable file at `path` that begins with `text`.
+    pub fn with_script(mut self, path: &str, text: &str) -> ImageFiles {
+        self.stats
+            .insert(path.to_string(), Some(FileStat::file(0o755)));
+        self.heads
+            .insert(path.to_string(), Some(text.as_bytes().to_vec()));
+        self
+    }
 }
 
 impl Lookup for ImageFiles {
@@ -114,6 +131,10 @@ impl Lookup for ImageFiles {
 
     fn text(&mut self, path: &str) -> Option<String> {
         self.texts.get(path).cloned().flatten()
+    }
+
+    fn head(&mut self, path: &str) -> Option<Vec<u8>> {
+        self.heads.get(path).cloned().flatten()
     }
 }
 
@@ -234,7 +255,8 @@ impl EngineFiles<'_> {
         }
     }
 
-    fn read_text(&self, path: &str) -> Result<String> {
+    /// The first `limit` bytes of the regular file at `path`.
+    fn read_prefix(&self, path: &str, limit: u64) -> Result<Vec<u8>> {
         self.engine.copy_out(self.container, path, |stream| {
             let mut archive = tar::Archive::new(stream);
             let mut entries = archive.entries().context("cannot read the archive")?;
@@ -243,10 +265,27 @@ impl EngineFiles<'_> {
             };
             let entry = entry.context("cannot read the archive")?;
             let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(entry, TEXT_LIMIT), &mut bytes)
+            std::io::Read::read_to_end(&mut std::io::Read::take(entry, limit), &mut bytes)
                 .context("cannot read the archive")?;
-            Ok(String::from_utf8_lossy(&bytes).into_owned())
+            Ok(bytes)
         })
+    }
+
+    /// The first `limit` bytes of the regular file `path` leads to; `None` when there is
+    /// none (or the engine failed: the error is kept).
+    fn prefix(&mut self, path: &str, limit: u64) -> Option<Vec<u8>> {
+        match resolve(self, path) {
+            Resolved::Found { path: real, stat } if stat.is_regular() => {
+                match self.read_prefix(&real, limit) {
+                    Ok(bytes) => Some(bytes),
+                    Err(error) => {
+                        self.error.get_or_insert(error);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        }
     }
 }
 
@@ -275,20 +314,20 @@ impl Lookup for EngineFiles<'_> {
         if let Some(known) = self.files.texts.get(path) {
             return known.clone();
         }
-        let text = match resolve(self, path) {
-            Resolved::Found { path: real, stat } if stat.is_regular() => {
-                match self.read_text(&real) {
-                    Ok(text) => Some(text),
-                    Err(error) => {
-                        self.error.get_or_insert(error);
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
+        let text = self
+            .prefix(path, TEXT_LIMIT)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         self.files.texts.insert(path.to_string(), text.clone());
         text
+    }
+
+    fn head(&mut self, path: &str) -> Option<Vec<u8>> {
+        if let Some(known) = self.files.heads.get(path) {
+            return known.clone();
+        }
+        let head = self.prefix(path, HEAD_LENGTH);
+        self.files.heads.insert(path.to_string(), head.clone());
+        head
     }
 }
 

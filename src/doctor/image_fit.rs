@@ -95,7 +95,7 @@ impl Context<'_> {
     fn unrunnable(&self, files: &mut dyn Lookup, what: &str, program: &str) -> Option<String> {
         let image = self.image;
         match self.find(files, program) {
-            Program::Found(_) => None,
+            Program::Found(path) => self.uninterpretable(files, what, program, &path),
             Program::NotExecutable(path, stat) => Some(if stat.is_directory() {
                 format!("{what} {program}, which is a directory in image {image} ({path})")
             } else {
@@ -112,6 +112,53 @@ impl Context<'_> {
                 self.search_path
             )),
         }
+    }
+}
+
+impl Context<'_> {
+    /// Why the script `program` (found at `path`) cannot run: its `#!` interpreter (and with
+    /// `#!/usr/bin/env NAME`, NAME in the PATH) is not in the image; `None` when it can, or
+    /// it is no script.
+    fn uninterpretable(
+        &self,
+        files: &mut dyn Lookup,
+        what: &str,
+        program: &str,
+        path: &str,
+    ) -> Option<String> {
+        let head = files.head(path)?;
+        let line = head.strip_prefix(b"#!")?;
+        let line = line.split(|byte| *byte == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let interpreter = *words.first()?;
+        let mut needed = vec![if interpreter.contains('/') {
+            interpreter.to_string()
+        } else {
+            format!("./{interpreter}")
+        }];
+        if interpreter.rsplit('/').next() == Some("env")
+            && let Some(name) = words.get(1).filter(|word| !word.starts_with('-'))
+        {
+            needed.push(name.to_string());
+        }
+        let image = self.image;
+        for needed in needed {
+            match self.find(files, &needed) {
+                Program::Found(_) => {}
+                Program::Missing(_) => {
+                    return Some(format!(
+                        "{what} {program}, a script for {needed}, which image {image} does not have"
+                    ));
+                }
+                Program::NotExecutable(found, _) => {
+                    return Some(format!(
+                        "{what} {program}, a script for {needed}, which is not executable in image {image} ({found})"
+                    ));
+                }
+            }
+        }
+        None
     }
 }
 
@@ -512,6 +559,37 @@ mod tests {
                 "publishes container port 8080/udp, which image shop-app does not EXPOSE (it exposes 8080/tcp)",
             ]
         );
+    }
+
+    #[test]
+    fn a_script_needs_the_interpreter_its_first_line_names() {
+        let scripts = files()
+            .with_script("/usr/local/bin/entrypoint", "#!/bin/bash\nexec \"$@\"\n")
+            .with_script(
+                "/usr/local/bin/check",
+                "#!/usr/bin/env python3 -u\nprint(1)\n",
+            )
+            .with_script("/usr/local/bin/fine", "#!/bin/sh -e\nexit 0\n")
+            .with("/usr/bin/env", FileStat::file(0o755));
+        let service = json!({"healthcheck": {"test": ["CMD", "check"]}});
+        let found = check(service, &facts(), scripts.clone());
+        assert_eq!(
+            found.entrypoint,
+            [
+                "runs (the image's ENTRYPOINT) /usr/local/bin/entrypoint, a script for /bin/bash, which image shop-app does not have"
+            ]
+        );
+        assert_eq!(
+            found.healthcheck,
+            [
+                "the healthcheck runs check, a script for python3, which image shop-app does not have"
+            ]
+        );
+        let service = json!({
+            "entrypoint": ["fine"],
+            "healthcheck": {"test": ["CMD", "/usr/local/bin/fine"]},
+        });
+        assert_eq!(check(service, &facts(), scripts), Misfits::default());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `devctl doctor --images`, compose against the built image: images built here (from the
 //! busybox test image, and from scratch with only a program copied in) that lack a shell,
-//! curl, a user, an EXPOSEd port or an executable entrypoint are each caught by their rule;
+//! curl, a user, an EXPOSEd port, an executable entrypoint or its script's interpreter are
+//! each caught by their rule;
 //! a compliant image passes; no inspection container is left behind.
 
 use std::collections::BTreeSet;
@@ -60,6 +61,7 @@ fn each_way_a_service_does_not_fit_its_built_image_is_caught_and_a_fitting_one_p
     let good = format!("{}-good", fixture.name);
     let bare = format!("{}-bare", fixture.name);
     let locked = format!("{}-locked", fixture.name);
+    let bashful = format!("{}-bashful", fixture.name);
     let absent = format!("{}-absent", fixture.name);
     let images = fixture.root().join("../images");
     // A user and group, an entrypoint script reached through a symbolic link, port 8080.
@@ -80,6 +82,12 @@ fn each_way_a_service_does_not_fit_its_built_image_is_caught_and_a_fitting_one_p
         &images.join("locked"),
         "FROM {busybox}\nRUN printf '#!/bin/sh\\nexec \"$@\"\\n' > /entrypoint.sh && chmod 644 /entrypoint.sh \\\n && mkdir -p /usr/local/bin && ln -s /entrypoint.sh /usr/local/bin/start\nENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"sleep\", \"600\"]\n",
     );
+    // An executable script for an interpreter the image does not have.
+    build(
+        &bashful,
+        &images.join("bashful"),
+        "FROM {busybox}\nRUN printf '#!/bin/bash\\nexec \"$@\"\\n' > /entrypoint.sh && chmod 755 /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"sleep\", \"600\"]\n",
+    );
     let fitting = format!(
         "name: {project}\nservices:\n  web:\n    image: {good}\n    user: app:app\n    ports: ['127.0.0.1::8080']\n    healthcheck: {{test: [CMD, wget, -q, -O, /dev/null, 'http://127.0.0.1:8080/'], start_period: 5s}}\n  shell:\n    image: {good}\n    user: '1000'\n    healthcheck: {{test: 'wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1', start_period: 5s}}\n  server:\n    image: {bare}\n    user: '1000:1000'\n    ports: ['127.0.0.1::8080']\n    healthcheck: {{test: [CMD, /app/server, wget, -q, 'http://127.0.0.1:8080/'], start_period: 5s}}\n",
         project = fixture.name
@@ -94,7 +102,7 @@ fn each_way_a_service_does_not_fit_its_built_image_is_caught_and_a_fitting_one_p
     assert_eq!(misfits(&report), BTreeSet::new(), "{report:#}");
 
     let misfitting = format!(
-        "{fitting}  curl:\n    image: {bare}\n    healthcheck: {{test: [CMD, curl, -f, 'http://127.0.0.1:8080/'], start_period: 5s}}\n  script:\n    image: {bare}\n    healthcheck: {{test: 'wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1', start_period: 5s}}\n  stranger:\n    image: {good}\n    user: nobody-here:staff-here\n  unexposed:\n    image: {good}\n    ports: ['127.0.0.1::9000']\n  locked:\n    image: {locked}\n  linked:\n    image: {locked}\n    entrypoint: [start]\n  unbuilt:\n    image: {absent}\n"
+        "{fitting}  curl:\n    image: {bare}\n    healthcheck: {{test: [CMD, curl, -f, 'http://127.0.0.1:8080/'], start_period: 5s}}\n  script:\n    image: {bare}\n    healthcheck: {{test: 'wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1', start_period: 5s}}\n  stranger:\n    image: {good}\n    user: nobody-here:staff-here\n  unexposed:\n    image: {good}\n    ports: ['127.0.0.1::9000']\n  locked:\n    image: {locked}\n  linked:\n    image: {locked}\n    entrypoint: [start]\n  bashful:\n    image: {bashful}\n  unbuilt:\n    image: {absent}\n"
     );
     fixture.write("compose.yaml", &misfitting);
     let outcome = fixture
@@ -149,13 +157,19 @@ fn each_way_a_service_does_not_fit_its_built_image_is_caught_and_a_fitting_one_p
                 "service `linked`: runs (compose's entrypoint) start, which is not executable in image {locked} (/usr/local/bin/start, mode 644)"
             ),
         ),
+        (
+            "entrypoint-not-executable",
+            format!(
+                "service `bashful`: runs (the image's ENTRYPOINT) /entrypoint.sh, a script for /bin/bash, which image {bashful} does not have"
+            ),
+        ),
     ]
     .into_iter()
     .map(|(rule, message)| (rule.to_string(), message))
     .collect();
     assert_eq!(found, expected, "{}", outcome.stderr);
     // The inspection containers are gone.
-    for image in [&good, &bare, &locked] {
+    for image in [&good, &bare, &locked, &bashful] {
         let left = std::process::Command::new("docker")
             .args(["ps", "-aq", "--filter", &format!("ancestor={image}")])
             .output()
