@@ -158,7 +158,8 @@ pub enum Command {
     #[command(name = "fidelity-down")]
     FidelityDown(DownArgs),
     /// Check the environment, the project's compose files, Dockerfiles and env files, and
-    /// (with --images) its built images against their contract.
+    /// (with --images) its built images against their contract and its services against
+    /// their images.
     Doctor(DoctorArgs),
     /// Run any compose command with the profile applied; destructive ones pass the guard.
     ///
