@@ -3,8 +3,9 @@
 //! its words with quotes removed, and the operator that joins it to the command before it.
 //! Enough of POSIX sh for lint rules: quotes, backslashes, `$(…)`, `${…}` and backquotes kept
 //! inside their word, comments, and the operators `&&`, `||`, `|`, `;`, `&`, newlines and
-//! parentheses; and, for a command run through `sudo`, `env`, `nice` and the like, the
-//! command it runs. It never fails: text it cannot read as a shell would is read as words.
+//! parentheses; a heredoc's body read as data (`cat <<EOF > file`) unless a shell reads it;
+//! and, for a command run through `sudo`, `env`, `nice` and the like, the command it runs.
+//! It never fails: text it cannot read as a shell would is read as words.
 
 /// A RUN instruction's arguments: its flags, then its script.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -163,6 +164,8 @@ pub(crate) fn commands(script: &str) -> Vec<Command> {
     let mut word = String::new();
     let mut in_word = false;
     let mut chars = script.chars().peekable();
+    // The marker of a heredoc whose body is data, from the line being read.
+    let mut data_marker: Option<String> = None;
     let finish_word = |word: &mut String, in_word: &mut bool, words: &mut Vec<String>| {
         if *in_word {
             words.push(std::mem::take(word));
@@ -262,7 +265,20 @@ pub(crate) fn commands(script: &str) -> Vec<Command> {
             }
             '&' | '|' | ';' | '\n' | '(' | ')' => {
                 finish_word(&mut word, &mut in_word, &mut words);
+                data_marker = data_marker.or_else(|| heredoc_data_marker(&words));
                 finish_command(&mut words, joined, &mut commands);
+                if c == '\n'
+                    && let Some(marker) = data_marker.take()
+                {
+                    // The heredoc's body is data (`cat <<EOF > file`), not commands: skip
+                    // its lines, up to its marker (the Dockerfile keeps none at the end).
+                    loop {
+                        let line: String = chars.by_ref().take_while(|c| *c != '\n').collect();
+                        if line.trim() == marker || chars.peek().is_none() {
+                            break;
+                        }
+                    }
+                }
                 let doubled = chars.peek() == Some(&c);
                 joined = match (c, doubled) {
                     ('&', true) => Joined::And,
@@ -284,6 +300,26 @@ pub(crate) fn commands(script: &str) -> Vec<Command> {
     finish_word(&mut word, &mut in_word, &mut words);
     finish_command(&mut words, joined, &mut commands);
     commands
+}
+
+/// The marker of a heredoc (`<<EOF`, `<<-'EOF'`, `<< EOF`) among a command's `words` when its
+/// body is data for the command: not a shell's script (`sh <<EOF`), and not BuildKit's
+/// `RUN <<EOF`, where the body is the script.
+fn heredoc_data_marker(words: &[String]) -> Option<String> {
+    let position = words
+        .iter()
+        .position(|word| word.starts_with("<<") && !word.starts_with("<<<"))?;
+    let program = words[0].rsplit('/').next().unwrap_or_default();
+    if position == 0 || matches!(program, "sh" | "bash" | "ash" | "dash" | "zsh" | "ksh") {
+        return None;
+    }
+    let inline = words[position][2..].trim_start_matches('-');
+    let marker = if inline.is_empty() {
+        words.get(position + 1)?.as_str()
+    } else {
+        inline
+    };
+    Some(marker.trim_matches(['\'', '"']).to_string()).filter(|marker| !marker.is_empty())
 }
 
 /// `NAME=value` as a shell assignment: a name of letters, digits and `_`, not starting with
@@ -402,6 +438,24 @@ mod tests {
             [] as [String; 0],
             "a flag missing its value"
         );
+    }
+
+    #[test]
+    fn a_heredoc_body_is_data_unless_a_shell_reads_it() {
+        let programs = |script: &str| -> Vec<String> {
+            commands(script)
+                .iter()
+                .filter_map(|command| command.program().map(String::from))
+                .collect()
+        };
+        assert_eq!(
+            programs("cat <<'EOF' > /etc/x && echo after\nsudo rm -rf /\nEOF\napt-get update"),
+            ["cat", "echo", "apt-get"]
+        );
+        assert_eq!(programs("tee /x << END\nsudo a\n"), ["tee"]);
+        assert_eq!(programs("<<EOF\napk add curl\n"), ["<<EOF", "apk"]);
+        assert_eq!(programs("bash <<-EOT\n\tsudo make\n"), ["bash", "sudo"]);
+        assert_eq!(programs("echo $((1<<2))\nnext"), ["echo", "next"]);
     }
 
     #[test]

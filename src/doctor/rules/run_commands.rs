@@ -625,7 +625,7 @@ pub(super) mod tests {
             build("FROM debian:12\nUSER app\nRUN sudo apt-get update && sudo -E make install\n"),
             &["app/Dockerfile:3:1 RUN runs `apt-get` through sudo; RUN runs `make` through sudo"],
             build(
-                "FROM debian:12\nRUN apt-get install -y sudo=1.9.13p3-1 && echo sudo\nUSER app\n",
+                "FROM debian:12\nRUN apt-get install -y sudo=1.9.13p3-1 && echo sudo\nRUN cat <<EOF > /etc/sudoers.d/app\napp ALL=(ALL) NOPASSWD: /usr/bin/make\nsudo make install\nEOF\nUSER app\n",
             ),
         )
     }
