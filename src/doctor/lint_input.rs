@@ -53,6 +53,9 @@ pub struct BuildSource {
     pub dockerignore: Option<String>,
     /// Whether the context holds a `.env` file.
     pub context_has_env: bool,
+    /// The images the project's services build (their `image:` beside `build:`), which a
+    /// FROM may name whatever their tag.
+    pub project_images: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -222,6 +225,15 @@ impl BuildSource {
     /// Dockerfile (not inline, not a remote context).
     fn collect(model: &Value, project: &Project) -> Vec<BuildSource> {
         let root = project.root.path();
+        let project_images: Vec<String> = model
+            .get("services")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(_, definition)| definition.get("build").is_some())
+            .filter_map(|(_, definition)| definition.get("image").and_then(Value::as_str))
+            .map(String::from)
+            .collect();
         let mut builds = Vec::new();
         for (service, definition) in model
             .get("services")
@@ -253,6 +265,7 @@ impl BuildSource {
                 dockerignore: std::fs::read_to_string(context.join(".dockerignore")).ok(),
                 context_has_env: context.join(".env").is_file(),
                 context: shown(&context, root),
+                project_images: project_images.clone(),
             });
         }
         builds

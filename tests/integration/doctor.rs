@@ -863,3 +863,28 @@ fn compose_invalid_quotes_compose_s_error_not_a_warning_printed_before_it() {
         "{findings:#?}"
     );
 }
+
+#[test]
+fn a_from_naming_an_image_another_service_builds_is_not_unpinned() {
+    require_engine();
+    let fixture = Fixture::new("doctor-built-base");
+    fixture.write("profiles/default.yaml", "description: x\n");
+    fixture.write(
+        "compose.yaml",
+        "name: doctor\nservices:\n  base:\n    build: ./base\n    image: doctor/base:latest\n  app:\n    build: ./app\n",
+    );
+    fixture.write("base/Dockerfile", DOCKERFILE);
+    fixture.write(
+        "app/Dockerfile",
+        "FROM doctor/base:latest\nFROM doctor/other:latest\nUSER 1000\n",
+    );
+    let unpinned: Vec<String> = findings_of(&fixture, false)
+        .into_iter()
+        .filter(|(rule, _)| rule == "base-image-unpinned")
+        .map(|(_, message)| message)
+        .collect();
+    assert_eq!(
+        unpinned,
+        ["FROM doctor/other:latest has the floating tag `latest`"]
+    );
+}

@@ -534,7 +534,8 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
             None => written.to_string(),
         };
         let is_stage = stage_names.contains(&image.to_lowercase());
-        let why = unpinned(&image).filter(|_| image != "scratch" && !is_stage)?;
+        let built_here = build.project_images.iter().any(|built| *built == image);
+        let why = unpinned(&image).filter(|_| image != "scratch" && !is_stage && !built_here)?;
         Some(if image == written {
             format!("FROM {image} {why}")
         } else {
@@ -1057,6 +1058,16 @@ mod tests {
                 "ARG VERSION=7.4\nFROM node:20 AS build\nFROM build AS test\nFROM scratch\nFROM nginx@sha256:0123\nFROM redis:${VERSION}\nFROM ${BASE}\n",
             ),
         )
+    }
+
+    #[test]
+    fn a_from_may_name_an_image_a_service_of_the_project_builds() {
+        let mut input = build("FROM shop/base:latest\nFROM shop/tools\n");
+        input.project_images = vec!["shop/base:latest".into()];
+        assert_eq!(
+            findings(&BASE_IMAGE_UNPINNED, input),
+            ["app/Dockerfile:2:1 FROM shop/tools is untagged"]
+        );
     }
 
     pub(super) fn add_local_file() -> Example {

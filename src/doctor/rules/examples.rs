@@ -173,5 +173,6 @@ pub(crate) fn service_build(service: &str, dockerfile: &str) -> BuildSource {
         profile_target: None,
         dockerignore: None,
         context_has_env: false,
+        project_images: Vec::new(),
     }
 }
