@@ -534,7 +534,7 @@ fn base_image_unpinned(build: &BuildSource) -> Vec<Finding> {
             None => written.to_string(),
         };
         let is_stage = stage_names.contains(&image.to_lowercase());
-        let built_here = build.project_images.iter().any(|built| *built == image);
+        let built_here = build.project_images.contains(&image);
         let why = unpinned(&image).filter(|_| image != "scratch" && !is_stage && !built_here)?;
         Some(if image == written {
             format!("FROM {image} {why}")
