@@ -1,7 +1,7 @@
 //! A doctor run: the environment checks, the project rules over what `LintInput` collects,
-//! with `images` the runtime contract of the built images and the services against them, the profile's severity changes,
-//! and the report in the chosen format. Exit 1 (`StepFailed`) when anything is an error
-//! (with `strict`, a warning too).
+//! with `images` the runtime contract of the built images and the services against them,
+//! the profile's severity changes, and the report in the chosen format. Exit 1
+//! (`StepFailed`) when anything is an error (with `strict`, a warning too).
 
 use std::path::PathBuf;
 
