@@ -157,6 +157,10 @@ pub fn export(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());
 
+    // Signals are caught before the temporary file exists, so that one arriving at any
+    // point from here stops the export and removes the file (the default action would leave it).
+    crate::system::signals::install();
+    let before = crate::system::signals::count();
     let temporary = tempfile::Builder::new()
         .prefix(".devctl-bundle-")
         .tempfile_in(&parent)
@@ -182,7 +186,8 @@ pub fn export(
                 writer.member(&member.name, member.size, &mut bytes.as_slice(), &|_| {})?
             }
             Source::File(path) => {
-                let mut file = Interruptible::new(crate::backup::archive::open_artifact(path)?);
+                let mut file =
+                    Interruptible::since(crate::backup::archive::open_artifact(path)?, before);
                 let written = writer.member(&member.name, member.size, &mut file, &|bytes| {
                     bar.inc(bytes)
                 });
@@ -203,6 +208,10 @@ pub fn export(
     }
     let buffered = writer.finish()?;
     bar.finish_and_clear();
+    if crate::system::signals::count() != before {
+        let signal = crate::system::signals::received().unwrap_or(libc::SIGTERM);
+        return Err(interrupted(signal));
+    }
     buffered
         .into_inner()
         .map_err(|error| error.into_error())

@@ -93,6 +93,12 @@ impl<R> Interruptible<R> {
         }
     }
 
+    /// A reader that fails once a termination signal arrives after `before` (a reading of
+    /// `count()` taken after `install()`), for work that began before the reader was made.
+    pub fn since(inner: R, before: usize) -> Interruptible<R> {
+        Interruptible { inner, before }
+    }
+
     /// The signal that arrived since the reader was made, if one did.
     pub fn signal(&self) -> Option<i32> {
         (count() != self.before).then(received).flatten()
