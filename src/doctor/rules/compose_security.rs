@@ -65,18 +65,49 @@ fn port_all_interfaces(input: &LintInput) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, service) in input.services() {
         for port in items(service, "ports") {
-            let Some(published) = published_port(port) else {
+            if !matches!(text(port, "host_ip"), "" | "0.0.0.0" | "::") {
                 continue;
-            };
-            if matches!(text(port, "host_ip"), "" | "0.0.0.0" | "::") {
-                findings.push(PORT_ALL_INTERFACES.finding(
+            }
+            match published_port(port) {
+                Some(published) => findings.push(PORT_ALL_INTERFACES.finding(
                     format!("service `{name}` publishes port {published} on every interface"),
                     input.locate_item(name, "ports", |item| port_matches(item, &published)),
-                ));
+                )),
+                // A container port alone (`- 8080`) is published too, on a host port the
+                // engine picks, on every interface.
+                None => {
+                    let target = port.get("target").map(Value::to_string).unwrap_or_default();
+                    findings.push(PORT_ALL_INTERFACES.finding(
+                        format!(
+                            "service `{name}` publishes container port {target} on every interface, on a host port the engine picks"
+                        ),
+                        input.locate_item(name, "ports", |item| container_port_matches(item, &target)),
+                    ));
+                }
             }
         }
     }
     findings
+}
+
+/// Whether a `ports:` item as written publishes container port `target` without a host port
+/// (`- 8080`, `- "8080/udp"`, `- {target: 8080}`).
+fn container_port_matches(item: &Value, target: &str) -> bool {
+    match item {
+        Value::Number(number) => number.to_string() == target,
+        Value::String(short) => {
+            !short.contains(':')
+                && short
+                    .split('/')
+                    .next()
+                    .is_some_and(|ports| ports == target || ports.split('-').next() == Some(target))
+        }
+        Value::Object(_) => {
+            published_port(item).is_none()
+                && item.get("target").map(Value::to_string).as_deref() == Some(target)
+        }
+        _ => false,
+    }
 }
 
 pub(super) const DOCKER_SOCKET: LintRule = LintRule {
@@ -351,14 +382,15 @@ mod tests {
     pub(super) fn port_all_interfaces() -> Example {
         Example::new(
             app(
-                "    ports:\n      - {target: 80, published: '8080'}\n      - {target: 81, published: '8081', host_ip: '::'}\n",
+                "    ports:\n      - {target: 80, published: '8080'}\n      - {target: 81, published: '8081', host_ip: '::'}\n      - {target: 82}\n",
             ),
             &[
                 "compose.yaml:5:9 service `app` publishes port 8080 on every interface",
                 "compose.yaml:6:9 service `app` publishes port 8081 on every interface",
+                "compose.yaml:7:9 service `app` publishes container port 82 on every interface, on a host port the engine picks",
             ],
             app(
-                "    ports:\n      - {target: 80, published: '8080', host_ip: 127.0.0.1}\n      - {target: 81}\n",
+                "    ports:\n      - {target: 80, published: '8080', host_ip: 127.0.0.1}\n      - {target: 81, host_ip: 127.0.0.1}\n    expose: ['82']\n",
             ),
         )
     }

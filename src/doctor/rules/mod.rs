@@ -121,7 +121,8 @@ mod tests {
     }
 
     /// docs/rules.md has a section per rule, in the same order, with its severity, summary
-    /// and fix word for word.
+    /// and fix word for word, then its peers: the closest check of hadolint, dclint or
+    /// BuildKit, or why none has one.
     #[test]
     fn docs_list_every_rule_as_defined() {
         let docs = include_str!("../../../docs/rules.md");
@@ -140,11 +141,37 @@ mod tests {
                 )
             });
             from += found + section.len();
+            // Then the closest check of hadolint, dclint or BuildKit, or why there is none.
+            let peers = docs[from..].strip_prefix("\nPeers: ").unwrap_or_else(|| {
+                panic!(
+                    "docs/rules.md: the section of `{}` names no peers after its fix",
+                    rule.id
+                )
+            });
+            assert!(
+                peers
+                    .split('\n')
+                    .next()
+                    .is_some_and(|line| line.ends_with('.')),
+                "docs/rules.md: the peers line of `{}` is not one sentence",
+                rule.id
+            );
         }
         assert_eq!(
             docs.matches("\n### `").count(),
             RULES.len(),
             "docs/rules.md has a section for a rule that is not in RULES"
         );
+        // The README and the CLI reference count them.
+        let counted = format!("the project: {} rules over", RULES.len());
+        for (name, text) in [
+            ("README.md", include_str!("../../../README.md")),
+            ("docs/cli.md", include_str!("../../../docs/cli.md")),
+        ] {
+            assert!(
+                text.replace('\n', " ").contains(&counted),
+                "{name} does not say `{counted}`"
+            );
+        }
     }
 }

@@ -18,9 +18,6 @@ use crate::doctor::rules::examples::{project, resolved, unresolved};
 /// Why a port without a host port (`- 8080`) clashes with nothing for devctl.
 const CONTAINER_ONLY: &str = "compose publishes a port without a host port (`- 8080`) on an ephemeral host port the engine picks, so it never clashes with another: it is not host port 8080";
 
-/// Why devctl does not report a port without a host port as one on every interface.
-const EPHEMERAL: &str = "a port without a host port lands on an ephemeral host port the engine picks anew at each start; devctl reports the host ports a file fixes, whose fix is an address (`127.0.0.1:8080:80`)";
-
 /// Two services that build and name an image, with `policy` added to each.
 fn build_and_image(policy: &str) -> LintInput {
     project(&format!(
@@ -334,8 +331,7 @@ pub(super) fn cases() -> Vec<Case> {
             unbound_ports(),
             Finds,
         )
-        .about("port 9080 on")
-        .deliberately(EPHEMERAL),
+        .about("port 9080 on"),
         Case::dclint(
             "no-unbound-port-interfaces",
             &PORT_ALL_INTERFACES,

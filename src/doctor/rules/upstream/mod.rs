@@ -75,23 +75,26 @@ fn devctl_agrees_with_the_peers_own_cases() {
             _ => {}
         }
     }
-    println!("| peer rule | devctl rule | cases | deliberate | agree | agreement |");
-    println!("|---|---|---|---|---|---|");
-    for ((upstream, rule), tally) in &by_rule {
-        println!(
-            "| {upstream} | {rule} | {} | {} | {} | {:.1}% |",
+    let mut table = String::from(
+        "| peer rule | devctl rule | cases | deliberate | agree | agreement |\n|---|---|---|---|---|---|\n",
+    );
+    for ((upstream, rule), tally) in by_rule.iter().chain([(&("total", ""), &total)]) {
+        table.push_str(&format!(
+            "| {upstream} | {rule} | {} | {} | {} | {:.1}% |\n",
             tally.cases,
             tally.deliberate,
             tally.agree,
             tally.percent()
-        );
+        ));
     }
-    println!(
-        "| total | | {} | {} | {} | {:.1}% |",
-        total.cases,
-        total.deliberate,
-        total.agree,
-        total.percent()
+    println!("{table}");
+    for disagreement in &disagreements {
+        println!("{disagreement}");
+    }
+    // docs/rules.md gives the same figures.
+    assert!(
+        include_str!("../../../../docs/rules.md").contains(&table),
+        "docs/rules.md does not hold this table:\n{table}"
     );
     assert!(
         total.percent() >= 95.0,
