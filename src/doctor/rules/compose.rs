@@ -234,7 +234,7 @@ fn healthcheck_not_shipped(input: &LintInput) -> Vec<Finding> {
             .map(|from| Location::at(&build.dockerfile_path, from.line as u64, 1));
         findings.push(HEALTHCHECK_NOT_SHIPPED.finding(
             format!(
-                "{reliance}, but the stage of {} that ships ({stage}) {lack}",
+                "{reliance}, but the stage that ships from {} ({stage}) {lack}",
                 build.dockerfile_path.display()
             ),
             from,
@@ -830,8 +830,8 @@ mod tests {
         Example::new(
             with("FROM alpine:3.20\nCMD [\"/app\"]\n", worker),
             &[
-                "app/Dockerfile:1:1 service `app` has a healthcheck in compose, but the stage of app/Dockerfile that ships (the last) has no HEALTHCHECK",
-                "worker/Dockerfile:4:1 web waits for service `worker` to be healthy, but the stage of worker/Dockerfile that ships (`production`) has no HEALTHCHECK",
+                "app/Dockerfile:1:1 service `app` has a healthcheck in compose, but the stage that ships from app/Dockerfile (the last) has no HEALTHCHECK",
+                "worker/Dockerfile:4:1 web waits for service `worker` to be healthy, but the stage that ships from worker/Dockerfile (`production`) has no HEALTHCHECK",
             ],
             with(
                 "FROM alpine:3.20\nHEALTHCHECK CMD [\"/healthcheck\"]\nCMD [\"/app\"]\n",
@@ -866,7 +866,7 @@ mod tests {
         assert_eq!(
             findings(&HEALTHCHECK_NOT_SHIPPED, input),
             [
-                "app/Dockerfile:3:1 service `app` has a healthcheck in compose, but the stage of app/Dockerfile that ships (the last) turns the HEALTHCHECK off (HEALTHCHECK NONE, line 4)"
+                "app/Dockerfile:3:1 service `app` has a healthcheck in compose, but the stage that ships from app/Dockerfile (the last) turns the HEALTHCHECK off (HEALTHCHECK NONE, line 4)"
             ]
         );
     }

@@ -55,7 +55,7 @@ pub(super) const PORT_ALL_INTERFACES: LintRule = LintRule {
     id: RuleId::PortAllInterfaces,
     severity: Warning,
     summary: "a port is published on every interface (0.0.0.0), reachable from the network",
-    fix: "bind it to the loopback interface: \"127.0.0.1:8080:80\"",
+    fix: "bind it to the loopback interface: \"127.0.0.1:8080:80\" (\"127.0.0.1::80\" for a host port the engine picks), or use `expose:` where only other services reach it",
     check: Check::Project(port_all_interfaces),
     #[cfg(test)]
     example: tests::port_all_interfaces,

@@ -84,11 +84,11 @@ fn env_not_dockerignored(build: &BuildSource) -> Vec<Finding> {
     }
     vec![ENV_NOT_DOCKERIGNORED.finding(
         format!(
-            "the build context of `{}` holds .env, and {} does not exclude it",
+            "the build context of `{}` holds .env, and {}",
             build.service,
             match build.dockerignore {
-                Some(_) => ".dockerignore",
-                None => "there is no .dockerignore that",
+                Some(_) => ".dockerignore does not exclude it",
+                None => "there is no .dockerignore to exclude it",
             }
         ),
         Some(Location::file(build.context.join(".dockerignore"))),
@@ -279,7 +279,7 @@ mod tests {
         Example::new(
             unignored,
             &[
-                "app/.dockerignore the build context of `app` holds .env, and there is no .dockerignore that does not exclude it",
+                "app/.dockerignore the build context of `app` holds .env, and there is no .dockerignore to exclude it",
             ],
             ignored,
         )
