@@ -1,6 +1,7 @@
 //! `Finding`: one thing `devctl doctor` found — the rule, its severity, a message, where (a
 //! file, and a line and column where the source has them) and how to fix it; and `masked`,
-//! which hides the credentials of URLs in what a finding says.
+//! which hides the credentials of URLs in what a finding says and shows its control
+//! characters escaped.
 
 use std::path::{Path, PathBuf};
 
@@ -54,7 +55,9 @@ pub struct Finding {
 
 /// `text` with the credentials of every URL in it masked: `https://user:pass@host/…` (or
 /// `https://token@host/…`) becomes `https://***@host/…`. A user name alone is kept over ssh
-/// (`git+ssh://git@host/…`), where it is a login, not a secret.
+/// (`git+ssh://git@host/…`), where it is a login, not a secret. Control characters (an
+/// escape sequence a Dockerfile's words carry) are shown escaped, `\u{1b}`, so that a
+/// message cannot drive the terminal it is printed on.
 pub fn masked(text: &str) -> String {
     let mut result = String::with_capacity(text.len());
     let mut rest = text;
@@ -83,6 +86,18 @@ pub fn masked(text: &str) -> String {
         rest = &after[authority_end..];
     }
     result.push_str(rest);
+    if result.chars().any(char::is_control) {
+        result = result
+            .chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect();
+    }
     result
 }
 
@@ -96,6 +111,21 @@ pub fn shown(path: &Path, root: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        // A Dockerfile's words reach the terminal through a finding's message: an escape
+        // sequence in them must not clear the screen or retitle the terminal.
+        assert_eq!(
+            masked("unpinned \u{1b}]0;title\u{7}\u{1b}[2Jflask\u{0}\u{7f}\u{9b}1m"),
+            "unpinned \\u{1b}]0;title\\u{7}\\u{1b}[2Jflask\\u{0}\\u{7f}\\u{9b}1m"
+        );
+        assert_eq!(masked("tab\there"), "tab\\there");
+        assert_eq!(
+            masked("https://a:b@c\u{1b}[0m/x ü €"),
+            "https://***@c\\u{1b}[0m/x ü €"
+        );
+    }
 
     #[test]
     fn credentials_in_urls_are_masked() {
