@@ -92,18 +92,25 @@ impl LintInput {
     ) -> Result<LintInput> {
         let root = project.root.path();
         let (model, raw_model, invalid) = match model {
-            Ok(model) => (
-                model.value().clone(),
-                project.uninterpolated_model(printer)?,
-                None,
-            ),
+            // Compose may resolve a project it cannot read without interpolation (a variable
+            // where its schema wants a fixed word: `pull_policy: ${POLICY:-always}`); then
+            // the compose files as written stand in for that model.
+            Ok(model) => match project.uninterpolated_model(printer) {
+                Ok(raw_model) => (model.value().clone(), raw_model, None),
+                Err(error) => {
+                    printer.warn(format!(
+                        "{error:#}; the rules read the compose files as written for what they say before interpolation"
+                    ));
+                    (model.value().clone(), Value::Null, None)
+                }
+            },
             Err(error) => {
                 let cause = error.root_cause().to_string();
                 let line = crate::compose::program::error_line(&cause);
                 (Value::Null, Value::Null, Some(line))
             }
         };
-        let files = project
+        let files: Vec<ComposeSource> = project
             .compose_file_paths()
             .into_iter()
             .filter_map(|path| {
@@ -116,6 +123,11 @@ impl LintInput {
                 })
             })
             .collect();
+        let raw_model = if raw_model.is_null() && invalid.is_none() {
+            as_written(&files)
+        } else {
+            raw_model
+        };
         let builds = BuildSource::collect(&model, project);
         let env_example = [root.to_path_buf(), project.compose_directory()]
             .iter()
@@ -270,6 +282,29 @@ impl BuildSource {
         }
         builds
     }
+}
+
+/// The services of the compose files as written, merged in order (a later file's keys over
+/// an earlier's, service by service): the model without interpolation, where compose cannot
+/// give it.
+fn as_written(files: &[ComposeSource]) -> Value {
+    let mut services = serde_json::Map::new();
+    for file in files {
+        let Some(written) = file.value.get("services").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, service) in written {
+            let merged = services
+                .entry(name.clone())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let (Some(merged), Some(service)) = (merged.as_object_mut(), service.as_object()) {
+                for (key, value) in service {
+                    merged.insert(key.clone(), value.clone());
+                }
+            }
+        }
+    }
+    serde_json::json!({ "services": services })
 }
 
 /// One service's image, as the image rule reads it.

@@ -888,3 +888,39 @@ fn a_from_naming_an_image_another_service_builds_is_not_unpinned() {
         ["FROM doctor/other:latest has the floating tag `latest`"]
     );
 }
+
+/// A project compose resolves, but cannot read without interpolation (a variable where its
+/// schema wants a fixed word), is still checked: the files as written stand in for that model.
+#[test]
+fn a_project_compose_reads_only_interpolated_is_still_checked() {
+    require_engine();
+    let fixture = Fixture::new("doctor-interpolated-only");
+    fixture.write("profiles/default.yaml", "description: x\n");
+    fixture.write(
+        "compose.yaml",
+        "name: doctor\nservices:\n  app:\n    image: {busybox}\n    pull_policy: ${DOCTOR_PULL_POLICY:-never}\n    environment:\n      DB_PASSWORD: ${DOCTOR_DB_PASSWORD:-x}\n      API_TOKEN: literal123\n",
+    );
+    let outcome = fixture
+        .devctl()
+        .args(["doctor", "--format", "json"])
+        .run();
+    assert_eq!(outcome.code, Some(1), "{}", outcome.stderr);
+    assert!(
+        outcome.stderr.contains("cannot read the project without interpolation"),
+        "{}",
+        outcome.stderr
+    );
+    let secrets: Vec<String> = outcome.json()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|finding| finding["rule"] == "literal-secret")
+        .map(|finding| finding["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        secrets,
+        ["service `app` sets API_TOKEN to a literal value"],
+        "{}",
+        outcome.stdout
+    );
+}
