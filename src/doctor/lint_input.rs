@@ -5,7 +5,7 @@
 //! project on disk; the rules are pure functions of it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde_json::Value;
@@ -46,6 +46,9 @@ pub struct BuildSource {
     pub dockerfile_path: PathBuf,
     /// `None` when the file cannot be read.
     pub dockerfile: Option<Dockerfile>,
+    /// Why the Dockerfile cannot be read, when it exists yet cannot be (not a regular file,
+    /// too large, unreadable).
+    pub unreadable: Option<String>,
     /// The compose file's `build.target`.
     pub target: Option<String>,
     /// The profile's `fidelity.build_targets` entry for the service.
@@ -133,7 +136,7 @@ impl LintInput {
             .iter()
             .map(|directory| directory.join(".env.example"))
             .find(|path| path.is_file())
-            .and_then(|path| Some((shown(&path, root), std::fs::read_to_string(&path).ok()?)));
+            .and_then(|path| Some((shown(&path, root), read_text(&path).ok()?)));
         let env_schema = project
             .env_schema
             .clone()
@@ -263,18 +266,18 @@ impl BuildSource {
             else {
                 continue;
             };
+            let read = read_text(&dockerfile);
             builds.push(BuildSource {
                 service: service.clone(),
                 dockerfile_path: shown(&dockerfile, root),
-                dockerfile: std::fs::read_to_string(&dockerfile)
-                    .ok()
-                    .map(|text| Dockerfile::parse(&text)),
+                dockerfile: read.as_ref().ok().map(|text| Dockerfile::parse(text)),
+                unreadable: read.err().flatten(),
                 target: build
                     .get("target")
                     .and_then(Value::as_str)
                     .map(String::from),
                 profile_target: project.profile.fidelity.build_targets.get(service).cloned(),
-                dockerignore: std::fs::read_to_string(context.join(".dockerignore")).ok(),
+                dockerignore: dockerignore_of(&dockerfile, &context),
                 context_has_env: context.join(".env").is_file(),
                 context: shown(&context, root),
                 project_images: project_images.clone(),
@@ -282,6 +285,49 @@ impl BuildSource {
         }
         builds
     }
+}
+
+/// The most of a Dockerfile, `.dockerignore` or `.env.example` devctl reads: more is not a
+/// file a person wrote.
+const TEXT_LIMIT: u64 = 4 << 20;
+
+/// A text file a build names, read with invalid UTF-8 replaced; `Err(None)` when it does not
+/// exist, `Err(Some(why))` when it exists yet cannot be read as one (a FIFO, a device, a
+/// directory, a huge file): a read never blocks nor fills memory.
+fn read_text(path: &Path) -> Result<String, Option<String>> {
+    use std::io::Read;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Err(None),
+        Err(error) => return Err(Some(format!("cannot be read ({error})"))),
+    };
+    if !metadata.is_file() {
+        return Err(Some("is not a regular file".to_string()));
+    }
+    if metadata.len() > TEXT_LIMIT {
+        return Err(Some(format!(
+            "is larger than {} MiB, which no Dockerfile is",
+            TEXT_LIMIT >> 20
+        )));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(TEXT_LIMIT).read_to_end(&mut bytes))
+        .map_err(|error| Some(format!("cannot be read ({error})")))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// The ignore file BuildKit uses for a build: `<Dockerfile>.dockerignore` beside the
+/// Dockerfile when there is one, else the context's `.dockerignore`.
+fn dockerignore_of(dockerfile: &Path, context: &Path) -> Option<String> {
+    let beside = dockerfile.file_name().map(|name| {
+        let mut name = name.to_os_string();
+        name.push(".dockerignore");
+        dockerfile.with_file_name(name)
+    });
+    beside
+        .and_then(|path| read_text(&path).ok())
+        .or_else(|| read_text(&context.join(".dockerignore")).ok())
 }
 
 /// The services of the compose files as written, merged in order (a later file's keys over

@@ -900,13 +900,12 @@ fn a_project_compose_reads_only_interpolated_is_still_checked() {
         "compose.yaml",
         "name: doctor\nservices:\n  app:\n    image: {busybox}\n    pull_policy: ${DOCTOR_PULL_POLICY:-never}\n    environment:\n      DB_PASSWORD: ${DOCTOR_DB_PASSWORD:-x}\n      API_TOKEN: literal123\n",
     );
-    let outcome = fixture
-        .devctl()
-        .args(["doctor", "--format", "json"])
-        .run();
+    let outcome = fixture.devctl().args(["doctor", "--format", "json"]).run();
     assert_eq!(outcome.code, Some(1), "{}", outcome.stderr);
     assert!(
-        outcome.stderr.contains("cannot read the project without interpolation"),
+        outcome
+            .stderr
+            .contains("cannot read the project without interpolation"),
         "{}",
         outcome.stderr
     );
@@ -922,5 +921,51 @@ fn a_project_compose_reads_only_interpolated_is_still_checked() {
         ["service `app` sets API_TOKEN to a literal value"],
         "{}",
         outcome.stdout
+    );
+}
+
+/// A Dockerfile that is a FIFO, a directory or not UTF-8 neither blocks nor misleads doctor:
+/// the first two cannot be read as one, and the last is read with its bad bytes replaced.
+#[test]
+fn a_dockerfile_that_is_no_regular_file_is_named_as_such_and_never_blocks() {
+    require_engine();
+    let fixture = Fixture::new("doctor-odd-dockerfile");
+    fixture.write("profiles/default.yaml", "description: x\n");
+    fixture.write(
+        "compose.yaml",
+        "name: doctor\nservices:\n  fifo:\n    build: {context: ., dockerfile: fifo}\n  folder:\n    build: {context: ., dockerfile: folder}\n  latin:\n    build: {context: ., dockerfile: latin.Dockerfile}\n",
+    );
+    let fifo = fixture.root().join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir(fixture.root().join("folder")).unwrap();
+    std::fs::write(
+        fixture.root().join("latin.Dockerfile"),
+        b"# caf\xe9\nFROM debian:latest\nUSER app\n",
+    )
+    .unwrap();
+    let findings = findings_of(&fixture, false);
+    let about = |rule: &str| -> Vec<&String> {
+        findings
+            .iter()
+            .filter(|(id, _)| id == rule)
+            .map(|(_, message)| message)
+            .collect()
+    };
+    assert_eq!(
+        about("dockerfile-missing"),
+        [
+            "service `fifo` builds with fifo, which is not a regular file",
+            "service `folder` builds with folder, which is not a regular file",
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        about("base-image-unpinned"),
+        ["FROM debian:latest has the floating tag `latest`"],
+        "{findings:#?}"
     );
 }

@@ -49,7 +49,7 @@ fn each_instruction(
 pub(super) const DOCKERFILE_MISSING: LintRule = LintRule {
     id: RuleId::DockerfileMissing,
     severity: Error,
-    summary: "a service's build names a Dockerfile that does not exist",
+    summary: "a service's build names a Dockerfile that does not exist, or that cannot be read as one (not a regular file, too large)",
     fix: "fix build.context / build.dockerfile, or add the Dockerfile",
     check: Check::Build(dockerfile_missing),
     #[cfg(test)]
@@ -62,9 +62,10 @@ fn dockerfile_missing(build: &BuildSource) -> Vec<Finding> {
     }
     vec![DOCKERFILE_MISSING.finding(
         format!(
-            "service `{}` builds with {}, which does not exist",
+            "service `{}` builds with {}, which {}",
             build.service,
-            build.dockerfile_path.display()
+            build.dockerfile_path.display(),
+            build.unreadable.as_deref().unwrap_or("does not exist")
         ),
         Some(Location::file(&build.dockerfile_path)),
     )]

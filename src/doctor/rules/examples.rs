@@ -169,6 +169,7 @@ pub(crate) fn service_build(service: &str, dockerfile: &str) -> BuildSource {
         context: PathBuf::from(service),
         dockerfile_path: PathBuf::from(service).join("Dockerfile"),
         dockerfile: Some(Dockerfile::parse(dockerfile)),
+        unreadable: None,
         target: None,
         profile_target: None,
         dockerignore: None,
