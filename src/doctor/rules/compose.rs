@@ -159,7 +159,10 @@ fn healthcheck_no_start_period(input: &LintInput) -> Vec<Finding> {
         let Some(check) = service.get("healthcheck") else {
             continue;
         };
-        if !disabled(check) && check.get("start_period").is_none() {
+        // `healthcheck: {disable: false}` (or one with timings only) defines no check: the
+        // image's HEALTHCHECK runs, with its own start period.
+        let defines_a_test = check.get("test").is_some_and(|test| !test.is_null());
+        if defines_a_test && !disabled(check) && check.get("start_period").is_none() {
             findings.push(HEALTHCHECK_NO_START_PERIOD.finding(
                 format!("the healthcheck of `{name}` has no start_period"),
                 input.locate_in_service(name, &["healthcheck"]),
@@ -810,7 +813,7 @@ mod tests {
             ),
             &["compose.yaml:4:5 the healthcheck of `app` has no start_period"],
             project(
-                "services:\n  app:\n    image: a:1\n    healthcheck:\n      test: [CMD, 'true']\n      start_period: 10s\n",
+                "services:\n  app:\n    image: a:1\n    healthcheck:\n      test: [CMD, 'true']\n      start_period: 10s\n  image_s_own:\n    image: a:1\n    healthcheck: {disable: false, interval: 5s}\n",
             ),
         )
     }

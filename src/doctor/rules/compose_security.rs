@@ -19,7 +19,7 @@ use crate::doctor::rules::compose::{mount_matches, port_matches};
 pub(super) const LITERAL_SECRET: LintRule = LintRule {
     id: RuleId::LiteralSecret,
     severity: Error,
-    summary: "a secret-looking variable has a literal value in the compose file",
+    summary: "a secret-looking variable, or a URL with a password, has a literal value in the compose file",
     fix: "move the value to an env file kept out of version control, and write `${NAME}` in the compose file (or use secrets:)",
     check: Check::Project(literal_secret),
     #[cfg(test)]
@@ -40,15 +40,33 @@ fn literal_secret(input: &LintInput) -> Vec<Finding> {
                 value.to_lowercase().as_str(),
                 "yes" | "no" | "true" | "false" | "0" | "1" | "on" | "off"
             );
-            if is_secret_name(variable) && !value.is_empty() && !value.contains('$') && !flag {
-                findings.push(LITERAL_SECRET.finding(
-                    format!("service `{name}` sets {variable} to a literal value"),
-                    input.locate_in_service(name, &["environment", variable]),
-                ));
-            }
+            let written = !value.is_empty() && !value.contains('$');
+            let what = if written && is_secret_name(variable) && !flag {
+                "a literal value"
+            } else if written && has_url_password(value) {
+                "a URL with a literal password"
+            } else {
+                continue;
+            };
+            findings.push(LITERAL_SECRET.finding(
+                format!("service `{name}` sets {variable} to {what}"),
+                input.locate_in_service(name, &["environment", variable]),
+            ));
         }
     }
     findings
+}
+
+/// Whether `value` holds a URL whose user information has a password
+/// (`postgres://shop:hunter2@db/shop`), whatever the variable's name.
+fn has_url_password(value: &str) -> bool {
+    value.split("://").skip(1).any(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        authority
+            .rsplit_once('@')
+            .and_then(|(user_information, _)| user_information.split_once(':'))
+            .is_some_and(|(_, password)| !password.is_empty())
+    })
 }
 
 pub(super) const PORT_ALL_INTERFACES: LintRule = LintRule {
@@ -68,9 +86,16 @@ fn port_all_interfaces(input: &LintInput) -> Vec<Finding> {
             if !matches!(text(port, "host_ip"), "" | "0.0.0.0" | "::") {
                 continue;
             }
+            // A port's tcp and udp halves are two findings: each says which it is.
+            let protocol = match text(port, "protocol") {
+                "" | "tcp" => String::new(),
+                protocol => format!("/{protocol}"),
+            };
             match published_port(port) {
                 Some(published) => findings.push(PORT_ALL_INTERFACES.finding(
-                    format!("service `{name}` publishes port {published} on every interface"),
+                    format!(
+                        "service `{name}` publishes port {published}{protocol} on every interface"
+                    ),
                     input.locate_item(name, "ports", |item| port_matches(item, &published)),
                 )),
                 // A container port alone (`- 8080`) is published too, on a host port the
@@ -79,7 +104,7 @@ fn port_all_interfaces(input: &LintInput) -> Vec<Finding> {
                     let target = port.get("target").map(Value::to_string).unwrap_or_default();
                     findings.push(PORT_ALL_INTERFACES.finding(
                         format!(
-                            "service `{name}` publishes container port {target} on every interface, on a host port the engine picks"
+                            "service `{name}` publishes container port {target}{protocol} on every interface, on a host port the engine picks"
                         ),
                         input.locate_item(name, "ports", |item| container_port_matches(item, &target)),
                     ));
@@ -359,14 +384,15 @@ mod tests {
     pub(super) fn literal_secret() -> Example {
         Example::new(
             app(
-                "    environment:\n      DB_PASSWORD: hunter2\n      API_TOKEN: abc123\n      DB_USER: shop\n",
+                "    environment:\n      DB_PASSWORD: hunter2\n      API_TOKEN: abc123\n      DB_USER: shop\n      DATABASE_URL: postgres://shop:hunter2@db:5432/shop\n",
             ),
             &[
                 "compose.yaml:6:7 service `app` sets API_TOKEN to a literal value",
+                "compose.yaml:8:7 service `app` sets DATABASE_URL to a URL with a literal password",
                 "compose.yaml:5:7 service `app` sets DB_PASSWORD to a literal value",
             ],
             app(
-                "    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n      DB_PASSWORD_FILE: /run/secrets/db\n      MYSQL_ALLOW_EMPTY_PASSWORD: 'yes'\n      SECRET_ENABLED: 'true'\n      API_TOKEN: ''\n",
+                "    environment:\n      DB_PASSWORD: ${DB_PASSWORD}\n      DB_PASSWORD_FILE: /run/secrets/db\n      MYSQL_ALLOW_EMPTY_PASSWORD: 'yes'\n      SECRET_ENABLED: 'true'\n      API_TOKEN: ''\n      DATABASE_URL: postgres://shop:${DB_PASSWORD}@db/shop\n      CACHE_URL: redis://cache:6379/0\n      GIT_REMOTE: ssh://git@example.com/team/app.git\n",
             ),
         )
     }
@@ -411,6 +437,20 @@ mod tests {
         assert_eq!(
             findings(&PORT_ALL_INTERFACES, input),
             ["compose.override.yaml:4:9 service `app` publishes port 2000 on every interface"]
+        );
+    }
+
+    #[test]
+    fn a_port_s_tcp_and_udp_halves_say_which_they_are() {
+        let input = app(
+            "    ports:\n      - {target: 53, published: '53', protocol: tcp}\n      - {target: 53, published: '53', protocol: udp}\n",
+        );
+        assert_eq!(
+            findings(&PORT_ALL_INTERFACES, input),
+            [
+                "compose.yaml:5:9 service `app` publishes port 53 on every interface",
+                "compose.yaml:5:9 service `app` publishes port 53/udp on every interface",
+            ]
         );
     }
 

@@ -9,10 +9,10 @@ use crate::doctor::dockerfile::{Dockerfile, Instruction, from_image};
 
 /// Tags that name no release but follow the releases as they come: the same reference
 /// pulls another image after each one. Compared case-insensitively.
-const FLOATING_TAGS: [&str; 22] = [
+const FLOATING_TAGS: [&str; 23] = [
     "latest", "stable", "edge", "lts", "nightly", "dev", "devel", "develop", "beta", "alpha",
     "canary", "test", "testing", "unstable", "mainline", "rolling", "current", "main", "master",
-    "next", "preview", "snapshot",
+    "next", "preview", "snapshot", "release",
 ];
 
 /// Variant words that name no release either: a tag made only of them and floating tags
