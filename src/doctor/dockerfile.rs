@@ -5,6 +5,14 @@
 //! `<<` (`<<-` strips leading tabs; the marker may be quoted), several on one line, each
 //! body up to the line that is its marker.
 
+/// A parser directive line, `# key=value`, as its key and value.
+fn directive(line: &str) -> Option<(&str, &str)> {
+    let (key, value) = line.trim_start().strip_prefix('#')?.split_once('=')?;
+    let key = key.trim();
+    let word = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    word.then(|| (key, value.trim()))
+}
+
 /// One instruction: its keyword upper-cased, its arguments joined into one line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instruction {
@@ -39,15 +47,18 @@ pub struct Dockerfile {
 
 impl Dockerfile {
     pub fn parse(text: &str) -> Dockerfile {
+        // A byte order mark is not part of the first line.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines: Vec<&str> = text.lines().collect();
-        // The `# escape=` parser directive, before any instruction, sets the continuation.
+        // Parser directives (`# escape=`, `# syntax=`) count only at the very top: the first
+        // comment that is not one, blank line or instruction ends them.
         let escape = lines
             .iter()
-            .take_while(|line| line.trim_start().starts_with('#'))
-            .find_map(|line| {
-                let directive = line.trim_start().trim_start_matches('#').trim();
-                let (key, value) = directive.split_once('=')?;
-                (key.trim().eq_ignore_ascii_case("escape")).then(|| value.trim().chars().next())?
+            .map_while(|line| directive(line))
+            .find_map(|(key, value)| {
+                key.eq_ignore_ascii_case("escape")
+                    .then(|| value.chars().next())
+                    .flatten()
             })
             .unwrap_or('\\');
         let mut instructions = Vec::new();
@@ -68,8 +79,11 @@ impl Dockerfile {
                     break;
                 }
                 text.push(' ');
-                // Comment lines inside a continuation are dropped, as Docker does.
-                while index < lines.len() && lines[index].trim_start().starts_with('#') {
+                // Comment and empty lines inside a continuation are dropped, as Docker does.
+                while index < lines.len()
+                    && (lines[index].trim_start().starts_with('#')
+                        || lines[index].trim().is_empty())
+                {
                     index += 1;
                 }
                 current = lines
@@ -351,6 +365,43 @@ mod tests {
         assert_eq!(
             from_image("--platform=linux/amd64 node:20 AS build"),
             "node:20"
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_empty_continuation_lines_and_late_directives() {
+        let keywords = |text: &str| -> Vec<(String, String)> {
+            Dockerfile::parse(text)
+                .instructions
+                .into_iter()
+                .map(|i| (i.keyword, i.arguments))
+                .collect()
+        };
+        let pair = |keyword: &str, arguments: &str| (keyword.to_string(), arguments.to_string());
+        // A BOM before `FROM` (and before a directive) hides neither.
+        assert_eq!(
+            keywords("\u{feff}# escape=`\nFROM a:1\nRUN one `\n  two\n"),
+            [pair("FROM", "a:1"), pair("RUN", "one two")]
+        );
+        // Docker joins a continuation across empty and comment lines.
+        assert_eq!(
+            keywords(
+                "FROM a:1\nRUN apt-get update && \\\n\n    # note\n    apt-get install -y curl\nUSER app\n"
+            ),
+            [
+                pair("FROM", "a:1"),
+                pair("RUN", "apt-get update && apt-get install -y curl"),
+                pair("USER", "app")
+            ]
+        );
+        // A directive after an ordinary comment is only a comment.
+        assert_eq!(
+            keywords("# build notes\n# escape=`\nFROM a:1\nRUN one `\nUSER app\n"),
+            [
+                pair("FROM", "a:1"),
+                pair("RUN", "one `"),
+                pair("USER", "app")
+            ]
         );
     }
 
