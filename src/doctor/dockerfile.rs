@@ -5,6 +5,8 @@
 //! `<<` (`<<-` strips leading tabs; the marker may be quoted), several on one line, each
 //! body up to the line that is its marker.
 
+use crate::doctor::shell;
+
 /// A parser directive line, `# key=value`, as its key and value.
 fn directive(line: &str) -> Option<(&str, &str)> {
     let (key, value) = line.trim_start().strip_prefix('#')?.split_once('=')?;
@@ -37,6 +39,14 @@ impl Instruction {
     /// The arguments on the instruction's own line(s), without heredoc bodies.
     pub fn command_line(&self) -> &str {
         self.arguments.split('\n').next().unwrap_or_default()
+    }
+
+    /// The instruction read as a RUN: its flags, its script, and its heredocs.
+    pub(crate) fn run(&self) -> shell::Run {
+        shell::Run::with_heredocs(
+            self.command_line(),
+            self.heredocs.iter().map(|heredoc| heredoc.body.as_str()),
+        )
     }
 }
 
@@ -294,22 +304,7 @@ fn raw_words(line: &str, escape: char) -> Vec<String> {
                 }
             }
             '$' if matches!(chars.peek(), Some('(' | '{')) => {
-                word.push(c);
-                let open = chars.next().unwrap_or('(');
-                let close = if open == '(' { ')' } else { '}' };
-                word.push(open);
-                let mut depth = 1;
-                for inner in chars.by_ref() {
-                    word.push(inner);
-                    if inner == open {
-                        depth += 1;
-                    } else if inner == close {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                }
+                shell::push_substitution(&mut chars, &mut word);
             }
             c if c.is_whitespace() => {
                 if !word.is_empty() {

@@ -12,7 +12,7 @@ use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
 use crate::doctor::rules::reading::unpinned;
-use crate::doctor::shell::{self, Command, Joined, Run};
+use crate::doctor::shell::{self, Command, Joined, ScriptKind};
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
@@ -436,50 +436,9 @@ fn copies_everything(instruction: &Instruction) -> bool {
         })
 }
 
-/// The shells whose scripts the rules read.
-const SHELLS: [&str; 6] = ["sh", "bash", "ash", "dash", "zsh", "ksh"];
-
-/// How a RUN whose script is `commands` runs its heredocs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HeredocScripts {
-    /// The script is only heredocs (`RUN <<EOF`): each runs as a script, with the SHELL
-    /// (or by its `#!` line).
-    Whole,
-    /// The script is one shell reading them (`RUN bash <<EOF`).
-    FedToShell,
-    /// Not as scripts (`cat <<EOF > file`, `python3 <<EOF`).
-    Not,
-}
-
-fn heredoc_scripts(commands: &[Command]) -> HeredocScripts {
-    match commands {
-        [only] if only.words.iter().all(|word| word.contains("<<")) => HeredocScripts::Whole,
-        [only]
-            if only
-                .program()
-                .is_some_and(|program| SHELLS.contains(&program)) =>
-        {
-            HeredocScripts::FedToShell
-        }
-        _ => HeredocScripts::Not,
-    }
-}
-
-/// The simple commands a RUN runs: its script's, and those of the heredocs it runs as
-/// scripts.
-fn run_commands(instruction: &Instruction) -> Vec<Command> {
-    let mut commands = Run::parse(instruction.command_line()).commands();
-    if heredoc_scripts(&commands) != HeredocScripts::Not {
-        for heredoc in &instruction.heredocs {
-            commands.extend(shell::commands(&heredoc.body));
-        }
-    }
-    commands
-}
-
 /// Whether a RUN installs a project's dependencies (from what the context holds).
 fn installs_dependencies(instruction: &Instruction) -> bool {
-    run_commands(instruction).iter().any(|command| {
+    instruction.run().commands().iter().any(|command| {
         let mut words: Vec<&str> = command.words.iter().map(String::as_str).collect();
         if let Some(program) = command.program() {
             words[0] = program;
@@ -781,11 +740,7 @@ fn unsafe_pipe(instruction: &Instruction, shell: &Shell) -> Option<String> {
     if !shell.is_posix() {
         return None;
     }
-    let run = Run::parse(instruction.command_line());
-    if run.script.trim_start().starts_with('[') {
-        return None; // exec form: no shell
-    }
-    let commands = run.commands();
+    let run = instruction.run();
     let without_pipefail = || {
         Some(if shell.pipefail {
             format!(
@@ -796,28 +751,15 @@ fn unsafe_pipe(instruction: &Instruction, shell: &Shell) -> Option<String> {
             "RUN pipes commands without pipefail".to_string()
         })
     };
-    if pipes_before_pipefail(&commands) && !shell.has_pipefail() {
-        return without_pipefail();
-    }
-    let how = heredoc_scripts(&commands);
-    if how == HeredocScripts::Not {
-        return None;
-    }
-    for heredoc in &instruction.heredocs {
-        let body = heredoc.body.as_str();
-        let shebang = body.starts_with("#!");
-        let shell_shebang = body
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .split_whitespace()
-            .any(|word| SHELLS.contains(&word.rsplit('/').next().unwrap_or(word)));
-        if shebang && !shell_shebang {
-            continue; // another interpreter
-        }
-        let by_the_shell = how == HeredocScripts::Whole && !shebang;
-        if pipes_before_pipefail(&shell::commands(body)) && !(by_the_shell && shell.has_pipefail())
-        {
+    // Exec form runs no shell: `run.scripts()` is empty.
+    for script in run.scripts() {
+        // The SHELL runs the line, and a heredoc script without a `#!` line.
+        let by_the_shell = match script.kind {
+            ScriptKind::Line => true,
+            ScriptKind::Heredoc => !script.text.starts_with("#!"),
+            ScriptKind::ShellInput => false,
+        };
+        if pipes_before_pipefail(&script.commands) && !(by_the_shell && shell.has_pipefail()) {
             return without_pipefail();
         }
     }
@@ -1021,6 +963,10 @@ mod tests {
                 "RUN <<EOF\nset -e\nyarn install --frozen-lockfile\nEOF",
                 "RUN ./gradlew build",
                 "RUN go mod download",
+                // Through a wrapper, a shell's -c script or exec form, as it runs.
+                "RUN sudo -E npm ci",
+                "RUN sh -c 'npm ci'",
+                "RUN [\"npm\", \"ci\"]",
             ] {
                 let dockerfile = format!("FROM a:1\n{copy}\n{install}\n");
                 assert_eq!(
@@ -1224,6 +1170,8 @@ mod tests {
             "RUN a | b; set -o pipefail",
             "RUN <<EOF\na | b\nEOF",
             "RUN bash <<EOF\na | b\nEOF",
+            // bash reads its input as a script: a `#!` line is a comment to it.
+            "RUN bash <<EOF\n#!/usr/bin/env python3\na | b\nEOF",
             "SHELL [\"bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN <<EOF\n#!/bin/bash\na | b\nEOF",
         ];
         for run in found {

@@ -12,7 +12,7 @@ use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Info, Warning};
-use crate::doctor::shell::{self, Command, Joined, Run};
+use crate::doctor::shell::{self, Command, Run};
 
 /// Where `instruction` is, in `build`'s Dockerfile.
 fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
@@ -21,96 +21,6 @@ fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
         instruction.line as u64,
         1,
     ))
-}
-
-/// The simple commands a RUN's script runs: an exec-form RUN (`["pip", "install", "x"]`) is
-/// one command; `sudo`, `env`, `exec` and `command` prefixes are dropped (`env`'s
-/// assignments become the command's); `sh -c SCRIPT` (bash, ash, dash, zsh too) runs the
-/// commands of SCRIPT.
-fn run_commands(run: &Run) -> Vec<Command> {
-    let script = run.script.trim();
-    if script.starts_with('[')
-        && let Ok(words) = serde_json::from_str::<Vec<String>>(script)
-    {
-        let mut commands = Vec::new();
-        expand(
-            Command {
-                joined: Joined::Sequence,
-                assignments: Vec::new(),
-                words,
-            },
-            &mut commands,
-            0,
-        );
-        return commands;
-    }
-    let mut commands = Vec::new();
-    for command in run.commands() {
-        expand(command, &mut commands, 0);
-    }
-    commands
-}
-
-fn expand(mut command: Command, commands: &mut Vec<Command>, depth: usize) {
-    loop {
-        match command.program() {
-            Some("sudo") => {
-                command.words.remove(0);
-                while let Some(option) = command.words.first().filter(|word| word.starts_with('-'))
-                {
-                    let takes_value = matches!(option.as_str(), "-u" | "-g" | "-C" | "-D" | "-h");
-                    command
-                        .words
-                        .drain(..(1 + takes_value as usize).min(command.words.len()));
-                }
-            }
-            Some("env") => {
-                command.words.remove(0);
-                while let Some(word) = command.words.first() {
-                    if word.starts_with('-') {
-                        let takes_value = matches!(word.as_str(), "-u" | "-C" | "-S");
-                        command
-                            .words
-                            .drain(..(1 + takes_value as usize).min(command.words.len()));
-                    } else if let Some(pair) = shell::assignment(word) {
-                        command.assignments.push(pair);
-                        command.words.remove(0);
-                    } else {
-                        break;
-                    }
-                }
-            }
-            Some("exec" | "command" | "nohup") => {
-                command.words.remove(0);
-            }
-            _ => break,
-        }
-    }
-    if depth < 4
-        && matches!(
-            command.program(),
-            Some("sh" | "bash" | "ash" | "dash" | "zsh")
-        )
-    {
-        let script = command.words.iter().position(|word| {
-            word.starts_with('-') && !word.starts_with("--") && word.contains('c')
-        });
-        if let Some(script) = script.and_then(|position| command.words.get(position + 1)) {
-            for (index, mut inner) in shell::commands(script).into_iter().enumerate() {
-                if index == 0 {
-                    inner.joined = command.joined;
-                }
-                let mut assignments = command.assignments.clone();
-                assignments.append(&mut inner.assignments);
-                inner.assignments = assignments;
-                expand(inner, commands, depth + 1);
-            }
-            return;
-        }
-    }
-    if !command.words.is_empty() {
-        commands.push(command);
-    }
 }
 
 /// `name` is `base` or `base` followed by a version: `pip3`, `pip3.12`, `python3`.
@@ -388,8 +298,7 @@ fn unfrozen_install(build: &BuildSource) -> Vec<Finding> {
         .flatten()
         .filter(|instruction| instruction.keyword == "RUN")
     {
-        let run = Run::parse(&instruction.arguments);
-        for command in run_commands(&run) {
+        for command in instruction.run().commands() {
             if let Some(why) = unfrozen(&command) {
                 findings.push(UNFROZEN_INSTALL.finding(why, at(build, instruction)));
             }
@@ -941,8 +850,8 @@ fn package_cache_left(build: &BuildSource) -> Vec<Finding> {
                 }
             }
             "RUN" => {
-                let run = Run::parse(&instruction.arguments);
-                let commands = run_commands(&run);
+                let run = instruction.run();
+                let commands = run.commands();
                 if commands.iter().any(disables_docker_clean) {
                     environment.apt_keeps_packages = true;
                 }
@@ -1039,7 +948,7 @@ mod tests {
 
     #[test]
     fn pip_option_values_local_paths_and_vcs_references() {
-        let unpinned = |script: &str| unfrozen(&run_commands(&Run::parse(script))[0]);
+        let unpinned = |script: &str| unfrozen(&Run::parse(script).commands()[0]);
         for pinned in [
             "pip install --root-user-action ignore --no-cache-dir poetry==1.8.5",
             "pip3 install --trusted-host pypi.example.com --prefix=/opt example==1.2",
@@ -1104,7 +1013,7 @@ mod tests {
             assert_eq!(unpinned(pinned), None, "{pinned}");
         }
         assert_eq!(
-            unfrozen(&run_commands(&Run::parse(r#"["pip", "install", "flask"]"#))[0]).as_deref(),
+            unfrozen(&Run::parse(r#"["pip", "install", "flask"]"#).commands()[0]).as_deref(),
             Some("`pip install` of unpinned flask")
         );
     }

@@ -13,7 +13,7 @@ use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Info, Warning};
-use crate::doctor::shell::{self, Run};
+use crate::doctor::shell;
 
 pub(super) const OS_PACKAGE_UNPINNED: LintRule = LintRule {
     id: RuleId::OsPackageUnpinned,
@@ -108,17 +108,21 @@ fn each_run(
                 "ENV" => environment.extend(declared_names("ENV", &instruction.arguments)),
                 "ARG" => arguments.extend(declared_names("ARG", &instruction.arguments)),
                 "RUN" => {
-                    let commands = Run::parse(&instruction.arguments).commands();
+                    let commands = instruction.run().commands();
                     let mut scope = Scope {
                         variables: environment.union(&arguments).cloned().collect(),
                     };
                     let mut messages = Vec::new();
                     for command in &commands {
                         messages.extend(found(command, &scope));
-                        // Later commands of the same RUN see its assignments and exports.
-                        scope
-                            .variables
-                            .extend(command.assignments.iter().map(|(name, _)| name.clone()));
+                        // Later commands of the same RUN see its assignments and exports; an
+                        // assignment before a command (`V=1 make`, `env V=1 make`) is that
+                        // command's alone.
+                        if command.words.is_empty() && command.wrappers.is_empty() {
+                            scope
+                                .variables
+                                .extend(command.assignments.iter().map(|(name, _)| name.clone()));
+                        }
                         if command.program() == Some("export") {
                             scope
                                 .variables
@@ -223,7 +227,7 @@ fn opaque(word: &str) -> bool {
 
 fn os_package_unpinned(build: &BuildSource) -> Vec<Finding> {
     each_run(build, &OS_PACKAGE_UNPINNED, |command, scope| {
-        unpinned_os_packages(command.unwrapped_words(), scope)
+        unpinned_os_packages(&command.words, scope)
     })
 }
 
@@ -398,7 +402,7 @@ fn zypper_pinned(package: &str, scope: &Scope) -> bool {
 
 fn gem_unpinned(build: &BuildSource) -> Vec<Finding> {
     each_run(build, &GEM_UNPINNED, |command, _| {
-        unpinned_gems(command.unwrapped_words())
+        unpinned_gems(&command.words)
     })
 }
 
@@ -491,7 +495,7 @@ fn gem_switch(option: &str) -> bool {
 
 fn go_install_unpinned(build: &BuildSource) -> Vec<Finding> {
     each_run(build, &GO_INSTALL_UNPINNED, |command, _| {
-        unpinned_go_modules(command.unwrapped_words())
+        unpinned_go_modules(&command.words)
     })
 }
 
@@ -568,13 +572,14 @@ pub(super) const SUDO_IN_RUN: LintRule = LintRule {
 
 fn sudo_in_run(build: &BuildSource) -> Vec<Finding> {
     each_run(build, &SUDO_IN_RUN, |command, _| {
-        command.wrappers().contains(&"sudo").then(|| {
-            let words = command.unwrapped_words();
-            match words.first() {
+        command
+            .wrappers
+            .iter()
+            .any(|wrapper| wrapper == "sudo")
+            .then(|| match command.words.first() {
                 Some(program) => format!("RUN runs `{program}` through sudo"),
                 None => "RUN runs sudo".to_string(),
-            }
-        })
+            })
     })
 }
 
@@ -671,6 +676,45 @@ pub(super) mod tests {
             found("FROM fedora:40\nRUN dnf install -y java-17-openjdk python3-devel\n"),
             ["app/Dockerfile:2:1 `dnf install` without a version: java-17-openjdk, python3-devel"],
             "a digit inside the name is no version"
+        );
+    }
+
+    #[test]
+    fn exec_form_and_shell_scripts_are_read_as_they_run() {
+        let packages = |dockerfile: &str| findings(&OS_PACKAGE_UNPINNED, build(dockerfile));
+        assert_eq!(
+            packages("FROM debian:12\nRUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n"),
+            ["app/Dockerfile:2:1 `apt-get install` without a version: curl"]
+        );
+        assert_eq!(
+            findings(
+                &GEM_UNPINNED,
+                build("FROM ruby:3.3\nRUN bash -ec 'gem install rake'\n")
+            ),
+            ["app/Dockerfile:2:1 `gem install` without a version: rake"]
+        );
+        assert_eq!(
+            findings(
+                &SUDO_IN_RUN,
+                build("FROM debian:12\nRUN sudo sh -c 'make install'\n")
+            ),
+            ["app/Dockerfile:2:1 RUN runs `make` through sudo"]
+        );
+        // The shell expands `$V` before the command (and `env`) runs: an assignment before
+        // a command is that command's alone, while one on its own is in scope after it.
+        for dockerfile in [
+            "FROM fedora:40\nRUN env V=1 dnf install -y git-$V\n",
+            "FROM fedora:40\nRUN V=1 true && dnf install -y git-$V\n",
+        ] {
+            assert_eq!(packages(dockerfile).len(), 1, "{dockerfile}");
+        }
+        assert!(packages("FROM fedora:40\nRUN V=1 && dnf install -y git-$V\n").is_empty());
+        // A heredoc python runs is no shell script.
+        assert!(
+            packages(
+                "FROM debian:12\nRUN <<EOF\n#!/usr/bin/env python3\napt-get install curl\nEOF\n"
+            )
+            .is_empty()
         );
     }
 
