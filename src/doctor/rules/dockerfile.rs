@@ -4,6 +4,8 @@
 //! without pipefail (the package rules are `rules::packages`). The global ARGs before the
 //! first FROM count where they reach: secrets among them, and their defaults in FROM images.
 
+use std::collections::HashMap;
+
 use crate::compose::secrets::is_secret_name;
 use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
 use crate::doctor::finding::{Finding, Location};
@@ -153,7 +155,36 @@ fn stage_user<'a>(
 }
 
 /// `stage`, then the stage it is built FROM (by its `AS` name), and so on: up to 16 parents.
+/// The name a `FROM … AS name` gives its stage.
+fn stage_name(from: &str) -> Option<&str> {
+    let mut words = from.split_whitespace().rev();
+    let name = words.next()?;
+    let keyword = words.next()?;
+    (keyword.eq_ignore_ascii_case("as") && words.next().is_some()).then_some(name)
+}
+
 fn lineage<'a>(stages: &[&'a [Instruction]], stage: &'a [Instruction]) -> Vec<&'a [Instruction]> {
+    lineage_by_name(stages, &stage_names(stages), stage)
+}
+
+/// Each stage's index by its `AS` name, lower-cased (the first stage of a name).
+fn stage_names(stages: &[&[Instruction]]) -> HashMap<String, usize> {
+    let mut names = HashMap::new();
+    for (index, stage) in stages.iter().enumerate() {
+        if let Some(name) = stage.first().and_then(|from| stage_name(&from.arguments)) {
+            names.entry(name.to_lowercase()).or_insert(index);
+        }
+    }
+    names
+}
+
+/// `lineage`, with the stages' names looked up in `names` (`stage_names`), so that a rule
+/// asking for every stage's lineage stays linear in the number of stages.
+fn lineage_by_name<'a>(
+    stages: &[&'a [Instruction]],
+    names: &HashMap<String, usize>,
+    stage: &'a [Instruction],
+) -> Vec<&'a [Instruction]> {
     let mut lineage = vec![stage];
     let mut current = stage;
     while lineage.len() <= 16 {
@@ -163,20 +194,7 @@ fn lineage<'a>(stages: &[&'a [Instruction]], stage: &'a [Instruction]) -> Vec<&'
         else {
             break;
         };
-        let found = stages.iter().copied().find(|candidate| {
-            candidate.first().is_some_and(|from| {
-                let words: Vec<String> = from
-                    .arguments
-                    .to_lowercase()
-                    .split_whitespace()
-                    .map(String::from)
-                    .collect();
-                words.len() >= 3
-                    && words[words.len() - 2] == "as"
-                    && words[words.len() - 1] == parent
-            })
-        });
-        match found {
+        match names.get(&parent).map(|index| stages[*index]) {
             Some(found) if !std::ptr::eq(found, current) => {
                 lineage.push(found);
                 current = found;
@@ -675,9 +693,10 @@ fn pipe_without_pipefail(build: &BuildSource) -> Vec<Finding> {
     };
     let stages = dockerfile.stages();
     let mut findings = Vec::new();
+    let names = stage_names(&stages);
     for &stage in &stages {
         // The SHELL a stage starts with: the last one of the stages it is built from.
-        let mut shell = lineage(&stages, stage)
+        let mut shell = lineage_by_name(&stages, &names, stage)
             .into_iter()
             .skip(1)
             .find_map(|parent| parent.iter().rev().find(|i| i.keyword == "SHELL"))
@@ -1125,6 +1144,21 @@ mod tests {
                 "FROM a:1\nRUN set -o pipefail && curl -fsSL https://example.com/install | sh\nRUN echo a||echo b\n",
             ),
         )
+    }
+
+    #[test]
+    fn thousands_of_stages_built_from_one_inherit_its_shell() {
+        let mut dockerfile =
+            String::from("FROM a:1 AS base\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\n");
+        for index in 0..3000 {
+            dockerfile.push_str(&format!("FROM base AS s{index}\nRUN a | b\n"));
+        }
+        dockerfile.push_str("FROM a:1\nRUN a | b\n");
+        assert_eq!(
+            findings(&PIPE_WITHOUT_PIPEFAIL, build(&dockerfile)).len(),
+            1,
+            "only the last stage, built from no stage, pipes without pipefail"
+        );
     }
 
     #[test]

@@ -342,7 +342,7 @@ fn unfrozen(command: &Command) -> Option<String> {
         }
         "yarn" => {
             let installs = match subcommand(arguments, &["--cache-folder", "--modules-folder"]) {
-                None => true,
+                None => !asks_only(arguments),
                 Some((sub, _)) => sub == "install",
             };
             (installs && !has("--frozen-lockfile") && !has("--immutable"))
@@ -350,8 +350,15 @@ fn unfrozen(command: &Command) -> Option<String> {
         }
         "pnpm" => {
             let (sub, _) = subcommand(arguments, &["--dir", "-C", "--filter"])?;
-            (matches!(sub, "install" | "i") && !has("--frozen-lockfile"))
-                .then(|| "`pnpm install` without --frozen-lockfile".into())
+            // In CI (`CI=1 pnpm install`), pnpm freezes the lockfile unless told otherwise.
+            let in_ci = command
+                .assignments
+                .iter()
+                .any(|(name, value)| name == "CI" && !matches!(value.as_str(), "" | "0" | "false"));
+            (matches!(sub, "install" | "i")
+                && !has("--frozen-lockfile")
+                && (!in_ci || has("--no-frozen-lockfile")))
+            .then(|| "`pnpm install` without --frozen-lockfile".into())
         }
         "pip" => {
             let (sub, rest) = subcommand(arguments, PIP_VALUE_OPTIONS)?;
@@ -600,6 +607,7 @@ fn caches(
                     .into(),
                 cleaned: Box::new(|command| {
                     removes(command, &["/var/lib/apt/lists", "/var/lib/apt"])
+                        || runs(command, APT, &["dist-clean"])
                 }),
             });
             if sub != "update" && environment.apt_keeps_packages {
@@ -611,6 +619,7 @@ fn caches(
                     cleaned: Box::new(|command| {
                         runs(command, APT, &["clean"])
                             || runs(command, APT, &["autoclean"])
+                            || runs(command, APT, &["dist-clean"])
                             || removes(command, &["/var/cache/apt"])
                     }),
                 });
@@ -685,7 +694,7 @@ fn caches(
         "yarn" => {
             let sub = subcommand(arguments, &["--cache-folder", "--modules-folder"]);
             let installs = match sub {
-                None => true,
+                None => !asks_only(arguments),
                 Some((sub, rest)) => {
                     matches!(sub, "install" | "add")
                         || (sub == "global" && rest.first().is_some_and(|word| word == "add"))
@@ -811,12 +820,14 @@ fn mounted(run: &Run, directory: &str) -> bool {
         "/root/.cache/pip" => &["/.cache/pip", "/.cache"],
         "/root/.npm" => &["/.npm"],
         "/usr/local/share/.cache/yarn" => &["/.cache/yarn", "/yarn", "/.yarn"],
+        // apk caches in /etc/apk/cache when that folder exists (a mount makes it exist).
+        "/var/cache/apk" => &["/etc/apk/cache"],
         directory if YUM_CACHES.contains(&directory) => YUM_CACHES,
         _ => &[],
     };
     run.mounts_over(directory)
         || alternatives.iter().any(|alternative| {
-            if alternative.starts_with("/var/") {
+            if alternative.starts_with("/var/") || alternative.starts_with("/etc/") {
                 run.mounts_over(alternative)
             } else {
                 run.mounts.iter().any(|mount| {
@@ -865,6 +876,13 @@ fn package_cache_left(build: &BuildSource) -> Vec<Finding> {
     findings
 }
 
+/// Whether `arguments` only ask a package manager about itself (`yarn --version`).
+fn asks_only(arguments: &[String]) -> bool {
+    arguments
+        .iter()
+        .any(|word| matches!(word.as_str(), "--version" | "-v" | "-V" | "--help" | "-h"))
+}
+
 /// What the caches `commands` leave are, as messages: one per directory.
 fn leftovers(run: &Run, commands: &[Command], environment: &Environment) -> Vec<String> {
     let mut exported: BTreeMap<String, String> = BTreeMap::new();
@@ -873,7 +891,7 @@ fn leftovers(run: &Run, commands: &[Command], environment: &Environment) -> Vec<
     let mounts: Vec<&str> = run
         .mounts
         .iter()
-        .filter(|mount| matches!(mount.kind.as_str(), "cache" | "tmpfs"))
+        .filter(|mount| mount.kind == "cache")
         .map(|mount| mount.target.as_str())
         .collect();
     for (index, command) in commands.iter().enumerate() {
@@ -895,11 +913,16 @@ fn leftovers(run: &Run, commands: &[Command], environment: &Environment) -> Vec<
                 .or_else(|| environment.variables.get(name).cloned())
         };
         for cache in caches(command, &variable, environment) {
+            // A directory already reported is not judged again: a long RUN of installs
+            // that leave one cache stays linear.
+            if directories.contains(&cache.directory) {
+                continue;
+            }
             let handled = mounted(run, &cache.directory)
                 || commands[index + 1..]
                     .iter()
                     .any(|later| (cache.cleaned)(later));
-            if handled || directories.contains(&cache.directory) {
+            if handled {
                 continue;
             }
             directories.push(cache.directory.clone());
@@ -1106,6 +1129,51 @@ mod tests {
         ] {
             assert_eq!(left(&clean), Vec::<String>::new(), "{clean}");
         }
+    }
+
+    /// What real projects' Dockerfiles do: cleans, questions and mounts each read right.
+    #[test]
+    fn what_real_dockerfiles_write_is_read_right() {
+        let left = |run: &str| findings(&PACKAGE_CACHE_LEFT, build(&format!("FROM a:1\n{run}\n")));
+        let unfrozen =
+            |run: &str| findings(&UNFROZEN_INSTALL, build(&format!("FROM a:1\n{run}\n")));
+        // Debian's `apt-get dist-clean` removes the lists and the downloaded packages.
+        assert!(
+            left("RUN apt-get update && apt-get install -y curl && apt-get dist-clean").is_empty()
+        );
+        // `yarn --version` installs nothing.
+        assert!(left("RUN yarn --version").is_empty());
+        assert!(unfrozen("RUN yarn --version && yarn -v").is_empty());
+        assert_eq!(unfrozen("RUN yarn").len(), 1);
+        // apk caches in /etc/apk/cache where that folder is mounted.
+        assert!(left("RUN --mount=type=cache,target=/etc/apk/cache apk add curl").is_empty());
+        // A tmpfs for logs is no cache mount: the plain clean is the advice.
+        assert_eq!(
+            left("RUN --mount=type=tmpfs,target=/var/log apk add curl"),
+            ["app/Dockerfile:2:1 `apk add` leaves its cache in /var/cache/apk: add --no-cache"]
+        );
+        // In CI, pnpm freezes the lockfile.
+        assert!(unfrozen("RUN CI=1 pnpm install").is_empty());
+        assert_eq!(
+            unfrozen("RUN CI=1 pnpm install --no-frozen-lockfile").len(),
+            1
+        );
+        // A cache left again after a clean is still found.
+        assert_eq!(
+            left("RUN apt-get update && rm -rf /var/lib/apt/lists/* && apt-get update").len(),
+            1
+        );
+    }
+
+    /// Thousands of installs in one RUN are read in linear time (each cache judged once).
+    #[test]
+    fn a_run_of_many_installs_is_read_whole() {
+        let run = vec!["pip install requests==2.32.0"; 8000].join(" && ");
+        let found = findings(
+            &PACKAGE_CACHE_LEFT,
+            build(&format!("FROM a:1\nRUN {run}\n")),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

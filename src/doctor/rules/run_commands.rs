@@ -132,8 +132,15 @@ fn each_run(
                                 }));
                         }
                     }
-                    if !messages.is_empty() {
-                        findings.push(rule.finding(messages.join("; "), at(build, instruction)));
+                    // A message said for several commands is said once.
+                    let mut said: Vec<String> = Vec::new();
+                    for message in messages {
+                        if !said.contains(&message) {
+                            said.push(message);
+                        }
+                    }
+                    if !said.is_empty() {
+                        findings.push(rule.finding(said.join("; "), at(build, instruction)));
                     }
                 }
                 _ => {}
@@ -627,7 +634,9 @@ pub(super) mod tests {
 
     pub(in crate::doctor::rules) fn sudo_in_run() -> Example {
         Example::new(
-            build("FROM debian:12\nUSER app\nRUN sudo apt-get update && sudo -E make install\n"),
+            build(
+                "FROM debian:12\nUSER app\nRUN sudo apt-get update && sudo -E make install && sudo apt-get clean\n",
+            ),
             &["app/Dockerfile:3:1 RUN runs `apt-get` through sudo; RUN runs `make` through sudo"],
             build(
                 "FROM debian:12\nRUN apt-get install -y sudo=1.9.13p3-1 && echo sudo\nRUN cat <<EOF > /etc/sudoers.d/app\napp ALL=(ALL) NOPASSWD: /usr/bin/make\nsudo make install\nEOF\nUSER app\n",
