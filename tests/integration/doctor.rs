@@ -438,7 +438,8 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     assert!(validator.iter_errors(&broken).next().is_some());
 }
 
-fn docker_build(tag: &str, directory: &std::path::Path, dockerfile: &str) {
+/// Builds `dockerfile` (`{busybox}` replaced) as image `tag`, in `directory`.
+pub(crate) fn docker_build(tag: &str, directory: &std::path::Path, dockerfile: &str) {
     std::fs::create_dir_all(directory).unwrap();
     std::fs::write(
         directory.join("Dockerfile"),

@@ -6,7 +6,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::harness::{BUSYBOX, Fixture, require_engine};
+use crate::doctor::docker_build;
+use crate::harness::{Fixture, require_engine};
 
 /// The compose-against-image rules.
 pub const RULES: [&str; 5] = [
@@ -16,26 +17,6 @@ pub const RULES: [&str; 5] = [
     "port-not-exposed",
     "entrypoint-not-executable",
 ];
-
-/// Builds `dockerfile` (`{busybox}` replaced) as image `tag`, in `directory`.
-fn build(tag: &str, directory: &std::path::Path, dockerfile: &str) {
-    std::fs::create_dir_all(directory).unwrap();
-    std::fs::write(
-        directory.join("Dockerfile"),
-        dockerfile.replace("{busybox}", BUSYBOX),
-    )
-    .unwrap();
-    let output = std::process::Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(directory)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// (rule, message) of each finding of the compose-against-image rules.
 fn misfits(report: &serde_json::Value) -> BTreeSet<(String, String)> {
@@ -65,25 +46,25 @@ fn each_way_a_service_does_not_fit_its_built_image_is_caught_and_a_fitting_one_p
     let absent = format!("{}-absent", fixture.name);
     let images = fixture.root().join("../images");
     // A user and group, an entrypoint script reached through a symbolic link, port 8080.
-    build(
+    docker_build(
         &good,
         &images.join("good"),
         "FROM {busybox}\nRUN echo 'app:x:1000:1000::/app:/bin/sh' > /etc/passwd && echo 'app:x:1000:' > /etc/group \\\n && printf '#!/bin/sh\\nexec \"$@\"\\n' > /entrypoint.sh && chmod 755 /entrypoint.sh \\\n && mkdir -p /usr/local/bin && ln -s /entrypoint.sh /usr/local/bin/start\nEXPOSE 8080\nENTRYPOINT [\"start\"]\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\"]\n",
     );
     // Distroless-like: one program, no shell, no curl, no /etc/passwd.
-    build(
+    docker_build(
         &bare,
         &images.join("bare"),
         "FROM {busybox} AS tools\nFROM scratch\nCOPY --from=tools /bin/busybox /app/server\nEXPOSE 8080\nENTRYPOINT [\"/app/server\", \"httpd\", \"-f\", \"-p\", \"8080\"]\n",
     );
     // The entrypoint script lost its executable bit.
-    build(
+    docker_build(
         &locked,
         &images.join("locked"),
         "FROM {busybox}\nRUN printf '#!/bin/sh\\nexec \"$@\"\\n' > /entrypoint.sh && chmod 644 /entrypoint.sh \\\n && mkdir -p /usr/local/bin && ln -s /entrypoint.sh /usr/local/bin/start\nENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"sleep\", \"600\"]\n",
     );
     // An executable script for an interpreter the image does not have.
-    build(
+    docker_build(
         &bashful,
         &images.join("bashful"),
         "FROM {busybox}\nRUN printf '#!/bin/bash\\nexec \"$@\"\\n' > /entrypoint.sh && chmod 755 /entrypoint.sh\nENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"sleep\", \"600\"]\n",
