@@ -5,6 +5,8 @@
 //! `<<` (`<<-` strips leading tabs; the marker may be quoted), several on one line, each
 //! body up to the line that is its marker.
 
+use std::collections::HashMap;
+
 use crate::doctor::shell;
 
 /// A parser directive line, `# key=value`, as its key and value.
@@ -229,17 +231,74 @@ impl Dockerfile {
 
     /// The names given to stages (`FROM image AS name`), lower-cased.
     pub fn stage_names(&self) -> Vec<String> {
-        self.instructions
+        self.stages()
             .iter()
-            .filter(|instruction| instruction.keyword == "FROM")
-            .filter_map(|instruction| {
-                let words: Vec<&str> = instruction.arguments.split_whitespace().collect();
-                let position = words
-                    .iter()
-                    .position(|word| word.eq_ignore_ascii_case("as"))?;
-                words.get(position + 1).map(|name| name.to_lowercase())
-            })
+            .filter_map(|stage| stage.first().and_then(stage_name))
             .collect()
+    }
+}
+
+/// The name a `FROM image AS name` gives its stage, lower-cased.
+pub fn stage_name(from: &Instruction) -> Option<String> {
+    let mut words = from.arguments.split_whitespace();
+    words.find(|word| word.eq_ignore_ascii_case("as"))?;
+    words.next().map(str::to_lowercase)
+}
+
+/// How the stages of a Dockerfile (`Dockerfile::stages`) are built from each other: a
+/// stage's parent is the earlier stage its FROM names (BuildKit reads a later name as an
+/// image). Built once, it answers each stage's lineage without searching the stages again.
+#[derive(Debug, Clone, Default)]
+pub struct StageTree {
+    names: Vec<Option<String>>,
+    parents: Vec<Option<usize>>,
+}
+
+impl StageTree {
+    pub fn of(stages: &[&[Instruction]]) -> StageTree {
+        let names: Vec<Option<String>> = stages
+            .iter()
+            .map(|stage| stage.first().and_then(stage_name))
+            .collect();
+        let mut earlier: HashMap<&str, usize> = HashMap::new();
+        let mut parents = Vec::with_capacity(stages.len());
+        for (index, stage) in stages.iter().enumerate() {
+            let base = stage
+                .first()
+                .map(|from| from_image(&from.arguments).to_lowercase());
+            parents.push(base.and_then(|base| earlier.get(base.as_str()).copied()));
+            if let Some(name) = &names[index] {
+                earlier.entry(name.as_str()).or_insert(index);
+            }
+        }
+        StageTree { names, parents }
+    }
+
+    /// The stage `target` names (case-insensitively), or the last stage for `None`.
+    pub fn index(&self, target: Option<&str>) -> Option<usize> {
+        match target {
+            None => self.names.len().checked_sub(1),
+            Some(target) => {
+                let target = target.to_lowercase();
+                self.names
+                    .iter()
+                    .position(|name| name.as_deref() == Some(target.as_str()))
+            }
+        }
+    }
+
+    /// The stage `index` is built FROM, when that is a stage of the file.
+    pub fn parent(&self, index: usize) -> Option<usize> {
+        self.parents.get(index).copied().flatten()
+    }
+
+    /// `index`, then the stage it is built FROM, and so on.
+    pub fn lineage(&self, index: usize) -> Vec<usize> {
+        let mut lineage = vec![index];
+        while let Some(parent) = self.parent(*lineage.last().unwrap_or(&index)) {
+            lineage.push(parent);
+        }
+        lineage
     }
 }
 
@@ -361,6 +420,22 @@ mod tests {
             from_image("--platform=linux/amd64 node:20 AS build"),
             "node:20"
         );
+    }
+
+    #[test]
+    fn stages_are_built_from_earlier_stages_only() {
+        let dockerfile = Dockerfile::parse(
+            "FROM a:1 AS Base\nFROM base AS build\nFROM later AS test\nFROM build\nFROM a:1 AS later\n",
+        );
+        let stages = dockerfile.stages();
+        let tree = StageTree::of(&stages);
+        assert_eq!(tree.lineage(3), [3, 1, 0]);
+        // `later` is named after the stage that uses it: an image, as BuildKit reads it.
+        assert_eq!(tree.parent(2), None);
+        assert_eq!(tree.index(Some("BUILD")), Some(1));
+        assert_eq!(tree.index(None), Some(4));
+        assert_eq!(tree.index(Some("missing")), None);
+        assert_eq!(dockerfile.stage_names(), ["base", "build", "test", "later"]);
     }
 
     #[test]

@@ -15,9 +15,7 @@ use crate::doctor::lint_input::{BuildSource, LintInput};
 use crate::doctor::rule::{Check, LintRule};
 use crate::doctor::rule_id::RuleId;
 use crate::doctor::rule_id::Severity::{Error, Info, Warning};
-use crate::doctor::rules::reading::{
-    StageHealthcheck, named_stages, stage_healthcheck, stage_index, unpinned,
-};
+use crate::doctor::rules::reading::{StageHealthcheck, stage_healthcheck, stage_index, unpinned};
 
 pub(super) const COMPOSE_INVALID: LintRule = LintRule {
     id: RuleId::ComposeInvalid,
@@ -231,9 +229,10 @@ fn healthcheck_not_shipped(input: &LintInput) -> Vec<Finding> {
             }
             StageHealthcheck::Absent => "has no HEALTHCHECK".to_string(),
         };
-        let from = named_stages(dockerfile)
+        let from = dockerfile
+            .stages()
             .get(index)
-            .and_then(|(_, instructions)| instructions.first())
+            .and_then(|stage| stage.first())
             .map(|from| Location::at(&build.dockerfile_path, from.line as u64, 1));
         findings.push(HEALTHCHECK_NOT_SHIPPED.finding(
             format!(

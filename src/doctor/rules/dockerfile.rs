@@ -4,10 +4,8 @@
 //! without pipefail (the package rules are `rules::packages`). The global ARGs before the
 //! first FROM count where they reach: secrets among them, and their defaults in FROM images.
 
-use std::collections::HashMap;
-
 use crate::compose::secrets::is_secret_name;
-use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
+use crate::doctor::dockerfile::{self, Dockerfile, Instruction, StageTree};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
@@ -93,14 +91,17 @@ fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
     };
     let stages = dockerfile.stages();
     let shipped = build.shipped_stage();
-    let Some(stage) = final_stage(&stages, shipped.stage.as_deref()) else {
+    let Some((stage, lineage)) = shipped_lineage(&stages, shipped.stage.as_deref()) else {
         return Vec::new();
     };
     let named = match &shipped.stage {
         Some(name) => format!("the shipped stage `{name}`"),
         None => "the final stage".to_string(),
     };
-    let user = stage_user(&stages, stage);
+    // A stage built FROM another stage starts as that stage's user.
+    let user = lineage
+        .iter()
+        .find_map(|stage| stage.iter().rev().find(|i| i.keyword == "USER"));
     let root = match user {
         None => true,
         Some(user) => {
@@ -123,86 +124,16 @@ fn dockerfile_root(build: &BuildSource) -> Vec<Finding> {
     ]
 }
 
-/// The stage named `target` (by its `AS` name), else the last.
-fn final_stage<'a>(
+/// The stage named `target` (by its `AS` name), else the last, and its lineage: itself, the
+/// stage it is built FROM, and so on.
+fn shipped_lineage<'a>(
     stages: &[&'a [Instruction]],
     target: Option<&str>,
-) -> Option<&'a [Instruction]> {
-    target
-        .and_then(|target| {
-            stages.iter().copied().find(|stage| {
-                stage.first().is_some_and(|from| {
-                    from.arguments
-                        .to_lowercase()
-                        .split_whitespace()
-                        .last()
-                        .is_some_and(|name| name == target.to_lowercase())
-                })
-            })
-        })
-        .or(stages.last().copied())
-}
-
-/// The USER a stage runs as: its last, else (a stage built FROM another stage starts as that
-/// stage's user) its parent's, following up to 16 parents.
-fn stage_user<'a>(
-    stages: &[&'a [Instruction]],
-    stage: &'a [Instruction],
-) -> Option<&'a Instruction> {
-    lineage(stages, stage)
-        .into_iter()
-        .find_map(|stage| stage.iter().rev().find(|i| i.keyword == "USER"))
-}
-
-/// `stage`, then the stage it is built FROM (by its `AS` name), and so on: up to 16 parents.
-/// The name a `FROM … AS name` gives its stage.
-fn stage_name(from: &str) -> Option<&str> {
-    let mut words = from.split_whitespace().rev();
-    let name = words.next()?;
-    let keyword = words.next()?;
-    (keyword.eq_ignore_ascii_case("as") && words.next().is_some()).then_some(name)
-}
-
-fn lineage<'a>(stages: &[&'a [Instruction]], stage: &'a [Instruction]) -> Vec<&'a [Instruction]> {
-    lineage_by_name(stages, &stage_names(stages), stage)
-}
-
-/// Each stage's index by its `AS` name, lower-cased (the first stage of a name).
-fn stage_names(stages: &[&[Instruction]]) -> HashMap<String, usize> {
-    let mut names = HashMap::new();
-    for (index, stage) in stages.iter().enumerate() {
-        if let Some(name) = stage.first().and_then(|from| stage_name(&from.arguments)) {
-            names.entry(name.to_lowercase()).or_insert(index);
-        }
-    }
-    names
-}
-
-/// `lineage`, with the stages' names looked up in `names` (`stage_names`), so that a rule
-/// asking for every stage's lineage stays linear in the number of stages.
-fn lineage_by_name<'a>(
-    stages: &[&'a [Instruction]],
-    names: &HashMap<String, usize>,
-    stage: &'a [Instruction],
-) -> Vec<&'a [Instruction]> {
-    let mut lineage = vec![stage];
-    let mut current = stage;
-    while lineage.len() <= 16 {
-        let Some(parent) = current
-            .first()
-            .map(|from| dockerfile::from_image(&from.arguments).to_lowercase())
-        else {
-            break;
-        };
-        match names.get(&parent).map(|index| stages[*index]) {
-            Some(found) if !std::ptr::eq(found, current) => {
-                lineage.push(found);
-                current = found;
-            }
-            _ => break,
-        }
-    }
-    lineage
+) -> Option<(&'a [Instruction], Vec<&'a [Instruction]>)> {
+    let tree = StageTree::of(stages);
+    let index = tree.index(target).or(stages.len().checked_sub(1))?;
+    let lineage = tree.lineage(index).into_iter().map(|i| stages[i]).collect();
+    Some((stages[index], lineage))
 }
 
 pub(super) const DOCKERFILE_SECRET: LintRule = LintRule {
@@ -578,10 +509,10 @@ fn shell_form_command(build: &BuildSource) -> Vec<Finding> {
         return Vec::new();
     };
     let stages = dockerfile.stages();
-    let Some(stage) = final_stage(&stages, build.shipped_stage().stage.as_deref()) else {
+    let Some((_, lineage)) = shipped_lineage(&stages, build.shipped_stage().stage.as_deref())
+    else {
         return Vec::new();
     };
-    let lineage = lineage(&stages, stage);
     let no_shell = lineage
         .last()
         .and_then(|root| root.first())
@@ -693,13 +624,14 @@ fn pipe_without_pipefail(build: &BuildSource) -> Vec<Finding> {
     };
     let stages = dockerfile.stages();
     let mut findings = Vec::new();
-    let names = stage_names(&stages);
-    for &stage in &stages {
+    let tree = StageTree::of(&stages);
+    for (index, &stage) in stages.iter().enumerate() {
         // The SHELL a stage starts with: the last one of the stages it is built from.
-        let mut shell = lineage_by_name(&stages, &names, stage)
+        let mut shell = tree
+            .lineage(index)
             .into_iter()
             .skip(1)
-            .find_map(|parent| parent.iter().rev().find(|i| i.keyword == "SHELL"))
+            .find_map(|parent| stages[parent].iter().rev().find(|i| i.keyword == "SHELL"))
             .map(|instruction| Shell::parse(&instruction.arguments))
             .unwrap_or_default();
         for instruction in stage {

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::doctor::dockerfile::{self, Dockerfile, Instruction};
+use crate::doctor::dockerfile::{Dockerfile, Instruction, StageTree};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
@@ -443,46 +443,15 @@ fn shipped_stages(build: &BuildSource) -> Vec<&[Instruction]> {
         return Vec::new();
     };
     let stages = dockerfile.stages();
-    let name = |stage: &[Instruction]| {
-        let words: Vec<String> = stage
-            .first()
-            .map(|from| from.arguments.to_lowercase())
-            .unwrap_or_default()
-            .split_whitespace()
-            .map(String::from)
-            .collect();
-        let position = words.iter().position(|word| word == "as")?;
-        words.get(position + 1).cloned()
-    };
-    let shipped = build
-        .shipped_stage()
-        .stage
-        .map(|stage| stage.to_lowercase());
-    let Some(mut index) = shipped
-        .and_then(|shipped| {
-            stages
-                .iter()
-                .position(|stage| name(stage).as_ref() == Some(&shipped))
-        })
+    let tree = StageTree::of(&stages);
+    let Some(index) = tree
+        .index(build.shipped_stage().stage.as_deref())
         .or(stages.len().checked_sub(1))
     else {
         return Vec::new();
     };
-    let mut chain = vec![stages[index]];
-    loop {
-        let parent = stages[index]
-            .first()
-            .map(|from| dockerfile::from_image(&from.arguments).to_lowercase());
-        // A stage is built FROM an earlier stage only.
-        let Some(found) = stages[..index]
-            .iter()
-            .rposition(|stage| parent.is_some() && name(stage) == parent)
-        else {
-            break;
-        };
-        index = found;
-        chain.push(stages[index]);
-    }
+    let mut chain: Vec<&[Instruction]> =
+        tree.lineage(index).into_iter().map(|i| stages[i]).collect();
     chain.reverse();
     chain
 }

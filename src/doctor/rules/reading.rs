@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::doctor::dockerfile::{Dockerfile, Instruction, from_image};
+use crate::doctor::dockerfile::{Dockerfile, Instruction, StageTree};
 
 /// Tags that name no release but follow the releases as they come: the same reference
 /// pulls another image after each one. Compared case-insensitively.
@@ -69,75 +69,40 @@ pub(crate) enum StageHealthcheck<'a> {
     Absent,
 }
 
-/// The stages of `dockerfile`, each with its `AS` name (lower-cased) when it has one.
-pub(crate) fn named_stages(dockerfile: &Dockerfile) -> Vec<(Option<String>, &[Instruction])> {
-    dockerfile
-        .stages()
-        .into_iter()
-        .map(|stage| {
-            let words: Vec<String> = stage
-                .first()
-                .map(|from| {
-                    from.arguments
-                        .split_whitespace()
-                        .map(str::to_lowercase)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let name = words
-                .iter()
-                .position(|word| word == "as")
-                .and_then(|position| words.get(position + 1).cloned());
-            (name, stage)
-        })
-        .collect()
-}
-
 /// The index of the stage `target` names (case-insensitively; `None`: the last stage), if
 /// the Dockerfile has it.
 pub(crate) fn stage_index(dockerfile: &Dockerfile, target: Option<&str>) -> Option<usize> {
-    let stages = named_stages(dockerfile);
-    match target {
-        None => stages.len().checked_sub(1),
-        Some(target) => stages
-            .iter()
-            .position(|(name, _)| name.as_deref() == Some(target.to_lowercase().as_str())),
-    }
+    StageTree::of(&dockerfile.stages()).index(target)
 }
 
 /// The healthcheck of stage `index` of `dockerfile`: its last HEALTHCHECK, else the one of
 /// the earlier stage it is built FROM, and so on (an image from a registry is not read).
 pub(crate) fn stage_healthcheck(dockerfile: &Dockerfile, index: usize) -> StageHealthcheck<'_> {
-    let stages = named_stages(dockerfile);
-    let mut current = index;
-    loop {
-        let Some((_, stage)) = stages.get(current) else {
-            return StageHealthcheck::Absent;
-        };
-        if let Some(check) = stage.iter().rev().find(|i| i.keyword == "HEALTHCHECK") {
-            let disabled = check
+    let stages = dockerfile.stages();
+    if index >= stages.len() {
+        return StageHealthcheck::Absent;
+    }
+    let check = StageTree::of(&stages)
+        .lineage(index)
+        .into_iter()
+        .find_map(|stage| {
+            stages[stage]
+                .iter()
+                .rev()
+                .find(|i| i.keyword == "HEALTHCHECK")
+        });
+    match check {
+        None => StageHealthcheck::Absent,
+        Some(check)
+            if check
                 .arguments
                 .split_whitespace()
                 .next()
-                .is_some_and(|word| word.eq_ignore_ascii_case("NONE"));
-            return if disabled {
-                StageHealthcheck::Disabled(check)
-            } else {
-                StageHealthcheck::Checks(check)
-            };
-        }
-        let base = stage
-            .first()
-            .map(|from| from_image(&from.arguments).to_lowercase())
-            .unwrap_or_default();
-        // Only an earlier stage can be a base: a later name is an image.
-        match stages[..current]
-            .iter()
-            .rposition(|(name, _)| name.as_deref() == Some(base.as_str()))
+                .is_some_and(|word| word.eq_ignore_ascii_case("NONE")) =>
         {
-            Some(parent) => current = parent,
-            None => return StageHealthcheck::Absent,
+            StageHealthcheck::Disabled(check)
         }
+        Some(check) => StageHealthcheck::Checks(check),
     }
 }
 

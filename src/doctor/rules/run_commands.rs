@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::doctor::dockerfile::{self, Instruction};
+use crate::doctor::dockerfile::{Instruction, StageTree};
 use crate::doctor::finding::{Finding, Location};
 use crate::doctor::lint_input::BuildSource;
 use crate::doctor::rule::{Check, LintRule};
@@ -89,19 +89,16 @@ fn each_run(
         return Vec::new();
     };
     let mut findings = Vec::new();
-    // Each stage's name and the ENV names it ends with, for the stages built FROM it.
-    let mut finished: Vec<(Option<String>, BTreeSet<String>)> = Vec::new();
-    for stage in dockerfile.stages() {
-        let Some((from, instructions)) = stage.split_first() else {
-            continue;
-        };
-        let parent = dockerfile::from_image(&from.arguments).to_lowercase();
-        let mut environment = finished
-            .iter()
-            .rev()
-            .find(|(name, _)| name.as_deref() == Some(parent.as_str()))
-            .map(|(_, environment)| environment.clone())
+    let stages = dockerfile.stages();
+    let tree = StageTree::of(&stages);
+    // The ENV names each stage ends with, for the stages built FROM it.
+    let mut finished: Vec<BTreeSet<String>> = Vec::with_capacity(stages.len());
+    for (index, stage) in stages.iter().enumerate() {
+        let mut environment = tree
+            .parent(index)
+            .map(|parent| finished[parent].clone())
             .unwrap_or_default();
+        let instructions = stage.get(1..).unwrap_or_default();
         let mut arguments = BTreeSet::new();
         for instruction in instructions {
             match instruction.keyword.as_str() {
@@ -146,7 +143,7 @@ fn each_run(
                 _ => {}
             }
         }
-        finished.push((stage_name(from), environment));
+        finished.push(environment);
     }
     findings
 }
@@ -158,15 +155,6 @@ fn at(build: &BuildSource, instruction: &Instruction) -> Option<Location> {
         instruction.line as u64,
         1,
     ))
-}
-
-/// The name a `FROM … AS name` gives its stage, lower-cased.
-fn stage_name(from: &Instruction) -> Option<String> {
-    let words: Vec<&str> = from.arguments.split_whitespace().collect();
-    match words.as_slice() {
-        [.., keyword, name] if keyword.eq_ignore_ascii_case("as") => Some(name.to_lowercase()),
-        _ => None,
-    }
 }
 
 /// The names an ENV or ARG declares: `A=1 B="x y"`, `A` (ARG), `A value` (ENV's old form).
