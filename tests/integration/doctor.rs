@@ -302,11 +302,8 @@ fn every_rule_has_a_project_that_triggers_it_and_one_that_does_not() {
 
 #[test]
 fn findings_point_at_file_line_and_column_and_the_profile_can_change_severities() {
-    require_engine();
-    let fixture = Fixture::new("doctor-locations");
-    fixture.write("profiles/default.yaml", "description: x\n");
-    fixture.write(
-        "compose.yaml",
+    let fixture = doctor_project(
+        "doctor-locations",
         "name: doctor\nservices:\n  app:\n    image: {busybox}\n    healthcheck: {test: [CMD, 'true'], start_period: 5s}\n    ports:\n      - '127.0.0.1:8080:80'\n      - '9090:90'\n",
     );
     let report = fixture
@@ -714,11 +711,8 @@ fn doctor_reads_every_corpus_project_and_flags_the_docker_socket_mounts() {
 
 #[test]
 fn list_items_are_located_by_content_across_several_compose_files() {
-    require_engine();
-    let fixture = Fixture::new("doctor-override");
-    fixture.write("profiles/default.yaml", "description: x\n");
-    fixture.write(
-        "compose.yaml",
+    let fixture = doctor_project(
+        "doctor-override",
         "name: doctor\nservices:\n  app:\n    image: {busybox}\n    healthcheck: {test: [CMD, 'true'], start_period: 5s}\n    ports: ['127.0.0.1:1000:80']\n",
     );
     fixture.write(
@@ -754,6 +748,31 @@ fn list_items_are_located_by_content_across_several_compose_files() {
     );
 }
 
+/// A project of one compose file, `compose` (`{busybox}` replaced), and a profile that sets
+/// nothing else.
+fn doctor_project(label: &str, compose: &str) -> Fixture {
+    require_engine();
+    let fixture = Fixture::new(label);
+    fixture.write("profiles/default.yaml", "description: x\n");
+    fixture.write("compose.yaml", compose);
+    fixture
+}
+
+/// The (rule, message) pairs of a JSON report.
+pub(crate) fn findings_in(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            (
+                finding["rule"].as_str().unwrap().to_string(),
+                finding["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// The (rule, message) pairs of `devctl [--fidelity] doctor --format json` in `fixture`.
 fn findings_of(fixture: &Fixture, fidelity: bool) -> Vec<(String, String)> {
     let mut arguments = vec!["doctor", "--format", "json"];
@@ -767,17 +786,7 @@ fn findings_of(fixture: &Fixture, fidelity: bool) -> Vec<(String, String)> {
         outcome.code,
         outcome.stderr
     );
-    outcome.json()["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|finding| {
-            (
-                finding["rule"].as_str().unwrap().to_string(),
-                finding["message"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
+    findings_in(&outcome.json())
 }
 
 #[test]
@@ -867,11 +876,8 @@ fn compose_invalid_quotes_compose_s_error_not_a_warning_printed_before_it() {
 
 #[test]
 fn a_from_naming_an_image_another_service_builds_is_not_unpinned() {
-    require_engine();
-    let fixture = Fixture::new("doctor-built-base");
-    fixture.write("profiles/default.yaml", "description: x\n");
-    fixture.write(
-        "compose.yaml",
+    let fixture = doctor_project(
+        "doctor-built-base",
         "name: doctor\nservices:\n  base:\n    build: ./base\n    image: doctor/base:latest\n  app:\n    build: ./app\n",
     );
     fixture.write("base/Dockerfile", DOCKERFILE);
@@ -894,11 +900,8 @@ fn a_from_naming_an_image_another_service_builds_is_not_unpinned() {
 /// schema wants a fixed word), is still checked: the files as written stand in for that model.
 #[test]
 fn a_project_compose_reads_only_interpolated_is_still_checked() {
-    require_engine();
-    let fixture = Fixture::new("doctor-interpolated-only");
-    fixture.write("profiles/default.yaml", "description: x\n");
-    fixture.write(
-        "compose.yaml",
+    let fixture = doctor_project(
+        "doctor-interpolated-only",
         "name: doctor\nservices:\n  app:\n    image: {busybox}\n    pull_policy: ${DOCTOR_PULL_POLICY:-never}\n    environment:\n      DB_PASSWORD: ${DOCTOR_DB_PASSWORD:-x}\n      API_TOKEN: literal123\n",
     );
     let outcome = fixture.devctl().args(["doctor", "--format", "json"]).run();
@@ -929,11 +932,8 @@ fn a_project_compose_reads_only_interpolated_is_still_checked() {
 /// the first two cannot be read as one, and the last is read with its bad bytes replaced.
 #[test]
 fn a_dockerfile_that_is_no_regular_file_is_named_as_such_and_never_blocks() {
-    require_engine();
-    let fixture = Fixture::new("doctor-odd-dockerfile");
-    fixture.write("profiles/default.yaml", "description: x\n");
-    fixture.write(
-        "compose.yaml",
+    let fixture = doctor_project(
+        "doctor-odd-dockerfile",
         "name: doctor\nservices:\n  fifo:\n    build: {context: ., dockerfile: fifo}\n  folder:\n    build: {context: ., dockerfile: folder}\n  latin:\n    build: {context: ., dockerfile: latin.Dockerfile}\n",
     );
     let fifo = fixture.root().join("fifo");

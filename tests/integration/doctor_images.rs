@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::doctor::docker_build;
+use crate::doctor::{docker_build, findings_in};
 use crate::harness::{Fixture, require_engine};
 
 /// The compose-against-image rules.
@@ -20,17 +20,9 @@ pub const RULES: [&str; 5] = [
 
 /// (rule, message) of each finding of the compose-against-image rules.
 fn misfits(report: &serde_json::Value) -> BTreeSet<(String, String)> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|finding| RULES.contains(&finding["rule"].as_str().unwrap()))
-        .map(|finding| {
-            (
-                finding["rule"].as_str().unwrap().to_string(),
-                finding["message"].as_str().unwrap().to_string(),
-            )
-        })
+    findings_in(report)
+        .into_iter()
+        .filter(|(rule, _)| RULES.contains(&rule.as_str()))
         .collect()
 }
 
