@@ -64,6 +64,23 @@ fn bundle_path(fixture: &Fixture, name: &str) -> PathBuf {
     fixture.root().parent().unwrap().join(name)
 }
 
+/// A running volume project with one file in its volume, backed up and exported to the
+/// bundle `name` beside it: the project, the backup's id and the bundle's path.
+fn exported_project(label: &str, name: &str) -> (Fixture, String, PathBuf) {
+    require_engine();
+    let fixture = volume_project(label, "");
+    fixture.devctl().args(["up"]).status(0).run();
+    fixture.shell("app", "echo one > /data/file");
+    let id = backup(&fixture, &[]);
+    let path = bundle_path(&fixture, name);
+    fixture
+        .devctl()
+        .args(["backup", "export", &id, "-o", &path.display().to_string()])
+        .status(0)
+        .run();
+    (fixture, id, path)
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -359,18 +376,7 @@ fn a_bundle_brings_the_same_image_and_data_to_an_engine_without_them_and_any_fli
 
 #[test]
 fn hostile_bundles_and_other_projects_are_refused_before_anything_is_stored() {
-    require_engine();
-    let fixture = volume_project("bundle-hostile", "");
-    fixture.devctl().args(["up"]).status(0).run();
-    fixture.shell("app", "echo one > /data/file");
-    let id = backup(&fixture, &[]);
-    let path = bundle_path(&fixture, "made.bundle");
-    let shown = path.display().to_string();
-    fixture
-        .devctl()
-        .args(["backup", "export", &id, "-o", &shown])
-        .status(0)
-        .run();
+    let (fixture, id, path) = exported_project("bundle-hostile", "made.bundle");
     let bytes = std::fs::read(&path).unwrap();
     let (index, carried) = members(&bytes);
     assert!(index.images.iter().all(|image| !image.saved));
@@ -513,18 +519,7 @@ impl Drop for Images {
 
 #[test]
 fn an_image_archive_that_tags_other_images_than_the_index_says_is_refused_before_it_is_loaded() {
-    require_engine();
-    let fixture = volume_project("bundle-image-tags", "");
-    fixture.devctl().args(["up"]).status(0).run();
-    fixture.shell("app", "echo one > /data/file");
-    let id = backup(&fixture, &[]);
-    let path = bundle_path(&fixture, "plain.bundle");
-    let shown = path.display().to_string();
-    fixture
-        .devctl()
-        .args(["backup", "export", &id, "-o", &shown])
-        .status(0)
-        .run();
+    let (fixture, _, path) = exported_project("bundle-image-tags", "plain.bundle");
     let (mut index, mut carried) = members(&std::fs::read(&path).unwrap());
 
     // A tag the user has (the victim), and another image a hostile archive gives that tag.
@@ -672,18 +667,8 @@ fn an_import_stopped_by_a_signal_stores_nothing() {
 
 #[test]
 fn a_bundle_of_a_backup_whose_stored_copy_is_damaged_says_so_instead_of_nothing_to_store() {
-    require_engine();
-    let fixture = volume_project("bundle-damaged-copy", "");
-    fixture.devctl().args(["up"]).status(0).run();
-    fixture.shell("app", "echo one > /data/file");
-    let id = backup(&fixture, &[]);
-    let path = bundle_path(&fixture, "whole.bundle");
+    let (fixture, id, path) = exported_project("bundle-damaged-copy", "whole.bundle");
     let shown = path.display().to_string();
-    fixture
-        .devctl()
-        .args(["backup", "export", &id, "-o", &shown])
-        .status(0)
-        .run();
     // The store's copy loses its archive's last bytes; the bundle is the good one.
     let archive = std::fs::read_dir(fixture.backup_dir().join(&id))
         .unwrap()
